@@ -1,0 +1,177 @@
+"""Judge a program against tests: per-test verdicts, an overall verdict, a verdict cache."""
+
+from __future__ import annotations
+
+import ast
+import enum
+import hashlib
+import json
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from codeloop.judge.checkers import Checker, ProgramChecker, TokenChecker, values_equal
+from codeloop.judge.tests import DRIVER, Test, TestKind, parse_result
+from codeloop.sandbox import Execution, Limits, Run, Sandbox
+
+
+class Verdict(enum.StrEnum):
+    """The sandbox's verdicts plus WA (wrong answer) and CE (does not compile)."""
+
+    OK = "OK"
+    WA = "WA"
+    CE = "CE"
+    RE = "RE"
+    TLE = "TLE"
+    MLE = "MLE"
+    OLE = "OLE"
+    SE = "SE"
+
+
+@dataclass
+class TestResult:
+    verdict: Verdict
+    test: Test
+    got: str = ""  # stdout (stdio) or the repr of the returned value (call, expr)
+    execution: Execution | None = None
+
+    def to_dict(self) -> dict:
+        return {"verdict": str(self.verdict), "test": self.test.to_dict(), "got": self.got,
+                "execution": self.execution.to_dict() if self.execution else None}
+
+
+@dataclass
+class Judgement:
+    verdict: Verdict
+    results: list[TestResult] = field(default_factory=list)
+    compile_error: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict == Verdict.OK
+
+    def to_dict(self) -> dict:
+        return {"verdict": str(self.verdict), "compile_error": self.compile_error,
+                "tests": [result.to_dict() for result in self.results]}
+
+
+def compile_error(program: str) -> str:
+    """The SyntaxError message of ``program``, or '' when it compiles."""
+    try:
+        compile(program, "solution.py", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError) as error:
+        line = getattr(error, "lineno", None)
+        return f"{type(error).__name__}: {getattr(error, 'msg', error)}" + (f" (line {line})" if line else "")
+    except (RecursionError, MemoryError) as error:
+        return f"{type(error).__name__}: the program is too deeply nested to compile"
+    return ""
+
+
+def _run_for(program: str, test: Test, limits: Limits) -> Run:
+    if test.kind == TestKind.STDIO:
+        return Run(program, stdin=test.input, limits=limits)
+    if test.kind == TestKind.SCRIPT:
+        return Run(program + "\n\n" + test.input + "\n", limits=limits)
+    spec = json.dumps({"kind": str(test.kind), "input": test.input, "output": test.output,
+                       "fn_name": test.fn_name})
+    return Run(DRIVER, files={"solution.py": program, "test.json": spec}, limits=limits,
+               filename="driver.py")
+
+
+def _literal(text: str) -> tuple[bool, object]:
+    try:
+        return True, ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return False, None
+
+
+def _compare_value(test: Test, encoded: dict) -> tuple[bool, str]:
+    got_repr = encoded["repr"]
+    if test.kind == TestKind.CALL:
+        expected = json.loads(test.output)
+        if "json" in encoded:
+            got = json.loads(encoded["json"])
+        else:
+            ok, got = _literal(got_repr)
+            if not ok:
+                return False, got_repr
+        wrapped = isinstance(expected, list) and len(expected) == 1 and values_equal(got, expected[0])
+        return values_equal(got, expected) or wrapped, got_repr
+    ok_got, got = _literal(got_repr)
+    ok_expected, expected = _literal(encoded["expected_repr"])
+    if ok_got and ok_expected:
+        return values_equal(got, expected), got_repr
+    return got_repr == encoded["expected_repr"], got_repr
+
+
+class Judge:
+    """Judges programs in a ``Sandbox``; identical (program, tests, limits) run once."""
+
+    def __init__(self, sandbox: Sandbox, checker: Checker | ProgramChecker | None = None) -> None:
+        self.sandbox = sandbox
+        self.checker = checker or TokenChecker()
+        self._cache: dict[str, Judgement] = {}
+        self._lock = threading.Lock()
+
+    def judge(self, program: str, tests: Sequence[Test], limits: Limits = Limits(),
+              stop_on_first_failure: bool = False) -> Judgement:
+        key = self._key(program, tests, limits, stop_on_first_failure)
+        with self._lock:
+            cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        judgement = self._judge(program, list(tests), limits, stop_on_first_failure)
+        if judgement.verdict != Verdict.SE:
+            with self._lock:
+                self._cache[key] = judgement
+        return judgement
+
+    def _key(self, program: str, tests: Sequence[Test], limits: Limits, stop: bool) -> str:
+        blob = json.dumps([program, [t.to_dict() for t in tests], repr(limits), repr(self.checker), stop])
+        return hashlib.sha256(blob.encode("utf-8", "surrogateescape")).hexdigest()
+
+    def _judge(self, program: str, tests: list[Test], limits: Limits, stop: bool) -> Judgement:
+        error = compile_error(program)
+        if error:
+            return Judgement(Verdict.CE, compile_error=error)
+        results: list[TestResult] = []
+        if stop:
+            for test in tests:
+                results.append(self.judge_one(program, test, limits))
+                if results[-1].verdict != Verdict.OK:
+                    break
+        else:
+            from concurrent.futures import ThreadPoolExecutor
+            with ThreadPoolExecutor(self.sandbox.workers) as pool:
+                results = list(pool.map(lambda test: self.judge_one(program, test, limits), tests))
+        failed = [r.verdict for r in results if r.verdict != Verdict.OK]
+        return Judgement(failed[0] if failed else Verdict.OK, results)
+
+    def judge_one(self, program: str, test: Test, limits: Limits) -> TestResult:
+        execution = self.sandbox.execute(_run_for(program, test, limits))
+        if test.kind in (TestKind.CALL, TestKind.EXPR):
+            own_output, encoded = parse_result(execution.stdout)
+            if execution.verdict != "OK" or encoded is None:
+                verdict = Verdict(execution.verdict) if execution.verdict != "OK" else Verdict.RE
+                return TestResult(verdict, test, own_output, execution)
+            passed, got = _compare_value(test, encoded)
+            return TestResult(Verdict.OK if passed else Verdict.WA, test, got, execution)
+        if execution.verdict != "OK":
+            verdict = Verdict(execution.verdict)
+            if (test.kind == TestKind.SCRIPT and verdict == Verdict.RE
+                    and execution.stderr.rstrip().rsplit("\n", 1)[-1].startswith("AssertionError")):
+                verdict = Verdict.WA
+            return TestResult(verdict, test, execution.stdout, execution)
+        if test.kind == TestKind.SCRIPT:
+            return TestResult(Verdict.OK, test, execution.stdout, execution)
+        return TestResult(self._check(test, execution.stdout, limits), test, execution.stdout, execution)
+
+    def _check(self, test: Test, got: str, limits: Limits) -> Verdict:
+        if not isinstance(self.checker, ProgramChecker):
+            return Verdict.OK if self.checker(got, test.output) else Verdict.WA
+        files = {"input.txt": test.input, "output.txt": got, "expected.txt": test.output}
+        run = self.sandbox.run(self.checker.source, files=files, limits=limits,
+                               argv=["input.txt", "output.txt", "expected.txt"], filename="checker.py")
+        if run.verdict == "OK":
+            return Verdict.OK
+        return Verdict.WA if run.verdict == "RE" else Verdict.SE

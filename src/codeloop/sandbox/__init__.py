@@ -1,0 +1,9 @@
+"""Run untrusted Python programs fast and safely, with exact verdicts.
+
+This package imports nothing else of codeloop.
+"""
+
+from codeloop.sandbox.execution import Execution, Limits, Verdict
+from codeloop.sandbox.server import Run, Sandbox
+
+__all__ = ["Execution", "Limits", "Run", "Sandbox", "Verdict"]

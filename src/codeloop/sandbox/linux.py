@@ -1,0 +1,121 @@
+"""Thin ctypes bindings to the Linux calls the fork server needs.
+
+Standard library only: this file is loaded by ``zygote.py`` inside the sandbox, where
+neither codeloop nor site-packages is importable.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import platform
+import struct
+
+LIBC = ctypes.CDLL(None, use_errno=True)
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWCGROUP = 0x02000000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+NAMESPACE_FLAGS = (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC
+                   | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET)
+
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 4096, 8192, 16384, 1 << 18
+
+PR_SET_PDEATHSIG, PR_SET_SECCOMP, PR_SET_NO_NEW_PRIVS = 1, 22, 38
+SECCOMP_MODE_FILTER = 2
+
+
+def _check(result: int, what: str) -> int:
+    if result == -1:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"{what}: {os.strerror(errno)}")
+    return result
+
+
+def unshare(flags: int) -> None:
+    _check(LIBC.unshare(ctypes.c_int(flags)), "unshare")
+
+
+def mount(source: str | None, target: str, fstype: str | None, flags: int = 0,
+          data: str | None = None) -> None:
+    def enc(text: str | None) -> bytes | None:
+        return None if text is None else text.encode()
+    _check(LIBC.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)),
+           f"mount {target}")
+
+
+def make_tree_read_only(path: str = "/") -> None:
+    """Set MOUNT_ATTR_RDONLY and NOSUID on every mount below ``path`` (mount_setattr, Linux 5.12)."""
+    attr = struct.pack("QQQQ", 0x1 | 0x2, 0, 0, 0)  # attr_set = RDONLY | NOSUID
+    buf = ctypes.create_string_buffer(attr, len(attr))
+    at_fdcwd, at_recursive, sys_mount_setattr = -100, 0x8000, 442
+    _check(LIBC.syscall(ctypes.c_long(sys_mount_setattr), ctypes.c_int(at_fdcwd),
+                        path.encode(), ctypes.c_uint(at_recursive), buf, ctypes.c_size_t(len(attr))),
+           "mount_setattr")
+
+
+def prctl(option: int, arg: int) -> None:
+    _check(LIBC.prctl(ctypes.c_int(option), ctypes.c_ulong(arg), ctypes.c_ulong(0),
+                      ctypes.c_ulong(0), ctypes.c_ulong(0)), f"prctl {option}")
+
+
+# --- seccomp ---------------------------------------------------------------------------------
+# A deny-list filter: kernel-facing calls a test program never needs. Network is already cut by
+# the network namespace; the filter is a second wall. Syscall numbers are x86_64's.
+_X86_64_DENIED = {
+    "ptrace": 101, "mount": 165, "umount2": 166, "pivot_root": 155, "chroot": 161, "acct": 163,
+    "swapon": 167, "swapoff": 168, "reboot": 169, "init_module": 175, "delete_module": 176,
+    "kexec_load": 246, "add_key": 248, "request_key": 249, "keyctl": 250, "unshare": 272,
+    "perf_event_open": 298, "open_by_handle_at": 304, "setns": 308, "process_vm_readv": 310,
+    "process_vm_writev": 311, "finit_module": 313, "kexec_file_load": 320, "bpf": 321,
+    "userfaultfd": 323, "io_uring_setup": 425, "open_tree": 428, "move_mount": 429,
+    "fsopen": 430, "fsconfig": 431, "fsmount": 432, "fspick": 433, "mount_setattr": 442,
+}
+_X86_64 = {"arch": 0xC000003E, "clone": 56, "clone3": 435, "socket": 41}
+_AF_UNIX, _EPERM, _ENOSYS = 1, 1, 38
+_RET_ALLOW, _RET_ERRNO, _RET_KILL = 0x7FFF0000, 0x00050000, 0x80000000
+
+
+def seccomp_supported() -> bool:
+    return platform.machine() == "x86_64"
+
+
+def _bpf(code: int, jt: int, jf: int, k: int) -> bytes:
+    return struct.pack("HBBI", code, jt, jf, k)
+
+
+def _seccomp_program() -> bytes:
+    ld_w_abs, jeq, jset, jge, ret = 0x20, 0x15, 0x45, 0x35, 0x06
+    ld_nr, ld_arch, ld_arg0 = _bpf(ld_w_abs, 0, 0, 0), _bpf(ld_w_abs, 0, 0, 4), _bpf(ld_w_abs, 0, 0, 16)
+    deny = _bpf(ret, 0, 0, _RET_ERRNO | _EPERM)
+    allow = _bpf(ret, 0, 0, _RET_ALLOW)
+    prog = [ld_arch, _bpf(jeq, 1, 0, _X86_64["arch"]), _bpf(ret, 0, 0, _RET_KILL), ld_nr,
+            _bpf(jge, 0, 1, 0x40000000), deny]  # the x32 ABI would bypass the table
+    for nr in _X86_64_DENIED.values():
+        prog += [_bpf(jeq, 0, 1, nr), deny]
+    prog += [_bpf(jeq, 0, 1, _X86_64["clone3"]), _bpf(ret, 0, 0, _RET_ERRNO | _ENOSYS)]
+    # clone: refuse new namespaces (clone3 answers ENOSYS above, so libc falls back to clone)
+    prog += [_bpf(jeq, 0, 4, _X86_64["clone"]), ld_arg0,
+             _bpf(jset, 0, 1, NAMESPACE_FLAGS), deny, allow]
+    prog += [_bpf(jeq, 0, 4, _X86_64["socket"]), ld_arg0, _bpf(jeq, 0, 1, _AF_UNIX), allow, deny]
+    prog.append(allow)
+    return b"".join(prog)
+
+
+def install_seccomp() -> None:
+    """Install the filter; needs no_new_privs (set here) or CAP_SYS_ADMIN."""
+    prctl(PR_SET_NO_NEW_PRIVS, 1)
+    program = _seccomp_program()
+    filters = ctypes.create_string_buffer(program, len(program))
+
+    class SockFprog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+    fprog = SockFprog(len(program) // 8, ctypes.addressof(filters))
+    _check(LIBC.prctl(ctypes.c_int(PR_SET_SECCOMP), ctypes.c_ulong(SECCOMP_MODE_FILTER),
+                      ctypes.byref(fprog), ctypes.c_ulong(0), ctypes.c_ulong(0)), "seccomp")

@@ -1,0 +1,254 @@
+"""Host side of the sandbox: starts the zygote, hands it runs, reads back verdicts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import queue
+import select
+import socket
+import subprocess
+import sys
+import sysconfig
+import threading
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from codeloop.sandbox.cgroups import CgroupSlots, create_slots
+from codeloop.sandbox.execution import Execution, Limits, Verdict, execution_from_reply
+
+ZYGOTE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "zygote.py")
+HIDDEN = ("/root", "/home", "/work", "/tmp", "/var/tmp", "/run", "/mnt", "/media", "/srv",
+          "/opt", "/var/lib", "/var/log", "/var/mail", "/var/spool", "/var/cache", "/boot")
+HOST_UID_BASE = 100000  # inside uid 0..65535 maps to host HOST_UID_BASE.. when we are root
+SLOT_UID_BASE = 1000    # each slot's programs run as inside uid SLOT_UID_BASE + slot
+ZYGOTE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp"}
+
+
+@dataclass(frozen=True)
+class Run:
+    """One program to run: the unit of ``Sandbox.run_many``."""
+
+    source: str
+    stdin: str = ""
+    argv: Sequence[str] = ()
+    files: Mapping[str, str] = field(default_factory=dict)
+    limits: Limits = Limits()
+    filename: str = "solution.py"  # the name the source is written and run under
+
+
+def _is_under(path: str, parent: str) -> bool:
+    return path == parent or path.startswith(parent.rstrip("/") + "/")
+
+
+def _paths_to_hide_and_keep(site_packages: bool) -> tuple[list[str], list[str]]:
+    hide = list(HIDDEN)
+    for extra in (os.getcwd(), os.path.expanduser("~")):
+        if extra != "/" and not any(_is_under(extra, h) for h in hide):
+            hide.append(extra)
+    wanted = {sys.base_prefix, sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"]}
+    if site_packages:
+        wanted |= {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    keep = sorted(p for p in wanted if any(_is_under(p, h) for h in hide))
+    keep = [p for p in keep if not any(_is_under(p, k) and p != k for k in keep)]
+    return hide, keep
+
+
+class Sandbox:
+    """Runs untrusted Python programs in an isolated fork server.
+
+    ``workers`` bounds how many programs run at once (default: the core count). Use as a
+    context manager, or call ``close()``. Thread-safe; ``arun`` is the asyncio entry point.
+    """
+
+    def __init__(self, workers: int | None = None, *, isolate: bool = True,
+                 site_packages: bool = False, debug: bool = False) -> None:
+        self.workers = workers or os.cpu_count() or 1
+        self.isolate = isolate
+        self.site_packages = site_packages
+        self.debug = debug
+        self.layers: dict[str, str] = {}
+        self._slots: queue.Queue[int] = queue.Queue()
+        for slot in range(self.workers):
+            self._slots.put(slot)
+        self._send_lock = threading.Lock()
+        self._start_lock = threading.Lock()
+        self._cgroups = create_slots(self.workers) if isolate else CgroupSlots(why_not="disabled")
+        self._process: subprocess.Popen | None = None
+        self._ctrl: socket.socket | None = None
+        self._slot_uids = False
+        self._start()
+
+    # --- lifecycle ---------------------------------------------------------------------------
+    def _start(self) -> None:
+        host_end, zygote_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        hide, keep = _paths_to_hide_and_keep(self.site_packages)
+        config = {"ctrl_fd": zygote_end.fileno(), "isolate": self.isolate, "hide": hide,
+                  "keep": keep, "cgroups": self._cgroups.slots}
+        self._process = subprocess.Popen(
+            [sys.executable, "-I", "-S", ZYGOTE, json.dumps(config)],
+            pass_fds=(zygote_end.fileno(),), env=ZYGOTE_ENV, cwd="/",
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=None if self.debug else subprocess.DEVNULL, start_new_session=True)
+        zygote_end.close()
+        host_end.settimeout(30)
+        first = host_end.recv(1 << 16)
+        if first == b"unshared":
+            host_end.send(self._write_id_maps(self._process.pid).encode())
+            first = host_end.recv(1 << 16)
+        elif first == b"nouserns":
+            first = host_end.recv(1 << 16)
+        if not first:
+            raise RuntimeError("sandbox: the fork server exited during start-up")
+        ready = json.loads(first)
+        host_end.settimeout(None)
+        self._ctrl = host_end
+        self.layers = self._describe(ready["layers"], ready["pidns"])
+
+    def _write_id_maps(self, pid: int) -> str:
+        try:
+            if os.geteuid() == 0:
+                for name in ("uid_map", "gid_map"):
+                    with open(f"/proc/{pid}/{name}", "w") as handle:
+                        handle.write(f"0 {HOST_UID_BASE} 65536\n")
+                self._slot_uids = True
+            else:
+                with open(f"/proc/{pid}/setgroups", "w") as handle:
+                    handle.write("deny")
+                for name, value in (("uid_map", os.getuid()), ("gid_map", os.getgid())):
+                    with open(f"/proc/{pid}/{name}", "w") as handle:
+                        handle.write(f"0 {value} 1\n")
+            return "mapped"
+        except OSError as error:
+            return f"error {error}"
+
+    def _describe(self, zygote_layers: dict[str, str], pidns: bool) -> dict[str, str]:
+        layers = dict(zygote_layers)
+        if self._slot_uids and pidns:
+            layers["uid"] = (f"on: each worker slot its own unprivileged uid (host "
+                             f"{HOST_UID_BASE + SLOT_UID_BASE}+)")
+        else:
+            layers["uid"] = "off: programs share the fork server's uid"
+        layers["rlimits"] = "on: cpu, address space, stack, file size, processes, open files"
+        layers["environment"] = "on: empty but PATH, LANG, HOME=/tmp"
+        if self._cgroups.slots:
+            layers["cgroups"] = f"on: {self._cgroups.version} memory + pids per worker slot"
+        else:
+            layers["cgroups"] = f"off: {self._cgroups.why_not}"
+        layers["no_new_privs"] = "on"
+        return layers
+
+    def close(self) -> None:
+        if self._ctrl is not None:
+            self._ctrl.close()
+            self._ctrl = None
+        if self._process is not None:
+            try:
+                self._process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+            self._process = None
+        self._cgroups.remove()
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _restart(self, dead: subprocess.Popen | None) -> None:
+        with self._start_lock:
+            if self._process is not dead:
+                return  # another thread restarted it already
+            if self._ctrl is not None:
+                self._ctrl.close()
+            if dead is not None:
+                dead.kill()
+                dead.wait()
+            self._start()
+
+    # --- runs ---------------------------------------------------------------------------------
+    def run(self, source: str, *, stdin: str = "", argv: Sequence[str] = (),
+            files: Mapping[str, str] | None = None, limits: Limits = Limits(),
+            filename: str = "solution.py") -> Execution:
+        """Run ``source`` as a Python program; a sandbox failure (SE) is retried once."""
+        return self.execute(Run(source, stdin, tuple(argv), dict(files or {}), limits, filename))
+
+    def execute(self, request: Run) -> Execution:
+        """``run`` for a prepared ``Run``."""
+        execution = self._run_once(request)
+        if execution.verdict == Verdict.SE:
+            execution = self._run_once(request)
+        return execution
+
+    async def arun(self, source: str, **kwargs: object) -> Execution:
+        return await asyncio.to_thread(self.run, source, **kwargs)
+
+    async def aexecute(self, request: Run) -> Execution:
+        return await asyncio.to_thread(self.execute, request)
+
+    def run_many(self, requests: Iterable[Run], *, progress: bool = False) -> list[Execution]:
+        """Run all ``requests`` with ``workers`` in flight; results in request order."""
+        requests = list(requests)
+        with ThreadPoolExecutor(self.workers) as pool:
+            futures = [pool.submit(self.execute, request) for request in requests]
+            if progress:
+                from tqdm import tqdm
+                for future in tqdm(futures, desc="sandbox", unit="run"):
+                    future.result()
+            return [future.result() for future in futures]
+
+    def _run_once(self, request: Run) -> Execution:
+        slot = self._slots.get()
+        process = self._process
+        try:
+            job = {"slot": slot, **request.limits.to_job(),
+                   "uid": SLOT_UID_BASE + slot if self._slot_uids else None}
+            payload = json.dumps({"source": request.source, "stdin": request.stdin,
+                                  "argv": list(request.argv), "files": dict(request.files),
+                                  "filename": request.filename})
+            payload_fd = os.memfd_create("payload")
+            reply_r, reply_w = os.pipe()
+            try:
+                os.write(payload_fd, payload.encode("utf-8", "surrogateescape"))
+                with self._send_lock:
+                    socket.send_fds(self._ctrl, [json.dumps(job).encode()], [reply_w, payload_fd])
+            except (OSError, AttributeError) as error:
+                os.close(reply_r)
+                self._restart(process)
+                return Execution(Verdict.SE, error=f"fork server unreachable: {error}")
+            finally:
+                os.close(reply_w)
+                os.close(payload_fd)
+            reply = _read_until_eof(reply_r, request.limits.wall_s + 10)
+        finally:
+            self._slots.put(slot)
+        if reply is None:
+            return Execution(Verdict.SE, error="no reply from the run's supervisor in time")
+        line, _, rest = reply.partition(b"\n")
+        try:
+            header = json.loads(line)
+        except json.JSONDecodeError:
+            self._restart(process)
+            return Execution(Verdict.SE, error="malformed reply from the fork server")
+        stdout_len = header.get("stdout_len", 0)
+        return execution_from_reply(header, rest[:stdout_len], rest[stdout_len:], request.limits)
+
+
+def _read_until_eof(fd: int, timeout: float) -> bytes | None:
+    chunks, deadline = [], time.monotonic() + timeout
+    try:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+                return None
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+    finally:
+        os.close(fd)

@@ -1,0 +1,459 @@
+"""The fork server ("zygote"): started once, isolated once, forks once per run.
+
+Run as ``python -I -S zygote.py CONFIG_JSON`` by ``codeloop.sandbox.server``; standard library
+only. Process tree of one run::
+
+    zygote (user, mount, net, ipc, uts, cgroup namespaces; read-only root; hidden host dirs)
+      supervisor   one per run: wall clock, output caps, cgroup placement, reply to the host
+        init       pid 1 of a fresh pid + mount namespace: own /proc, own tmpfs /tmp, reaper
+          program  own uid, rlimits, no_new_privs, seccomp; runs the source with exec()
+
+When ``init`` exits the kernel kills everything left in its pid namespace, setsid and
+double-forked children included, so nothing outlives a run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import select
+import shutil
+import signal
+import socket
+import struct
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import linux
+
+del sys.path[0]
+
+PRELOAD = ("collections", "itertools", "functools", "math", "heapq", "bisect", "re", "string",
+           "typing", "random", "traceback", "linecache", "fractions", "decimal", "json", "copy",
+           "operator", "statistics", "datetime", "dataclasses", "hashlib", "array", "io")
+SOLUTION = "solution.py"
+MEMORY_ERROR_MARK = b"M"
+PROC_FLAGS = linux.MS_RDONLY | linux.MS_NOSUID | linux.MS_NODEV | linux.MS_NOEXEC
+
+
+def log(message: str) -> None:
+    os.write(2, f"zygote: {message}\n".encode())
+
+
+# --- one-time isolation ------------------------------------------------------------------------
+def enter_namespaces(ctrl: socket.socket, layers: dict[str, str]) -> bool:
+    flags = (linux.CLONE_NEWUSER | linux.CLONE_NEWNS | linux.CLONE_NEWNET | linux.CLONE_NEWIPC
+             | linux.CLONE_NEWUTS | linux.CLONE_NEWCGROUP)
+    try:
+        linux.unshare(flags)
+    except OSError as err:
+        ctrl.send(b"nouserns")
+        layers["namespaces"] = f"off: {err}"
+        return False
+    ctrl.send(b"unshared")  # the host writes our uid_map / gid_map, then answers
+    answer = ctrl.recv(64).decode()
+    if answer != "mapped":
+        layers["namespaces"] = f"off: uid map failed ({answer})"
+        return False
+    os.setgid(0)
+    os.setuid(0)
+    layers["namespaces"] = "on: user, mount, network, ipc, uts, cgroup"
+    return True
+
+
+def build_filesystem(hide: list[str], keep: list[str], layers: dict[str, str]) -> None:
+    """Make every mount read-only, hide ``hide`` under empty tmpfs, keep ``keep`` visible.
+
+    As the host's root this runs before the user namespace exists: the mapped uid could not walk
+    into ``/root`` (mode 0700), and the mounts made here become locked in the user namespace,
+    so the program can neither unmount a hiding tmpfs nor make anything writable again.
+    """
+    linux.mount(None, "/", None, linux.MS_REC | linux.MS_PRIVATE)
+    linux.mount("tmpfs", "/tmp", "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, "size=1m,mode=0755")
+    staged = []
+    for index, path in enumerate(keep):
+        stage = f"/tmp/keep{index}"
+        os.mkdir(stage)
+        linux.mount(path, stage, None, linux.MS_BIND | linux.MS_REC)
+        staged.append((stage, path))
+    hidden = []
+    for path in hide:
+        if os.path.isdir(path) and path != "/tmp":
+            linux.mount("tmpfs", path, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, "size=1m,mode=0755")
+            hidden.append(path)
+    for stage, path in staged:
+        os.makedirs(path, exist_ok=True)
+        linux.mount(stage, path, None, linux.MS_MOVE)
+    linux.make_tree_read_only("/")
+    layers["filesystem"] = "on: read-only root; hidden " + ", ".join(["/tmp", *hidden])
+
+
+def open_cgroup_files(slots: list[dict[str, str]]) -> list[dict[str, int]]:
+    """Open each slot's cgroup files now, as the host's root: writes later use these creds."""
+    return [{key: os.open(path, os.O_RDWR) for key, path in slot.items()} for slot in slots]
+
+
+# --- one run -------------------------------------------------------------------------------------
+def write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def cgroup_write(fds: dict[str, int], key: str, value: str) -> None:
+    if key in fds:
+        try:
+            os.pwrite(fds[key], value.encode(), 0)
+        except OSError as error:
+            log(f"cgroup {key}: {error}")
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """CPU seconds used so far by ``root`` and its descendants, read from /proc."""
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        try:
+            with open(f"/proc/{pid}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+            with open(f"/proc/{pid}/task/{pid}/children") as handle:
+                stack.extend(int(child) for child in handle.read().split())
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def cgroup_read_int(fds: dict[str, int], key: str) -> int | None:
+    if key not in fds:
+        return None
+    text = os.pread(fds[key], 4096, 0).decode()
+    if key == "oom":  # memory.events (v2) or memory.oom_control (v1)
+        for line in text.splitlines():
+            name, _, value = line.partition(" ")
+            if name == "oom_kill":
+                return int(value)
+        return 0
+    return int(text.split()[0]) if text.strip() and text.split()[0].isdigit() else None
+
+
+def exit_code(stop: SystemExit) -> int:
+    if stop.code is None or isinstance(stop.code, int):
+        return stop.code or 0
+    print(stop.code, file=sys.stderr)
+    return 1
+
+
+def shut_down_like_python() -> int:
+    """What the interpreter does after ``__main__`` ends: join non-daemon threads, run atexit."""
+    try:
+        threading = sys.modules.get("threading")
+        if threading is not None:
+            threading._shutdown()
+        import atexit
+        atexit._run_exitfuncs()
+    except SystemExit as stop:
+        return exit_code(stop)
+    return 0
+
+
+def run_program(job: dict, payload: dict, mark_w: int) -> None:
+    """In the program process: drop to the run's uid, set limits, exec the source."""
+    uid = job["uid"]
+    if uid is not None:
+        os.setgid(uid)
+        os.setuid(uid)
+    for name, text in payload["files"].items():
+        path = os.path.join(os.getcwd(), name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as handle:
+            handle.write(text)
+    filename = payload.get("filename") or SOLUTION
+    with open(filename, "w") as handle:
+        handle.write(payload["source"])
+    cpu = job["cpu_s"]
+    limits = {resource.RLIMIT_CPU: (int(cpu + 0.999), int(cpu + 0.999) + 1),
+              resource.RLIMIT_AS: (job["memory_bytes"], job["memory_bytes"]),
+              resource.RLIMIT_STACK: (job["memory_bytes"], job["memory_bytes"]),
+              resource.RLIMIT_FSIZE: (job["file_size_bytes"], job["file_size_bytes"]),
+              resource.RLIMIT_NPROC: (job["processes"], job["processes"]),
+              resource.RLIMIT_NOFILE: (256, 256), resource.RLIMIT_CORE: (0, 0)}
+    for which, value in limits.items():
+        resource.setrlimit(which, value)
+    if job["seccomp"]:
+        linux.install_seccomp()
+    else:
+        linux.prctl(linux.PR_SET_NO_NEW_PRIVS, 1)
+    import random
+    random.seed()
+    sys.argv = [filename, *payload["argv"]]
+    sys.path.insert(0, os.getcwd())
+    main = type(sys)("__main__")
+    main.__file__ = os.path.abspath(filename)
+    main.__builtins__ = __builtins__
+    sys.modules["__main__"] = main
+    code = 0
+    try:
+        exec(compile(payload["source"], main.__file__, "exec"), main.__dict__)
+        code = shut_down_like_python()
+    except SystemExit as stop:
+        code = exit_code(stop)
+    except BaseException as error:  # the program's own failure: print it as python would
+        import traceback
+        if isinstance(error, MemoryError):
+            os.write(mark_w, MEMORY_ERROR_MARK)
+        traceback.print_exception(type(error), error, error.__traceback__.tb_next)
+        code = 1
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BaseException:
+        code = code or 120
+    os._exit(code & 0xFF)
+
+
+def init_process(job: dict, payload: dict, fds: dict[str, int]) -> None:
+    """pid 1 of the run: mount /proc and /tmp, start the program, reap, report, exit."""
+    linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
+    if job["pidns"]:  # read-only like the /proc it shadows, else the kernel refuses it
+        linux.mount("proc", "/proc", "proc", PROC_FLAGS)
+    else:
+        os.setsid()
+    if job["isolated"]:
+        owner = 0 if job["uid"] is None else job["uid"]
+        linux.mount("tmpfs", "/tmp", "tmpfs", linux.MS_NOSUID | linux.MS_NODEV,
+                    f"size={job['file_size_bytes']},mode=0700,uid={owner},gid={owner}")
+    os.chdir(job["workdir"])
+    os.read(fds["go_r"], 1)  # the supervisor has put us in the run's cgroup
+    program = os.fork()
+    if program == 0:
+        os.dup2(fds["stdin"], 0)
+        os.dup2(fds["out_w"], 1)
+        os.dup2(fds["err_w"], 2)
+        os.closerange(3, fds["mark_w"])
+        os.closerange(fds["mark_w"] + 1, 65536)
+        try:
+            run_program(job, payload, fds["mark_w"])
+        finally:
+            os._exit(121)
+    for key in ("stdin", "out_w", "err_w", "mark_w"):
+        os.close(fds[key])
+    while True:
+        try:
+            pid, status, usage = os.wait4(-1, 0)
+        except ChildProcessError:
+            os._exit(0)
+        if pid == program:
+            break
+    report = struct.pack("iddq", status, usage.ru_utime, usage.ru_stime, usage.ru_maxrss)
+    write_all(fds["status_w"], report)
+    if not job["pidns"]:
+        os.killpg(0, signal.SIGKILL)
+    os._exit(0)
+
+
+def supervise(job: dict, reply_fd: int, payload_fd: int, cgroup: dict[str, int]) -> None:
+    payload = json.loads(os.pread(payload_fd, os.fstat(payload_fd).st_size, 0))
+    os.close(payload_fd)
+    stdin = os.memfd_create("stdin")
+    write_all(stdin, payload["stdin"].encode("utf-8", "surrogateescape"))
+    os.lseek(stdin, 0, os.SEEK_SET)
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    mark_r, mark_w = os.pipe()
+    status_r, status_w = os.pipe()
+    go_r, go_w = os.pipe()
+    memory = job["memory_bytes"]
+    cgroup_write(cgroup, "memory_max", str(memory))
+    cgroup_write(cgroup, "memory_peak", "0")
+    cgroup_write(cgroup, "pids_max", str(job["processes"] + 2))
+    oom_before = cgroup_read_int(cgroup, "oom")
+    if job["isolated"]:
+        linux.unshare(linux.CLONE_NEWNS | (linux.CLONE_NEWPID if job["pidns"] else 0))
+        job["workdir"] = "/tmp"
+    else:
+        job["workdir"] = tempfile.mkdtemp(prefix="codeloop-run-")
+    start = time.monotonic()
+    init = os.fork()
+    if init == 0:
+        try:
+            init_process(job, payload, {"stdin": stdin, "out_w": out_w, "err_w": err_w,
+                                        "mark_w": mark_w, "status_w": status_w, "go_r": go_r})
+        finally:
+            os._exit(122)
+    for fd in (stdin, out_w, err_w, mark_w, status_w, go_r):
+        os.close(fd)
+    for key in ("procs", "pids_procs"):
+        cgroup_write(cgroup, key, str(init))
+    os.write(go_w, b"g")
+    deadline = start + job["wall_s"]
+    cap = job["output_bytes"]
+    streams = {out_r: bytearray(), err_r: bytearray()}
+    truncated = {out_r: False, err_r: False}
+    poller = select.poll()
+    for fd in streams:
+        poller.register(fd, select.POLLIN)
+    init_fd = os.pidfd_open(init)
+    poller.register(init_fd, select.POLLIN)
+    killed_for, killed_cpu, open_streams, init_done = "", None, 2, False
+
+    def kill(reason: str) -> None:
+        nonlocal killed_for, killed_cpu
+        if not killed_for:
+            killed_for, killed_cpu = reason, tree_cpu_seconds(init)
+            os.kill(init, signal.SIGKILL)
+
+    while open_streams or not init_done:
+        now = time.monotonic()
+        if now >= deadline:
+            kill("wall")
+        if now >= deadline + 0.8:
+            break  # a stream held open from outside the run: give up on it
+        wake_at = deadline + 0.8 if killed_for else deadline
+        for fd, _ in poller.poll(max(1, int((wake_at - now) * 1000))):
+            if fd == init_fd:
+                init_done = True
+                poller.unregister(init_fd)
+                continue
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                poller.unregister(fd)
+                open_streams -= 1
+                continue
+            room = cap - len(streams[fd])
+            streams[fd] += chunk[:max(room, 0)]
+            if len(chunk) > room:
+                truncated[fd] = True
+                kill("output")
+    wall = time.monotonic() - start
+    if not init_done:
+        os.kill(init, signal.SIGKILL)
+    os.waitpid(init, 0)
+    os.set_blocking(status_r, False)
+    os.set_blocking(mark_r, False)
+    try:
+        report = os.read(status_r, 64)
+    except BlockingIOError:
+        report = b""
+    try:
+        memory_error = os.read(mark_r, 1) == MEMORY_ERROR_MARK
+    except BlockingIOError:
+        memory_error = False
+    oom_after = cgroup_read_int(cgroup, "oom")
+    header = {"wall_s": wall, "killed_for": killed_for, "memory_error": memory_error,
+              "oom_killed": oom_before is not None and (oom_after or 0) > oom_before,
+              "cgroup_peak": cgroup_read_int(cgroup, "memory_peak"),
+              "stdout_len": len(streams[out_r]), "stderr_len": len(streams[err_r]),
+              "stdout_truncated": truncated[out_r], "stderr_truncated": truncated[err_r]}
+    header["cpu_s"] = killed_cpu
+    if len(report) == struct.calcsize("iddq"):
+        status, utime, stime, maxrss = struct.unpack("iddq", report)
+        header.update(status=status, cpu_s=utime + stime, max_rss_kb=maxrss)
+    if not job["isolated"]:
+        shutil.rmtree(job["workdir"], ignore_errors=True)
+    write_all(reply_fd, json.dumps(header).encode() + b"\n" + bytes(streams[out_r]) + bytes(streams[err_r]))
+
+
+def serve(ctrl: socket.socket, config: dict, cgroups: list[dict[str, int]]) -> None:
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # supervisors are reaped by the kernel
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(ctrl, 1 << 16, 2)
+        except ConnectionError:
+            return
+        if not message:
+            return
+        job = json.loads(message)
+        job.update(isolated=config["isolated"], pidns=config["pidns"], seccomp=config["seccomp"])
+        if os.fork() == 0:
+            code = 0
+            try:
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
+                ctrl.close()
+                slot = job["slot"]
+                supervise(job, fds[0], fds[1], cgroups[slot] if slot < len(cgroups) else {})
+            except BaseException as error:
+                try:
+                    write_all(fds[0], json.dumps({"error": repr(error)}).encode() + b"\n")
+                except OSError:
+                    pass
+                code = 1
+            os._exit(code)
+        for fd in fds:
+            os.close(fd)
+
+
+def probe_run_layers(config: dict, layers: dict[str, str]) -> None:
+    """Try the per-run layers once in a throwaway child, so a failure is reported, not hit."""
+    read_fd, write_fd = os.pipe()
+    child = os.fork()
+    if child == 0:
+        results = {}
+        try:
+            linux.unshare(linux.CLONE_NEWPID | linux.CLONE_NEWNS)
+            grandchild = os.fork()
+            if grandchild == 0:
+                try:
+                    linux.mount("proc", "/proc", "proc", PROC_FLAGS)
+                    linux.mount("tmpfs", "/tmp", "tmpfs", linux.MS_NOSUID, "size=1m")
+                    os._exit(0)
+                except OSError as error:
+                    log(f"pid namespace probe: {error}")
+                    os._exit(1)
+            results["pidns"] = os.waitpid(grandchild, 0)[1] == 0
+        except OSError as error:
+            log(f"pid namespace probe: {error}")
+            results["pidns"] = False
+        try:
+            if not linux.seccomp_supported():
+                raise OSError("seccomp filter table is x86_64-only")
+            linux.install_seccomp()
+            results["seccomp"] = True
+        except OSError:
+            results["seccomp"] = False
+        os.write(write_fd, json.dumps(results).encode())
+        os._exit(0)
+    os.close(write_fd)
+    results = json.loads(os.read(read_fd, 4096) or b"{}")
+    os.close(read_fd)
+    os.waitpid(child, 0)
+    config["pidns"] = bool(results.get("pidns"))
+    config["seccomp"] = bool(results.get("seccomp"))
+    layers["pid namespace"] = ("on: per run, own /proc and tmpfs /tmp" if config["pidns"]
+                               else "off: process groups instead (setsid escapes)")
+    layers["seccomp"] = "on: deny-list filter" if config["seccomp"] else "off: unavailable"
+
+
+def main() -> None:
+    config = json.loads(sys.argv[1])
+    ctrl = socket.socket(fileno=config["ctrl_fd"])
+    layers: dict[str, str] = {}
+    cgroups = open_cgroup_files(config["cgroups"])
+    os.setgroups([]) if os.geteuid() == 0 else None
+    isolated = False
+    if config["isolate"] and os.geteuid() == 0:
+        linux.unshare(linux.CLONE_NEWNS)
+        build_filesystem(config["hide"], config["keep"], layers)
+        isolated = enter_namespaces(ctrl, layers)
+    elif config["isolate"]:
+        isolated = enter_namespaces(ctrl, layers)
+        if isolated:
+            build_filesystem(config["hide"], config["keep"], layers)
+    config["isolated"] = isolated
+    if isolated:
+        probe_run_layers(config, layers)
+    else:
+        config.update(pidns=False, seccomp=False)
+        layers.setdefault("namespaces", "off: disabled by the caller")
+    for name in PRELOAD:
+        __import__(name)
+    ctrl.send(json.dumps({"ready": True, "layers": layers, "pidns": config["pidns"]}).encode())
+    serve(ctrl, config, cgroups)
+
+
+if __name__ == "__main__":
+    main()

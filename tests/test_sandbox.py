@@ -1,0 +1,101 @@
+"""Sandbox API: verdicts, limits, stdin/argv/files, async and batch, load."""
+
+import asyncio
+
+import pytest
+
+from codeloop.sandbox import Limits, Run, Sandbox, Verdict
+
+
+def test_stdin_argv_files(sandbox):
+    source = "import sys\nprint(input(), sys.argv[1:], open('data/in.txt').read())"
+    execution = sandbox.run(source, stdin="hello\n", argv=["a", "b"], files={"data/in.txt": "file"})
+    assert execution.verdict == Verdict.OK
+    assert execution.stdout == "hello ['a', 'b'] file\n"
+    assert execution.exit_code == 0 and execution.signal is None
+
+
+def test_exit_codes_and_errors(sandbox):
+    assert sandbox.run("raise SystemExit(3)").exit_code == 3
+    assert sandbox.run("raise SystemExit(3)").verdict == Verdict.RE
+    assert sandbox.run("import sys; sys.exit(0)").verdict == Verdict.OK
+    failed = sandbox.run("1/0")
+    assert failed.verdict == Verdict.RE
+    assert 'File "/tmp/solution.py", line 1' in failed.stderr and "ZeroDivisionError" in failed.stderr
+    killed = sandbox.run("import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)")
+    assert killed.verdict == Verdict.RE and killed.signal == 11
+
+
+def test_cpu_limit_is_cpu_not_wall(sandbox):
+    execution = sandbox.run("import time\ntime.sleep(1.2)\nprint('done')", limits=Limits(cpu_s=1, wall_s=3))
+    assert execution.verdict == Verdict.OK
+    assert execution.wall_s >= 1.2 and execution.cpu_s < 0.5
+
+
+def test_output_cap_truncates(sandbox):
+    execution = sandbox.run("print('y' * 5000)", limits=Limits(output_bytes=1000))
+    assert execution.verdict == Verdict.OLE
+    assert execution.stdout_truncated and len(execution.stdout) == 1000
+
+
+def test_memory_is_measured(sandbox):
+    execution = sandbox.run("x = bytearray(60 * 2**20)\nprint(len(x))")
+    assert execution.verdict == Verdict.OK
+    assert 55 <= execution.max_rss_mb <= 200
+
+
+def test_file_size_limit(sandbox):
+    execution = sandbox.run("open('big', 'wb').write(b'0' * (3 << 20))", limits=Limits(file_size_mb=1))
+    assert execution.verdict == Verdict.RE
+
+
+def test_bad_limits_are_rejected():
+    with pytest.raises(ValueError, match="cpu_s must be positive"):
+        Limits(cpu_s=-1)
+    with pytest.raises(ValueError, match="memory_mb"):
+        Limits(memory_mb=0)
+
+
+def test_async_and_batch(sandbox):
+    async def main():
+        return await asyncio.gather(*(sandbox.arun(f"print({i})") for i in range(8)))
+    assert [e.stdout for e in asyncio.run(main())] == [f"{i}\n" for i in range(8)]
+    runs = [Run(f"print({i} * 2)") for i in range(10)]
+    assert [e.stdout for e in sandbox.run_many(runs)] == [f"{i * 2}\n" for i in range(10)]
+
+
+def test_random_is_reseeded_per_run(sandbox):
+    draws = {sandbox.run("import random\nprint(random.random())").stdout for _ in range(3)}
+    assert len(draws) == 3
+
+
+def test_harness_failure_is_se_and_recovers():
+    with Sandbox(workers=1) as box:
+        box._process.kill()
+        box._process.wait()
+        execution = box.run("print('back')")
+        assert execution.verdict == Verdict.OK and execution.stdout == "back\n"
+
+
+DETERMINISTIC = [
+    ("print(sum(range({i} * 1000)))", Verdict.OK),
+    ("raise ValueError({i})", Verdict.RE),
+    ("x = bytearray(2**40 + {i})", Verdict.MLE),
+    ("import sys\nsys.stdout.write('z' * (70000 + {i}))", Verdict.OLE),
+    ("print(input()[::-1], {i})", Verdict.OK),
+]
+
+
+def test_load_no_verdict_flips():
+    """200 runs at twice the core count in parallel, twice: identical verdicts and output."""
+    import os
+    workers = 2 * (os.cpu_count() or 1)
+    runs = [Run(DETERMINISTIC[i % 5][0].format(i=i), stdin=f"abc{i}\n", limits=Limits(output_bytes=65536))
+            for i in range(200)]
+    with Sandbox(workers=workers) as box:
+        first = box.run_many(runs)
+        second = box.run_many(runs)
+    for index, (a, b) in enumerate(zip(first, second, strict=True)):
+        expected = DETERMINISTIC[index % 5][1]
+        assert a.verdict == b.verdict == expected, (index, a, b)
+        assert a.stdout == b.stdout

@@ -1,0 +1,93 @@
+"""Hostile programs: each gets the right verdict, ends within wall + 1 s, leaves nothing behind."""
+
+import os
+import time
+
+import pytest
+
+from codeloop.sandbox import Limits, Verdict
+from conftest import leftover_processes
+
+LIMITS = Limits(cpu_s=1, wall_s=2, memory_mb=96, output_bytes=1 << 16, processes=16)
+
+HOSTILE = {
+    "fork_bomb": ("import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass\n",
+                  {Verdict.TLE}),
+    "memory_bomb": ("x = []\nwhile True:\n    x.append(' ' * 10**6)\n", {Verdict.MLE}),
+    "busy_loop": ("while True:\n    pass\n", {Verdict.TLE}),
+    "sleep": ("import time\ntime.sleep(100)\n", {Verdict.TLE}),
+    "threads": ("import threading\ndef burn():\n    while True:\n        pass\n"
+                "for _ in range(4):\n    threading.Thread(target=burn).start()\n", {Verdict.TLE}),
+    "endless_output": ("while True:\n    print('x' * 1000)\n", {Verdict.OLE}),
+    "ignored_signals": ("import signal\nfor s in (signal.SIGTERM, signal.SIGXCPU, signal.SIGINT, signal.SIGHUP):\n"
+                        "    signal.signal(s, signal.SIG_IGN)\nwhile True:\n    pass\n", {Verdict.TLE}),
+    "fd_exhaustion": ("import os\nwhile True:\n    os.open('/dev/null', os.O_RDONLY)\n", {Verdict.RE}),
+    "deep_recursion": ("def f(n):\n    return f(n + 1)\nf(0)\n", {Verdict.RE}),
+    "deep_recursion_unlimited": ("import sys\nsys.setrecursionlimit(10**8)\ndef f(n):\n    return f(n + 1) + 1\n"
+                                 "f(0)\n", {Verdict.RE, Verdict.MLE}),
+    "kill_parent": ("import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\nprint('alive')\n",
+                    {Verdict.OK, Verdict.RE}),
+    "kill_pid1": ("import os, signal\nos.kill(1, signal.SIGKILL)\nprint('alive')\n", {Verdict.OK, Verdict.RE}),
+    "kill_all": ("import os, signal\nos.kill(-1, signal.SIGKILL)\nprint('alive')\n", {Verdict.OK, Verdict.RE}),
+    "daemon": ("import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
+               "        time.sleep(1000)\n    os._exit(0)\nprint('parent done')\n", {Verdict.OK}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_hostile_program(sandbox, name):
+    source, verdicts = HOSTILE[name]
+    start = time.monotonic()
+    execution = sandbox.run(source, limits=LIMITS)
+    elapsed = time.monotonic() - start
+    assert execution.verdict in verdicts, (name, execution)
+    assert elapsed <= LIMITS.wall_s + 1, elapsed
+    deadline = time.monotonic() + 1
+    while leftover_processes() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert leftover_processes() == []
+    assert sandbox.run("print(6 * 7)").stdout == "42\n"  # the sandbox is still healthy
+
+
+def test_daemon_returns_at_once(sandbox):
+    execution = sandbox.run(HOSTILE["daemon"][0], limits=LIMITS)
+    assert execution.stdout == "parent done\n"
+    assert execution.wall_s < 1.0
+
+
+def test_no_network(sandbox):
+    source = ("import socket\ntry:\n    socket.create_connection(('127.0.0.1', 22), timeout=1)\n"
+              "    print('connected')\nexcept OSError as e:\n    print('blocked', type(e).__name__)\n")
+    assert sandbox.run(source).stdout.startswith("blocked")
+    udp = "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+    assert sandbox.run(udp).verdict == Verdict.RE
+
+
+def test_writes_outside_workdir_fail_and_host_untouched(sandbox, tmp_path):
+    targets = ["/etc/codeloop_probe", str(tmp_path / "probe"), os.path.abspath("probe_from_sandbox"),
+               "/usr/codeloop_probe"]
+    source = "import sys\nfor path in sys.argv[1:]:\n    try:\n        open(path, 'w').write('x')\n" \
+             "        print('wrote', path)\n    except OSError:\n        print('blocked')\n"
+    execution = sandbox.run(source, argv=targets)
+    assert execution.stdout.split() == ["blocked"] * len(targets)
+    assert not any(os.path.exists(path) for path in targets)
+    inside = sandbox.run("open('mine.txt', 'w').write('ok')\nprint(open('mine.txt').read())")
+    assert inside.stdout == "ok\n"
+    assert sandbox.run("import os\nprint(os.listdir('.'))").stdout.count("mine.txt") == 0
+
+
+def test_host_files_and_secrets_unreadable(sandbox):
+    paths = [os.path.abspath("pyproject.toml"), os.path.expanduser("~/.bashrc"), "/etc/shadow",
+             "/proc/1/environ"]
+    source = ("import os, sys\nfor p in sys.argv[1:]:\n    try:\n        data = open(p).read()\n"
+              "        print('read', p, 'hunter2' in data)\n    except OSError:\n        print('blocked')\n"
+              "print('env', 'CODELOOP_TEST_SECRET' in os.environ, sorted(os.environ))\n")
+    execution = sandbox.run(source, argv=paths)
+    assert "hunter2" not in execution.stdout
+    lines = execution.stdout.splitlines()
+    assert lines[:3] == ["blocked"] * 3
+    assert lines[-1] == "env False ['HOME', 'LANG', 'PATH']"
+
+
+def test_processes_are_numbered_from_one(sandbox):
+    assert sandbox.run("import os\nprint(os.getpid())").stdout == "2\n"
