@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from codeloop.cli import execution
+from codeloop.cli import execution, model
 
-COMMAND_MODULES = (execution,)
+COMMAND_MODULES = (execution, model)
 
 
 class UsageError(Exception):
@@ -32,7 +32,3 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"codeloop {args.command}: interrupted", file=sys.stderr)
         return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

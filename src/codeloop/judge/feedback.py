@@ -57,7 +57,7 @@ def failure_line(result: TestResult) -> str:
     """One RLEF feedback line for a failed test."""
     shown = f"- input '{_clip(result.test.shown_input())}' failed: "
     if result.verdict == Verdict.WA and result.test.kind != TestKind.SCRIPT:
-        return shown + f"Expected output '{_clip(result.test.shown_output())}' but got '{_clip(result.got)}'"
+        return shown + f"Expected output '{_clip(result.test.shown_output().rstrip())}' but got '{_clip(result.got.rstrip())}'"
     if result.verdict == Verdict.TLE:
         return shown + "Execution took too long."
     if result.verdict == Verdict.MLE:

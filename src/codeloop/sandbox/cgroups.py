@@ -6,6 +6,7 @@ files before it drops privileges and the supervisor of each run writes limits th
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, field
 
@@ -29,10 +30,8 @@ class CgroupSlots:
 
     def remove(self) -> None:
         for path in self.dirs:
-            try:
+            with contextlib.suppress(OSError):
                 os.rmdir(path)
-            except OSError:
-                pass
 
 
 def _own_cgroup(controller: str) -> str:

@@ -14,6 +14,7 @@ double-forked children included, so nothing outlives a run.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import resource
@@ -377,10 +378,8 @@ def serve(ctrl: socket.socket, config: dict, cgroups: list[dict[str, int]]) -> N
                 slot = job["slot"]
                 supervise(job, fds[0], fds[1], cgroups[slot] if slot < len(cgroups) else {})
             except BaseException as error:
-                try:
+                with contextlib.suppress(OSError):
                     write_all(fds[0], json.dumps({"error": repr(error)}).encode() + b"\n")
-                except OSError:
-                    pass
                 code = 1
             os._exit(code)
         for fd in fds:

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Sets codeloop up on a fresh Debian machine: system packages, a virtualenv with every extra the
+# tests need, and the embedded model. Safe to run again: each step is skipped when done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    missing=()
+    command -v chromium >/dev/null || missing+=(chromium chromium-driver)
+    if [ ${#missing[@]} -gt 0 ]; then
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
+fi
+
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/pip install -q --disable-pip-version-check -e '.[dev,llm]'
+.venv/bin/codeloop model install

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The test command (README, CI): set up, lint, then the whole test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+.venv/bin/ruff check src tests benchmarks
+.venv/bin/pytest -q

@@ -1,0 +1,1 @@
+"""Chat model backends: the embedded GGUF, OpenAI-compatible servers, transformers, codeloop models."""
