@@ -41,7 +41,9 @@ def test_call_tests_like_taco(judge):
 
 def test_expr_and_script_tests(judge):
     assert judge.judge(ADD, [expr_test("add((1,), (2,))", "(1, 2)")]).passed
-    assert judge.judge(ADD, [assertion_to_test("assert add(0.1, 0.2) == 0.3")]).passed
+    assert judge.judge(ADD, [assertion_to_test("assert add(2, 2) == 4")]).passed
+    # exactly the semantics of the assert it came from: 0.1 + 0.2 != 0.3
+    assert judge.judge(ADD, [assertion_to_test("assert add(0.1, 0.2) == 0.3")]).verdict == Verdict.WA
     wrong = judge.judge(ADD, [script_test("assert add(1, 1) == 3")])
     assert wrong.verdict == Verdict.WA
     crash = judge.judge(ADD, [script_test("add(1, 'x')")])

@@ -5,7 +5,8 @@ Kinds:
 - ``call``: ``fn_name(*json.loads(input))`` compared with ``json.loads(output)`` (TACO's
   ``fn_name`` tests; as in APPS, an expected ``[x]`` also accepts ``x``).
 - ``expr``: the Python expression ``input`` evaluated in the program's namespace, compared with
-  the expression ``output`` (HumanEval docstring examples, MBPP ``assert f(x) == y``).
+  the expression ``output`` by ``==``, exactly as ``assert input == output`` would (HumanEval
+  docstring examples, MBPP asserts); feedback can then show the value the program returned.
 - ``script``: ``input`` is code appended to the program, e.g. HumanEval's ``check`` function;
   passing means exiting 0, an ``AssertionError`` is a wrong answer.
 """
@@ -39,7 +40,9 @@ except (TypeError, ValueError):
     encoded = {{}}
 encoded["repr"] = repr(result)
 if spec["kind"] == "expr":
-    encoded["expected_repr"] = repr(eval(spec["output"], namespace))
+    expected = eval(spec["output"], namespace)
+    encoded["expected_repr"] = repr(expected)
+    encoded["equal"] = bool(result == expected)
 sys.stdout.flush()
 sys.stdout.write("\\n{RESULT_MARK}" + json.dumps(encoded))
 '''

@@ -1,0 +1,28 @@
+"""Benchmarks in one schema: ``load(name, split=..., path=...)``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from codeloop.tasks import contests, humaneval, mbpp
+from codeloop.tasks.schema import DatasetError, Task, TaskKind
+
+LOADERS: dict[str, Callable[..., list[Task]]] = {
+    "humaneval": lambda path=None, split="test", **_: humaneval.load(path),
+    "mbpp": lambda path=None, split="test", **options: mbpp.load(path, split, **options),
+    "code_contests": lambda path=None, split="test", **_: contests.load_code_contests(path, split),
+    "taco": lambda path=None, split="test", **_: contests.load_taco(path, split),
+    "apps": lambda path=None, split="test", **_: contests.load_apps(path, split),
+    "apps_mapcoder": lambda path=None, split="test", **_: contests.load_apps_mapcoder(path, split),
+}
+
+
+def load(name: str, split: str = "test", path: str | Path | None = None, **options: object) -> list[Task]:
+    """Load benchmark ``name`` (one of ``LOADERS``) as a list of ``Task``."""
+    if name not in LOADERS:
+        raise DatasetError(f"unknown benchmark {name!r}; expected one of {', '.join(LOADERS)}")
+    return LOADERS[name](path=path, split=split, **options)
+
+
+__all__ = ["LOADERS", "DatasetError", "Task", "TaskKind", "load"]

