@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from codeloop.cli import execution, model
+from codeloop.cli import evaluate, execution, model
 
-COMMAND_MODULES = (execution, model)
+COMMAND_MODULES = (execution, evaluate, model)
 
 
 class UsageError(Exception):

@@ -57,7 +57,8 @@ def failure_line(result: TestResult) -> str:
     """One RLEF feedback line for a failed test."""
     shown = f"- input '{_clip(result.test.shown_input())}' failed: "
     if result.verdict == Verdict.WA and result.test.kind != TestKind.SCRIPT:
-        return shown + f"Expected output '{_clip(result.test.shown_output().rstrip())}' but got '{_clip(result.got.rstrip())}'"
+        expected, got = _clip(result.test.shown_output().rstrip()), _clip(result.got.rstrip())
+        return shown + f"Expected output '{expected}' but got '{got}'"
     if result.verdict == Verdict.TLE:
         return shown + "Execution took too long."
     if result.verdict == Verdict.MLE:

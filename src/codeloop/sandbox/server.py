@@ -74,26 +74,32 @@ class Sandbox:
         self._slots: queue.Queue[int] = queue.Queue()
         for slot in range(self.workers):
             self._slots.put(slot)
-        self._send_lock = threading.Lock()
         self._start_lock = threading.Lock()
         self._cgroups = create_slots(self.workers) if isolate else CgroupSlots(why_not="disabled")
         self._process: subprocess.Popen | None = None
         self._ctrl: socket.socket | None = None
         self._slot_uids = False
+        self._slot_sockets: list[socket.socket] = []
         self._start()
 
     # --- lifecycle ---------------------------------------------------------------------------
     def _start(self) -> None:
         host_end, zygote_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        slot_pairs = [socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET) for _ in range(self.workers)]
         hide, keep = _paths_to_hide_and_keep(self.site_packages)
-        config = {"ctrl_fd": zygote_end.fileno(), "isolate": self.isolate, "hide": hide,
-                  "keep": keep, "cgroups": self._cgroups.slots}
+        config = {"ctrl_fd": zygote_end.fileno(), "slot_fds": [theirs.fileno() for _, theirs in slot_pairs],
+                  "isolate": self.isolate, "hide": hide, "keep": keep, "cgroups": self._cgroups.slots}
         self._process = subprocess.Popen(
             [sys.executable, "-I", "-S", ZYGOTE, json.dumps(config)],
-            pass_fds=(zygote_end.fileno(),), env=ZYGOTE_ENV, cwd="/",
+            pass_fds=(zygote_end.fileno(), *config["slot_fds"]), env=ZYGOTE_ENV, cwd="/",
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=None if self.debug else subprocess.DEVNULL, start_new_session=True)
         zygote_end.close()
+        for ours, theirs in slot_pairs:
+            theirs.close()
+            if self._slot_sockets:
+                self._slot_sockets.pop(0).close()
+        self._slot_sockets = [ours for ours, _ in slot_pairs]
         host_end.settimeout(30)
         first = host_end.recv(1 << 16)
         if first == b"unshared":
@@ -142,6 +148,9 @@ class Sandbox:
         return layers
 
     def close(self) -> None:
+        for sock in self._slot_sockets:
+            sock.close()
+        self._slot_sockets = []
         if self._ctrl is not None:
             self._ctrl.close()
             self._ctrl = None
@@ -215,8 +224,7 @@ class Sandbox:
             reply_r, reply_w = os.pipe()
             try:
                 os.write(payload_fd, payload.encode("utf-8", "surrogateescape"))
-                with self._send_lock:
-                    socket.send_fds(self._ctrl, [json.dumps(job).encode()], [reply_w, payload_fd])
+                socket.send_fds(self._slot_sockets[slot], [json.dumps(job).encode()], [reply_w, payload_fd])
             except (OSError, AttributeError) as error:
                 os.close(reply_r)
                 self._restart(process)

@@ -15,6 +15,7 @@ double-forked children included, so nothing outlives a run.
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import resource
@@ -26,15 +27,16 @@ import struct
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import linux
 
 del sys.path[0]
 
+# Modules test programs import most; each costs fork time in every run (hashlib alone adds 3.7 MB).
 PRELOAD = ("collections", "itertools", "functools", "math", "heapq", "bisect", "re", "string",
-           "typing", "random", "traceback", "linecache", "fractions", "decimal", "json", "copy",
-           "operator", "statistics", "datetime", "dataclasses", "hashlib", "array", "io")
+           "typing", "random", "traceback", "linecache", "json", "copy", "operator", "array", "io")
 SOLUTION = "solution.py"
 MEMORY_ERROR_MARK = b"M"
 PROC_FLAGS = linux.MS_RDONLY | linux.MS_NOSUID | linux.MS_NODEV | linux.MS_NOEXEC
@@ -228,7 +230,6 @@ def init_process(job: dict, payload: dict, fds: dict[str, int]) -> None:
         linux.mount("tmpfs", "/tmp", "tmpfs", linux.MS_NOSUID | linux.MS_NODEV,
                     f"size={job['file_size_bytes']},mode=0700,uid={owner},gid={owner}")
     os.chdir(job["workdir"])
-    os.read(fds["go_r"], 1)  # the supervisor has put us in the run's cgroup
     program = os.fork()
     if program == 0:
         os.dup2(fds["stdin"], 0)
@@ -257,39 +258,50 @@ def init_process(job: dict, payload: dict, fds: dict[str, int]) -> None:
 
 
 def supervise(job: dict, reply_fd: int, payload_fd: int, cgroup: dict[str, int]) -> None:
+    """Run one job and write its report to ``reply_fd``; every descriptor opened here is closed."""
+    opened: list[int] = [reply_fd, payload_fd]
+    try:
+        _supervise(job, reply_fd, payload_fd, cgroup, opened)
+    finally:
+        for fd in opened:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+def _start_init(job: dict, payload: dict, fds: dict[str, int]) -> int:
+    """Fork the run's init, in a fresh pid + mount namespace when isolated."""
+    flags = linux.CLONE_NEWNS | (linux.CLONE_NEWPID if job["pidns"] else 0) if job["isolated"] else 0
+    init = linux.fork_into_namespaces(flags) if flags and job["raw_clone"] else os.fork()
+    if init == 0:
+        try:
+            init_process(job, payload, fds)
+        finally:
+            os._exit(122)
+    return init
+
+
+def _supervise(job: dict, reply_fd: int, payload_fd: int, cgroup: dict[str, int], opened: list[int]) -> None:
     payload = json.loads(os.pread(payload_fd, os.fstat(payload_fd).st_size, 0))
-    os.close(payload_fd)
     stdin = os.memfd_create("stdin")
-    write_all(stdin, payload["stdin"].encode("utf-8", "surrogateescape"))
-    os.lseek(stdin, 0, os.SEEK_SET)
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     mark_r, mark_w = os.pipe()
     status_r, status_w = os.pipe()
-    go_r, go_w = os.pipe()
+    opened += [stdin, out_r, out_w, err_r, err_w, mark_r, mark_w, status_r, status_w]
+    write_all(stdin, payload["stdin"].encode("utf-8", "surrogateescape"))
+    os.lseek(stdin, 0, os.SEEK_SET)
     memory = job["memory_bytes"]
     cgroup_write(cgroup, "memory_max", str(memory))
     cgroup_write(cgroup, "memory_peak", "0")
-    cgroup_write(cgroup, "pids_max", str(job["processes"] + 2))
+    cgroup_write(cgroup, "pids_max", str(job["processes"] + 3))  # + slot server, supervisor, init
     oom_before = cgroup_read_int(cgroup, "oom")
-    if job["isolated"]:
-        linux.unshare(linux.CLONE_NEWNS | (linux.CLONE_NEWPID if job["pidns"] else 0))
-        job["workdir"] = "/tmp"
-    else:
-        job["workdir"] = tempfile.mkdtemp(prefix="codeloop-run-")
+    job["workdir"] = "/tmp" if job["isolated"] else tempfile.mkdtemp(prefix="codeloop-run-")
     start = time.monotonic()
-    init = os.fork()
-    if init == 0:
-        try:
-            init_process(job, payload, {"stdin": stdin, "out_w": out_w, "err_w": err_w,
-                                        "mark_w": mark_w, "status_w": status_w, "go_r": go_r})
-        finally:
-            os._exit(122)
-    for fd in (stdin, out_w, err_w, mark_w, status_w, go_r):
+    init = _start_init(job, payload, {"stdin": stdin, "out_w": out_w, "err_w": err_w,
+                                      "mark_w": mark_w, "status_w": status_w})
+    for fd in (stdin, out_w, err_w, mark_w, status_w):
         os.close(fd)
-    for key in ("procs", "pids_procs"):
-        cgroup_write(cgroup, key, str(init))
-    os.write(go_w, b"g")
+        opened.remove(fd)
     deadline = start + job["wall_s"]
     cap = job["output_bytes"]
     streams = {out_r: bytearray(), err_r: bytearray()}
@@ -298,6 +310,7 @@ def supervise(job: dict, reply_fd: int, payload_fd: int, cgroup: dict[str, int])
     for fd in streams:
         poller.register(fd, select.POLLIN)
     init_fd = os.pidfd_open(init)
+    opened.append(init_fd)
     poller.register(init_fd, select.POLLIN)
     killed_for, killed_cpu, open_streams, init_done = "", None, 2, False
 
@@ -358,32 +371,87 @@ def supervise(job: dict, reply_fd: int, payload_fd: int, cgroup: dict[str, int])
     write_all(reply_fd, json.dumps(header).encode() + b"\n" + bytes(streams[out_r]) + bytes(streams[err_r]))
 
 
-def serve(ctrl: socket.socket, config: dict, cgroups: list[dict[str, int]]) -> None:
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # supervisors are reaped by the kernel
+def serve_slot(sock: socket.socket, config: dict, cgroup: dict[str, int]) -> None:
+    """One worker slot: joins its cgroup once (runs forked from here inherit it, sparing a
+    cgroup migration per run), then forks a supervisor per job, one job at a time."""
+    linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # it waits for each run it starts
+    for key in ("procs", "pids_procs"):
+        cgroup_write(cgroup, key, str(os.getpid()))
     while True:
         try:
-            message, fds, _, _ = socket.recv_fds(ctrl, 1 << 16, 2)
+            message, fds, _, _ = socket.recv_fds(sock, 1 << 16, 2)
         except ConnectionError:
             return
         if not message:
             return
         job = json.loads(message)
-        job.update(isolated=config["isolated"], pidns=config["pidns"], seccomp=config["seccomp"])
-        if os.fork() == 0:
-            code = 0
-            try:
-                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-                linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
-                ctrl.close()
-                slot = job["slot"]
-                supervise(job, fds[0], fds[1], cgroups[slot] if slot < len(cgroups) else {})
-            except BaseException as error:
-                with contextlib.suppress(OSError):
-                    write_all(fds[0], json.dumps({"error": repr(error)}).encode() + b"\n")
-                code = 1
-            os._exit(code)
+        job.update(isolated=config["isolated"], pidns=config["pidns"], seccomp=config["seccomp"],
+                   raw_clone=config["raw_clone"])
+        if config["raw_clone"] or not job["isolated"]:
+            run_job(job, fds, cgroup)
+            continue
+        supervisor = os.fork()  # unshare(CLONE_NEWPID) works once per process: use a fresh one
+        if supervisor == 0:
+            sock.close()
+            if job["isolated"]:
+                linux.unshare(linux.CLONE_NEWNS | (linux.CLONE_NEWPID if job["pidns"] else 0))
+            run_job(job, fds, cgroup)
+            os._exit(0)
         for fd in fds:
             os.close(fd)
+        os.waitpid(supervisor, 0)
+
+
+def run_job(job: dict, fds: list[int], cgroup: dict[str, int]) -> None:
+    try:
+        supervise(job, fds[0], fds[1], cgroup)
+    except BaseException as error:
+        with contextlib.suppress(OSError):
+            write_all(fds[0], json.dumps({"error": repr(error)}).encode() + b"\n")
+            os.close(fds[0])
+
+
+def start_slots(ctrl: socket.socket, config: dict, cgroups: list[dict[str, int]]) -> None:
+    """Fork one server per worker slot, then wait until the host hangs up."""
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # slot servers and supervisors are auto-reaped
+    sockets = [socket.socket(fileno=fd) for fd in config["slot_fds"]]
+    for slot, sock in enumerate(sockets):
+        if os.fork() == 0:
+            ctrl.close()
+            for other in sockets:
+                if other is not sock:
+                    other.close()
+            serve_slot(sock, config, cgroups[slot] if slot < len(cgroups) else {})
+            os._exit(0)
+    for sock in sockets:
+        sock.close()
+    with contextlib.suppress(ConnectionError):
+        while ctrl.recv(64):
+            pass
+
+
+def _probe_namespaced_child(fork: Callable[[], int]) -> bool:
+    """Can ``fork()`` give a child that mounts its own /proc and /tmp?"""
+    try:
+        child = fork()
+    except OSError as error:
+        log(f"pid namespace probe: {error}")
+        return False
+    if child == 0:
+        try:
+            linux.mount("proc", "/proc", "proc", PROC_FLAGS)
+            linux.mount("tmpfs", "/tmp", "tmpfs", linux.MS_NOSUID, "size=1m")
+            os._exit(0)
+        except BaseException as error:
+            log(f"pid namespace probe: {error}")
+            os._exit(1)
+    return os.waitpid(child, 0)[1] == 0
+
+
+def _unshare_then_fork() -> int:
+    linux.unshare(linux.CLONE_NEWPID | linux.CLONE_NEWNS)
+    return os.fork()
 
 
 def probe_run_layers(config: dict, layers: dict[str, str]) -> None:
@@ -391,22 +459,9 @@ def probe_run_layers(config: dict, layers: dict[str, str]) -> None:
     read_fd, write_fd = os.pipe()
     child = os.fork()
     if child == 0:
-        results = {}
-        try:
-            linux.unshare(linux.CLONE_NEWPID | linux.CLONE_NEWNS)
-            grandchild = os.fork()
-            if grandchild == 0:
-                try:
-                    linux.mount("proc", "/proc", "proc", PROC_FLAGS)
-                    linux.mount("tmpfs", "/tmp", "tmpfs", linux.MS_NOSUID, "size=1m")
-                    os._exit(0)
-                except OSError as error:
-                    log(f"pid namespace probe: {error}")
-                    os._exit(1)
-            results["pidns"] = os.waitpid(grandchild, 0)[1] == 0
-        except OSError as error:
-            log(f"pid namespace probe: {error}")
-            results["pidns"] = False
+        results = {"raw_clone": _probe_namespaced_child(
+            lambda: linux.fork_into_namespaces(linux.CLONE_NEWPID | linux.CLONE_NEWNS))}
+        results["pidns"] = results["raw_clone"] or _probe_namespaced_child(_unshare_then_fork)
         try:
             if not linux.seccomp_supported():
                 raise OSError("seccomp filter table is x86_64-only")
@@ -420,8 +475,8 @@ def probe_run_layers(config: dict, layers: dict[str, str]) -> None:
     results = json.loads(os.read(read_fd, 4096) or b"{}")
     os.close(read_fd)
     os.waitpid(child, 0)
-    config["pidns"] = bool(results.get("pidns"))
-    config["seccomp"] = bool(results.get("seccomp"))
+    for key in ("pidns", "seccomp", "raw_clone"):
+        config[key] = bool(results.get(key))
     layers["pid namespace"] = ("on: per run, own /proc and tmpfs /tmp" if config["pidns"]
                                else "off: process groups instead (setsid escapes)")
     layers["seccomp"] = "on: deny-list filter" if config["seccomp"] else "off: unavailable"
@@ -446,12 +501,13 @@ def main() -> None:
     if isolated:
         probe_run_layers(config, layers)
     else:
-        config.update(pidns=False, seccomp=False)
+        config.update(pidns=False, seccomp=False, raw_clone=False)
         layers.setdefault("namespaces", "off: disabled by the caller")
     for name in PRELOAD:
         __import__(name)
+    gc.freeze()  # forked children then leave the zygote's objects' pages shared (fewer CoW faults)
     ctrl.send(json.dumps({"ready": True, "layers": layers, "pidns": config["pidns"]}).encode())
-    serve(ctrl, config, cgroups)
+    start_slots(ctrl, config, cgroups)
 
 
 if __name__ == "__main__":

