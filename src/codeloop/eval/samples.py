@@ -80,7 +80,7 @@ class ResultStore:
         self._lock = threading.Lock()
         if self.path.exists():
             self._load()
-        self._handle = open(self.path, "a")
+        self._handle = open(self.path, "a")  # noqa: SIM115 (held for the store's life; see close)
 
     def _load(self) -> None:
         data = self.path.read_bytes()

@@ -95,10 +95,10 @@ class Sandbox:
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=None if self.debug else subprocess.DEVNULL, start_new_session=True)
         zygote_end.close()
-        for ours, theirs in slot_pairs:
+        for old in self._slot_sockets:
+            old.close()
+        for _, theirs in slot_pairs:
             theirs.close()
-            if self._slot_sockets:
-                self._slot_sockets.pop(0).close()
         self._slot_sockets = [ours for ours, _ in slot_pairs]
         host_end.settimeout(30)
         first = host_end.recv(1 << 16)
