@@ -7,6 +7,7 @@ import enum
 import hashlib
 import json
 import threading
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -58,7 +59,9 @@ class Judgement:
 def compile_error(program: str) -> str:
     """The SyntaxError message of ``program``, or '' when it compiles."""
     try:
-        compile(program, "solution.py", "exec", dont_inherit=True)
+        with warnings.catch_warnings():  # e.g. invalid escape sequences: the program's business
+            warnings.simplefilter("ignore")
+            compile(program, "solution.py", "exec", dont_inherit=True)
     except (SyntaxError, ValueError) as error:
         line = getattr(error, "lineno", None)
         return f"{type(error).__name__}: {getattr(error, 'msg', error)}" + (f" (line {line})" if line else "")

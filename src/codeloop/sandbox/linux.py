@@ -120,15 +120,19 @@ def _seccomp_program() -> bytes:
     return b"".join(prog)
 
 
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+# Built once, in the fork server, so that each run only makes the prctl call.
+_FILTER = _seccomp_program()
+_FILTER_BUFFER = ctypes.create_string_buffer(_FILTER, len(_FILTER))
+_FPROG = _SockFprog(len(_FILTER) // 8, ctypes.addressof(_FILTER_BUFFER))
+
+
 def install_seccomp() -> None:
     """Install the filter; needs no_new_privs (set here) or CAP_SYS_ADMIN."""
     prctl(PR_SET_NO_NEW_PRIVS, 1)
-    program = _seccomp_program()
-    filters = ctypes.create_string_buffer(program, len(program))
-
-    class SockFprog(ctypes.Structure):
-        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
-
-    fprog = SockFprog(len(program) // 8, ctypes.addressof(filters))
+    fprog = _FPROG
     _check(LIBC.prctl(ctypes.c_int(PR_SET_SECCOMP), ctypes.c_ulong(SECCOMP_MODE_FILTER),
                       ctypes.byref(fprog), ctypes.c_ulong(0), ctypes.c_ulong(0)), "seccomp")
