@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from codeloop.cli import eval as eval_cli
 from codeloop.cli import evaluate, execution, model
 
-COMMAND_MODULES = (execution, evaluate, model)
+COMMAND_MODULES = (execution, evaluate, eval_cli, model)
 
 
 class UsageError(Exception):
