@@ -1,5 +1,6 @@
 """``codeloop eval`` runs: SQLite store, resume after ``kill -9``, summary, CLI errors."""
 
+import contextlib
 import json
 import os
 import signal
@@ -74,10 +75,8 @@ def test_kill_and_resume_continues_each_episode(tmp_path):
     while time.monotonic() < deadline and stored < 7:
         time.sleep(0.1)
         if database.exists():
-            try:
+            with contextlib.suppress(sqlite3.OperationalError):
                 stored = sqlite3.connect(database).execute("SELECT count(*) FROM turns").fetchone()[0]
-            except sqlite3.OperationalError:
-                pass
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     with RunStore(run_dir) as store:

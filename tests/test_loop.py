@@ -94,7 +94,8 @@ def test_reasoning_strategy_and_cot_retry(judge):
 
 
 def test_extract_code_rules():
-    reply = ("Plan:\n```python\ndef helper():\n    pass\n```\nSolution:\n```python\ndef double(x):\n    return 2*x\n```\n"
+    reply = ("Plan:\n```python\ndef helper():\n    pass\n```\n"
+             "Solution:\n```python\ndef double(x):\n    return 2*x\n```\n"
              "Usage:\n```python\nprint(double(3))\n```")
     assert extract_code(reply, "double").startswith("def double")
     assert extract_code(reply).startswith("def double")  # no entry point: the longest block, last among equals

@@ -23,8 +23,8 @@ def report(tmp_path_factory):
         for i in range(2):
             handle.write(json.dumps({"text": f"Return {i}.", "code": "", "task_id": 11 + i, "test_setup_code": "",
                                      "test_list": [f"assert f{i}() == {i}"], "challenge_test_list": []}) + "\n")
-    replies = ["```python\ndef f0():\n    return 0\n```",
-               "```python\ndef f1():\n    return 5\n```", "no code this time", "```python\ndef f1():\n    return 1\n```"]
+    replies = ["```python\ndef f0():\n    return 0\n```", "```python\ndef f1():\n    return 5\n```",
+               "no code this time", "```python\ndef f1():\n    return 1\n```"]
     spec = RunSpec("mbpp", model="scripted", data_path=str(data), split="all", turns=3)
     run_eval(spec, folder / "run", model=ScriptedModel(replies), jobs=1, progress=False)
     return write_report(folder / "run")

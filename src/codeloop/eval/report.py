@@ -106,72 +106,10 @@ def page_data(config: dict, episodes: list[Episode]) -> dict:
     return {"config": config, "tasks": tasks}
 
 
-SCRIPT = """
-const data = JSON.parse(document.getElementById('run-data').textContent);
-const list = document.getElementById('task-list'), view = document.getElementById('trajectory');
-function el(tag, cls, text) { const e = document.createElement(tag); if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text; return e; }
-function verdict(v) { return el('span', 'verdict ' + (v === 'OK' ? 'ok' : 'bad'), v || '-'); }
-function show(taskId) {
-  view.replaceChildren(el('h2', '', taskId));
-  for (const li of list.children) li.classList.toggle('selected', li.dataset.task === taskId);
-  for (const episode of data.tasks[taskId]) {
-    const box = el('section', 'episode');
-    const head = el('h3', '', 'sample ' + episode.sample + ' ');
-    head.append(verdict(episode.passed ? 'OK' : 'FAILED')); box.append(head);
-    for (const turn of episode.turns) {
-      const t = el('div', 'turn'); t.dataset.turn = turn.turn;
-      const title = el('h4', '', 'turn ' + turn.turn + ' · public ');
-      title.append(verdict(turn.public_verdict), document.createTextNode(' · hidden '), verdict(turn.hidden_verdict));
-      t.append(title);
-      const asked = turn.messages.filter(m => m.role === 'user').slice(-1)[0];
-      const prompt = el('details', 'prompt'); prompt.append(el('summary', '', 'prompt'), el('pre', '', asked ? asked.content : ''));
-      t.append(prompt, el('div', 'label', 'reply'), el('pre', 'reply', turn.reply));
-      if (turn.code !== null) { t.append(el('div', 'label', 'extracted code'), el('pre', 'code', turn.code)); }
-      const tests = (turn.public.tests || []);
-      if (tests.length) {
-        const table = el('table', 'tests');
-        const header = el('tr'); ['test', 'verdict', 'expected', 'got'].forEach(h => header.append(el('th', '', h)));
-        table.append(header);
-        for (const r of tests) { const row = el('tr'); row.append(el('td', '', r.input)); const v = el('td'); v.append(verdict(r.verdict));
-          row.append(v, el('td', '', r.expected), el('td', '', r.got || r.stderr)); table.append(row); }
-        t.append(table);
-      }
-      if (turn.feedback) { t.append(el('div', 'label', 'feedback'), el('pre', 'feedback', turn.feedback)); }
-      box.append(t);
-    }
-    view.append(box);
-  }
-}
-for (const taskId of Object.keys(data.tasks)) {
-  const li = el('li', '', taskId); li.dataset.task = taskId;
-  li.prepend(verdict(data.tasks[taskId].some(e => e.passed) ? 'OK' : 'X'), document.createTextNode(' '));
-  li.onclick = () => { location.hash = encodeURIComponent(taskId); show(taskId); };
-  list.append(li);
-}
-const first = decodeURIComponent(location.hash.slice(1)) || Object.keys(data.tasks)[0];
-if (first && data.tasks[first]) show(first);
-"""
+ASSETS = Path(__file__).with_name("assets")
 
-STYLE = """
-body { font: 14px system-ui, sans-serif; margin: 0; color: #111; }
-header { padding: 12px 20px; background: #f3f4f6; border-bottom: 1px solid #ddd; }
-.row { display: flex; gap: 24px; flex-wrap: wrap; padding: 12px 20px; }
-table.summary td, table.summary th, table.tests td, table.tests th { border: 1px solid #ddd; padding: 3px 8px;
-  text-align: left; vertical-align: top; }
-table { border-collapse: collapse; }
-#browser { display: flex; border-top: 1px solid #ddd; min-height: 60vh; }
-#task-list { list-style: none; margin: 0; padding: 0; width: 230px; border-right: 1px solid #ddd; overflow-y: auto;
-  max-height: 90vh; }
-#task-list li { padding: 4px 10px; cursor: pointer; } #task-list li.selected { background: #dbeafe; }
-#trajectory { flex: 1; padding: 0 20px; overflow-x: auto; }
-pre { background: #f8fafc; border: 1px solid #e5e7eb; padding: 8px; white-space: pre-wrap; max-height: 420px;
-  overflow: auto; } pre.code { background: #f0fdf4; } pre.feedback { background: #fef2f2; }
-.verdict { font-weight: 600; padding: 0 4px; border-radius: 3px; } .ok { color: #166534; background: #dcfce7; }
-.legend span { margin-right: 12px; font-size: 12px; }
-.bad { color: #991b1b; background: #fee2e2; } .turn { border-left: 3px solid #cbd5e1; padding-left: 12px;
-  margin: 12px 0; } .label { font-weight: 600; margin-top: 6px; }
-"""
+
+
 
 
 def render(config: dict, episodes: list[Episode]) -> str:
@@ -185,7 +123,8 @@ def render(config: dict, episodes: list[Episode]) -> str:
     data = json.dumps(page_data(config, episodes)).replace("</", "<\\/")
     title = f"codeloop run: {config.get('benchmark')} · {config.get('model')}"
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title><style>{STYLE}</style></head>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<style>{(ASSETS / "report.css").read_text()}</style></head>
 <body><header><h1>{html.escape(title)}</h1></header>
 <div class="row"><div><h2>Summary</h2><table class="summary">{rows}</table></div>
 <div><h2>Solve rate against sampling budget</h2>{line_chart(budget_curves(episodes, turns), "budget k", "solve rate")}
@@ -193,7 +132,7 @@ def render(config: dict, episodes: list[Episode]) -> str:
 <h2 style="padding: 0 20px">Trajectories</h2>
 <div id="browser"><ul id="task-list"></ul><div id="trajectory"></div></div>
 <script type="application/json" id="run-data">{data}</script>
-<script>{SCRIPT}</script></body></html>
+<script>{(ASSETS / "report.js").read_text()}</script></body></html>
 """
 
 
