@@ -110,3 +110,20 @@ def test_cli_errors(tmp_path):
     model = run("--benchmark", "humaneval", "--model", "nope:x", "--limit", "1", "--out", str(tmp_path / "r2"),
                 "--no-progress")
     assert model.returncode == 2 and "unknown model spec 'nope:x'" in model.stderr
+
+
+def test_grid_runs_every_cell_once(tmp_path):
+    from codeloop.eval.grid import format_table, run_grid
+    data = tmp_path / "tasks.jsonl"
+    write_tasks(data, 1)
+    right = "```python\ndef f0():\n    return 0\n```"
+    base = RunSpec("mbpp", model="scripted", data_path=str(data), split="all", turns=2)
+    model = ScriptedModel([WRONG, right] * 2 + [WRONG, "thinking", right] * 2)  # CoT only from turn 2
+    rows = run_grid(base, ["plain", "retry:explain_io"], ["binary", "failed"], tmp_path / "grid", model=model,
+                    progress=False)
+    assert [(r["strategy"], r["feedback"]) for r in rows] == [
+        ("plain", "binary"), ("plain", "failed"), ("retry:explain_io", "binary"), ("retry:explain_io", "failed")]
+    assert all(r["final_pass@1"] == 1.0 and r["single_turn_pass@1"] == 0.0 for r in rows)
+    assert not model.replies
+    assert "retry:explain_io" in format_table(rows)
+    assert len(list((tmp_path / "grid").iterdir())) == 4

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import tomllib
-from dataclasses import fields, replace
+from dataclasses import fields
 from pathlib import Path
 
 from codeloop.eval.run import RunSpec, run_eval
@@ -106,18 +106,11 @@ def report_command(args: argparse.Namespace) -> int:
 
 
 def grid_command(args: argparse.Namespace) -> int:
+    from codeloop.eval.grid import format_table, run_grid
     base = spec_from_args(args)
-    rows = []
-    for strategy in [s for s in args.strategies.split(",") if s]:
-        parse_strategy(strategy)
-        for feedback in [f for f in args.feedbacks.split(",") if f]:
-            spec = replace(base, strategy=strategy, feedback=Granularity(feedback).value)
-            out = Path(args.out) / f"{strategy.replace(':', '_').replace('+', '-')}__{feedback}"
-            summary = run_eval(spec, out, jobs=args.jobs, progress=not args.no_progress)
-            rows.append((strategy, feedback, summary))
-    print(f"{'strategy':34} {'feedback':8} {'1-turn pass@1':>13} {'final pass@1':>12} {'1@3':>6}")
-    for strategy, feedback, s in rows:
-        print(f"{strategy:34} {feedback:8} {s.get('single_turn_pass@1', 0):13.3f} {s.get('final_pass@1', 0):12.3f} "
-              f"{s.get('1@3', float('nan')):6.3f}")
-    print(json.dumps([{"strategy": st, "feedback": fb, **s} for st, fb, s in rows]))
+    strategies = [s for s in args.strategies.split(",") if s]
+    feedbacks = [Granularity(f).value for f in args.feedbacks.split(",") if f]
+    rows = run_grid(base, strategies, feedbacks, args.out, jobs=args.jobs, progress=not args.no_progress)
+    print(format_table(rows))
+    print(json.dumps(rows))
     return 0
