@@ -23,6 +23,8 @@ def _add_run_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--top-p", type=float, dest="top_p")
     parser.add_argument("--max-tokens", type=int, dest="max_tokens")
     parser.add_argument("--seed", type=int)
+    parser.add_argument("--retry-temperature", type=float, dest="retry_temperature",
+                        help="sample turns 2.. at this temperature (default: as turn 1)")
     parser.add_argument("--limit", type=int, help="first K tasks only")
     parser.add_argument("--split")
     parser.add_argument("--data-path", dest="data_path")

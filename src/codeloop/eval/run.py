@@ -36,6 +36,7 @@ class RunSpec:
     split: str = "test"
     data_path: str | None = None
     time_limit: float | None = None
+    retry_temperature: float | None = None
 
     def __post_init__(self) -> None:
         if self.samples < 1 or (self.limit is not None and self.limit < 1):
@@ -48,7 +49,8 @@ class RunSpec:
         params = SamplingParams(self.temperature, self.top_p, self.max_tokens,
                                 seed=self.seed if self.temperature > 0 else None)
         limits = Limits(cpu_s=self.time_limit) if self.time_limit else None
-        return LoopConfig(self.turns, self.feedback, parse_strategy(self.strategy), params, limits)
+        return LoopConfig(self.turns, self.feedback, parse_strategy(self.strategy), params, limits,
+                          self.retry_temperature)
 
     def tasks(self) -> list[Task]:
         tasks = load(self.benchmark, split=self.split, path=self.data_path)

@@ -37,6 +37,7 @@ class LoopConfig:
     strategy: Strategy = field(default_factory=Strategy)
     params: SamplingParams = field(default_factory=SamplingParams)
     limits: Limits | None = None  # None: the task's own limits, else DEFAULT_LIMITS
+    retry_temperature: float | None = None  # sample turns 2.. at this temperature (None: as turn 1)
 
     def __post_init__(self) -> None:
         if self.turns < 1:
@@ -127,11 +128,16 @@ def _summary(judgement: Judgement) -> dict:
                       for r in judgement.results]}
 
 
-def _seeded(params: SamplingParams, sample: int, turn: int, call: int) -> SamplingParams:
-    if params.seed is None:
-        return params
-    return SamplingParams(params.temperature, params.top_p, params.max_tokens,
-                          params.seed + 10_000 * sample + 10 * turn + call, 1, params.stop)
+def _turn_params(config: LoopConfig, sample: int, turn: int, call: int) -> SamplingParams:
+    """The sampling parameters of one model call; seeded per (sample, turn, call) when seeded."""
+    params = config.params
+    temperature = params.temperature
+    if turn > 1 and config.retry_temperature is not None:
+        temperature = config.retry_temperature
+    seed = params.seed if params.seed is not None or temperature == 0 else 0
+    if seed is not None:
+        seed += 10_000 * sample + 10 * turn + call
+    return SamplingParams(temperature, params.top_p, params.max_tokens, seed, 1, params.stop)
 
 
 def run_episode(task: Task, model: ChatModel, judge: Judge, config: LoopConfig, sample: int = 0,
@@ -152,7 +158,7 @@ def run_episode(task: Task, model: ChatModel, judge: Judge, config: LoopConfig, 
         reasoning = config.strategy.reasoning_on(number)
         if reasoning:
             messages.append({"role": "user", "content": f"{opening}\n\n{reasoning}"})
-            thought = model.chat(messages, _seeded(config.params, sample, number, 0))[0]
+            thought = model.chat(messages, _turn_params(config, sample, number, 0))[0]
             messages += [{"role": "assistant", "content": thought.text},
                          {"role": "user", "content": code_request(config.strategy)}]
             prompt_tokens, completion_tokens, generate_s = thought.prompt_tokens, thought.completion_tokens, \
@@ -160,7 +166,7 @@ def run_episode(task: Task, model: ChatModel, judge: Judge, config: LoopConfig, 
         else:
             instruction = config.strategy.instruction_text
             messages.append({"role": "user", "content": f"{opening}\n{instruction}" if instruction else opening})
-        reply = model.chat(messages, _seeded(config.params, sample, number, 1))[0]
+        reply = model.chat(messages, _turn_params(config, sample, number, 1))[0]
         code = extract_code(reply.text, task.entry_point)
         turn = Turn(number, messages, reply.text, code, None, prompt_tokens=prompt_tokens + reply.prompt_tokens,
                     completion_tokens=completion_tokens + reply.completion_tokens,
