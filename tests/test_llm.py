@@ -111,3 +111,33 @@ def test_episode_with_the_embedded_model(model, sandbox):
     task = load("humaneval")[0]
     episode = run_episode(task, model, Judge(sandbox), LoopConfig(turns=2))
     assert episode.turns[0].valid and episode.passed  # the 0.5B model solves HumanEval/0 greedily
+
+
+def tiny_hf_model(folder):
+    """A randomly initialised 1-layer Llama and a byte-level BPE tokenizer with a chat template."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+    tokenizer = Tokenizer(models.BPE())
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=300, special_tokens=["<|eos|>"],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tokenizer.train_from_iterator(["def f(x):\n    return x + 1\n"] * 20, trainer)
+    wrapped = PreTrainedTokenizerFast(tokenizer_object=tokenizer, eos_token="<|eos|>", pad_token="<|eos|>")
+    wrapped.chat_template = "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}assistant:"
+    config = LlamaConfig(vocab_size=len(wrapped), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                         num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=256)
+    LlamaForCausalLM(config).save_pretrained(folder)
+    wrapped.save_pretrained(folder)
+
+
+def test_hf_backend_on_a_tiny_model(tmp_path):
+    pytest.importorskip("transformers")
+    tiny_hf_model(tmp_path)
+    model = load_model(f"hf:{tmp_path}")
+    messages = [{"role": "user", "content": "def f(x):"}]
+    first = model.chat(messages, SamplingParams(max_tokens=6))[0]
+    assert first.text == model.chat(messages, SamplingParams(max_tokens=6))[0].text  # greedy
+    assert first.prompt_tokens > 3 and 1 <= first.completion_tokens <= 6
+    sampled = model.chat(messages, SamplingParams(temperature=1.0, max_tokens=6, seed=3, n=2))
+    assert len(sampled) == 2

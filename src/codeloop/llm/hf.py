@@ -25,8 +25,8 @@ class TransformersModel:
         self._lock = threading.Lock()
 
     def chat(self, messages: list[Message], params: SamplingParams) -> list[Completion]:
-        ids = self._tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt")
-        ids = ids.to(self._device)
+        encoded = self._tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt")
+        ids = (encoded["input_ids"] if hasattr(encoded, "keys") else encoded).to(self._device)
         sampling = {"do_sample": params.temperature > 0, "max_new_tokens": params.max_tokens,
                     "pad_token_id": self._tokenizer.pad_token_id or self._tokenizer.eos_token_id}
         if params.temperature > 0:
