@@ -6,9 +6,9 @@ import argparse
 import sys
 
 from codeloop.cli import eval as eval_cli
-from codeloop.cli import evaluate, execution, model
+from codeloop.cli import evaluate, execution, model, transform
 
-COMMAND_MODULES = (execution, evaluate, eval_cli, model)
+COMMAND_MODULES = (execution, evaluate, eval_cli, model, transform)
 
 
 class UsageError(Exception):
@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args) or 0
-    except (UsageError, ValueError, FileNotFoundError, IsADirectoryError, PermissionError) as error:
+    except (UsageError, ValueError, OSError) as error:
         print(f"codeloop {args.command}: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

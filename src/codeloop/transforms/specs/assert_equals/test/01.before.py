@@ -1,0 +1,2 @@
+def test_names(self):
+    self.assertEquals(names(), ["a", "b"])  # order matters

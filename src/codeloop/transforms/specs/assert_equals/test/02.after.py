@@ -1,0 +1,1 @@
+case.assertNotEqual(first, second, msg="differ")

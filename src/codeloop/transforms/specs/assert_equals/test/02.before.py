@@ -1,0 +1,1 @@
+case.assertNotEquals(first, second, msg="differ")

@@ -1,0 +1,1 @@
+self.assertEqual(total, 10)

@@ -1,0 +1,1 @@
+assertEquals = "a name, not a call"

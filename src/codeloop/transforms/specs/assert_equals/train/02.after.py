@@ -1,0 +1,1 @@
+self.assertNotEqual(a, b)

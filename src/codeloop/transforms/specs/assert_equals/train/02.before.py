@@ -1,0 +1,1 @@
+self.assertNotEquals(a, b)

@@ -1,0 +1,2 @@
+self.assertEqual(x, 1)
+self.assertTrue(y)

@@ -1,0 +1,2 @@
+self.assertEquals(x, 1)
+self.assertTrue(y)

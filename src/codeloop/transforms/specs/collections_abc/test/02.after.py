@@ -1,0 +1,2 @@
+if isinstance(f, collections.abc.Callable):
+    f()

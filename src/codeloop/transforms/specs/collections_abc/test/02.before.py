@@ -1,0 +1,2 @@
+if isinstance(f, collections.Callable):
+    f()

@@ -1,0 +1,2 @@
+class Bag(collections.abc.Set, collections.abc.Hashable):
+    pass

@@ -1,0 +1,2 @@
+class Bag(collections.Set, collections.Hashable):
+    pass

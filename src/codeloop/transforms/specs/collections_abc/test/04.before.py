@@ -1,0 +1,1 @@
+d = collections.OrderedDict()

@@ -1,0 +1,1 @@
+ok = isinstance(x, collections.abc.Mapping)

@@ -1,0 +1,2 @@
+import collections
+isinstance(x, collections.Mapping)

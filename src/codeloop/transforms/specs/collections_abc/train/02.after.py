@@ -1,0 +1,2 @@
+class Registry(collections.abc.MutableMapping):
+    pass

@@ -1,0 +1,2 @@
+ok = isinstance(obj, collections.abc.Iterable)
+counts = collections.Counter(obj)

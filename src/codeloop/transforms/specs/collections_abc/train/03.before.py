@@ -1,0 +1,2 @@
+ok = isinstance(obj, collections.Iterable)
+counts = collections.Counter(obj)

@@ -1,0 +1,3 @@
+def dump(d):
+    for k in d:
+        print(k, d[k])

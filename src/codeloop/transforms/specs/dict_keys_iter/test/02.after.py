@@ -1,0 +1,1 @@
+found = "x" in self.options

@@ -1,0 +1,1 @@
+names = {k for k in table}

@@ -1,0 +1,1 @@
+keys = list(d.keys())

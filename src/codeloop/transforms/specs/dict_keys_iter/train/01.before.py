@@ -1,0 +1,2 @@
+for key in config.keys():
+    print(key)

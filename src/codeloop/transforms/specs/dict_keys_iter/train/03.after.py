@@ -1,0 +1,1 @@
+missing = [k for k in expected if k not in actual]

@@ -1,0 +1,3 @@
+def build(items):
+    result, seen = {}, set()
+    return result, seen

@@ -1,0 +1,3 @@
+def build(items):
+    result, seen = dict(), set()
+    return result, seen

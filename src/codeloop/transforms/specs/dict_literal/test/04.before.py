@@ -1,0 +1,1 @@
+mapping = dict(zip(keys, values))

@@ -1,0 +1,2 @@
+table = {}
+pairs = dict([(1, 2)])

@@ -1,0 +1,2 @@
+config = dict()
+config["debug"] = True

@@ -1,0 +1,2 @@
+cache = {}
+other = dict(a=1)

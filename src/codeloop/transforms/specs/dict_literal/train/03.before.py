@@ -1,0 +1,2 @@
+cache = dict()
+other = dict(a=1)

@@ -1,0 +1,2 @@
+def greet(user):
+    return f"Welcome back, {user}!"

@@ -1,0 +1,2 @@
+def greet(user):
+    return "Welcome back, {}!".format(user)

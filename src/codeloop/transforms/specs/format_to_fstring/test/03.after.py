@@ -1,0 +1,1 @@
+raise ValueError(f"bad size {size}")

@@ -1,0 +1,1 @@
+raise ValueError("bad size {}".format(size))

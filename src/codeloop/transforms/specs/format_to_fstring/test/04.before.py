@@ -1,0 +1,1 @@
+text = "{0} and {1}".format(a, b)

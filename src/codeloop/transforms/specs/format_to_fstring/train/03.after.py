@@ -1,0 +1,1 @@
+path = f"{root}/{leaf}"  # join

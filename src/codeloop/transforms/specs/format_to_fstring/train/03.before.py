@@ -1,0 +1,1 @@
+path = "{}/{}".format(root, leaf)  # join

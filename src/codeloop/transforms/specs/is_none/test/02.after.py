@@ -1,0 +1,1 @@
+flags = [x is not None for x in xs]

@@ -1,0 +1,1 @@
+flags = [x != None for x in xs]

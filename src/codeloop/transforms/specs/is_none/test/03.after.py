@@ -1,0 +1,1 @@
+assert parent is None, "root has no parent"

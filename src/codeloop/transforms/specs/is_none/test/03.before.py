@@ -1,0 +1,1 @@
+assert parent == None, "root has no parent"

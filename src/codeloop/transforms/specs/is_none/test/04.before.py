@@ -1,0 +1,2 @@
+if value is None or value == 0:
+    pass

@@ -1,0 +1,2 @@
+if value is None:
+    value = 0

@@ -1,0 +1,2 @@
+if value == None:
+    value = 0

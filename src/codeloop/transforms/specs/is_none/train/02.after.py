@@ -1,0 +1,1 @@
+ok = result is not None

@@ -1,0 +1,2 @@
+while node.next is not None:
+    node = node.next

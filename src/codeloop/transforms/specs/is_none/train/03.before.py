@@ -1,0 +1,2 @@
+while node.next != None:
+    node = node.next

@@ -1,0 +1,4 @@
+def describe(x):
+    if isinstance(x, list):
+        return "list"
+    return "other"

@@ -1,0 +1,4 @@
+def describe(x):
+    if type(x) == list:
+        return "list"
+    return "other"

@@ -1,0 +1,1 @@
+checks = [isinstance(item, dict) for item in items]

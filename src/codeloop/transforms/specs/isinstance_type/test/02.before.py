@@ -1,0 +1,1 @@
+checks = [type(item) == dict for item in items]

@@ -1,0 +1,1 @@
+assert type(config) == Config

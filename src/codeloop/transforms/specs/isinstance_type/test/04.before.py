@@ -1,0 +1,1 @@
+same = type(a) == type(b)

@@ -1,0 +1,2 @@
+if type(x) is int:
+    pass

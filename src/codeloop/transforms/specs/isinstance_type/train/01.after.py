@@ -1,0 +1,2 @@
+if isinstance(value, int):
+    pass

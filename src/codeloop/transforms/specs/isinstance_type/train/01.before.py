@@ -1,0 +1,2 @@
+if type(value) == int:
+    pass

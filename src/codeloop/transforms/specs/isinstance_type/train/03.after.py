@@ -1,0 +1,2 @@
+while isinstance(node, Leaf):
+    node = node.parent

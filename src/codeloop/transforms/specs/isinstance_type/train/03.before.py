@@ -1,0 +1,2 @@
+while type(node) == Leaf:
+    node = node.parent

@@ -1,0 +1,2 @@
+def render(cells):
+    return " | ".join(format(c) for c in cells)

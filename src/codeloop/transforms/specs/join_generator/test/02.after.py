@@ -1,0 +1,1 @@
+csv = "\n".join(",".join(row) for row in rows)

@@ -1,0 +1,1 @@
+key = "-".join(p.lower() for p in parts)  # slug

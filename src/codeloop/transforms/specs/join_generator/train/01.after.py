@@ -1,0 +1,1 @@
+text = "".join(c.upper() for c in word)

@@ -1,0 +1,1 @@
+line = ", ".join(str(x) for x in values)

@@ -1,0 +1,1 @@
+out = sep.join(name for name in names if name)

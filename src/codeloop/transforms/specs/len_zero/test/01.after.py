@@ -1,0 +1,4 @@
+def first(xs):
+    if not xs:
+        return None
+    return xs[0]

@@ -1,0 +1,2 @@
+while self.pending:
+    self.step()

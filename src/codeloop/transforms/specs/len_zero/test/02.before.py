@@ -1,0 +1,2 @@
+while len(self.pending) > 0:
+    self.step()

@@ -1,0 +1,2 @@
+if len(name) != 0:
+    print(name)

@@ -1,0 +1,2 @@
+if len(xs) == 1:
+    pass

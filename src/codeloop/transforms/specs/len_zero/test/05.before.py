@@ -1,0 +1,1 @@
+empty = len(xs) == 0

@@ -1,0 +1,2 @@
+if not items:
+    return None

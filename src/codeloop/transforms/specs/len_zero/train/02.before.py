@@ -1,0 +1,2 @@
+while len(queue) > 0:
+    queue.pop()

@@ -1,0 +1,2 @@
+if errors:
+    raise ValueError(errors)

@@ -1,0 +1,2 @@
+if len(errors) != 0:
+    raise ValueError(errors)

@@ -1,0 +1,3 @@
+def reset(self):
+    self.errors = []
+    self.warnings = []

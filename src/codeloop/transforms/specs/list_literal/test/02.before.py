@@ -1,0 +1,3 @@
+def reset(self):
+    self.errors = list()
+    self.warnings = list()

@@ -1,0 +1,1 @@
+result = process([], flag=True)

@@ -1,0 +1,1 @@
+result = process(list(), flag=True)

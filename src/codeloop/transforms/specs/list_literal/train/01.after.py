@@ -1,0 +1,2 @@
+items = []
+items.append(1)

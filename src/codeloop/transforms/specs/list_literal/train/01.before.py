@@ -1,0 +1,2 @@
+items = list()
+items.append(1)

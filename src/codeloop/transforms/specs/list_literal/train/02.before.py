@@ -1,0 +1,3 @@
+def start():
+    stack = list()
+    return stack

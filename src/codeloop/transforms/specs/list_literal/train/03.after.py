@@ -1,0 +1,2 @@
+a = []
+b = list(range(3))

@@ -1,0 +1,2 @@
+a = list()
+b = list(range(3))

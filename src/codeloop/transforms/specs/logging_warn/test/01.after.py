@@ -1,0 +1,3 @@
+def check(space):
+    if space < 10:
+        logging.warning("low space: %d", space)

@@ -1,0 +1,3 @@
+def check(space):
+    if space < 10:
+        logging.warn("low space: %d", space)

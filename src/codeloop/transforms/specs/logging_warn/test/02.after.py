@@ -1,0 +1,1 @@
+self.logger.warning("stale cache")

@@ -1,0 +1,1 @@
+self.logger.warn("stale cache")

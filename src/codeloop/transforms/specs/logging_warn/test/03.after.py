@@ -1,0 +1,2 @@
+logger.warning("a")
+logger.error("b")

@@ -1,0 +1,2 @@
+logger.warn("a")
+logger.error("b")

@@ -1,0 +1,2 @@
+import logging
+logging.warning("disk almost full")

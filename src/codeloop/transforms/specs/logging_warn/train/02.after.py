@@ -1,0 +1,1 @@
+logger.warning("retrying %s", url)

@@ -1,0 +1,1 @@
+logger.warn("retrying %s", url)

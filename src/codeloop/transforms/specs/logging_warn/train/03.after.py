@@ -1,0 +1,3 @@
+log = logging.getLogger(__name__)
+log.warning("slow")
+log.info("ok")

@@ -1,0 +1,2 @@
+def to_float(a):
+    return a.astype(float)  # copy

@@ -1,0 +1,1 @@
+table = np.empty((2, 2), dtype=str)

@@ -1,0 +1,2 @@
+if x.dtype == np.int:
+    pass

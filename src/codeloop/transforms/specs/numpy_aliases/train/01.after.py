@@ -1,0 +1,1 @@
+x = np.zeros(3, dtype=float)

@@ -1,0 +1,1 @@
+mask = arr.astype(np.bool)

@@ -1,0 +1,2 @@
+ids = np.array(values, dtype=int)
+names = np.array(labels, dtype=object)

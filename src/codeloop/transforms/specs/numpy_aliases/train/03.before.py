@@ -1,0 +1,2 @@
+ids = np.array(values, dtype=np.int)
+names = np.array(labels, dtype=np.object)

@@ -1,0 +1,3 @@
+def main():
+    data = load_data(args.input)
+    return len(data)

@@ -1,0 +1,3 @@
+def main():
+    data = fetch_data(args.input)
+    return len(data)

@@ -1,0 +1,1 @@
+results = [load_data(p) for p in paths]

@@ -1,0 +1,1 @@
+results = [fetch_data(p) for p in paths]

@@ -1,0 +1,3 @@
+def fetch_data(source, retries=3):
+    # keep this comment
+    return source.read()

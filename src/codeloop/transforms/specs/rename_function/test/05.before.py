@@ -1,0 +1,1 @@
+print("fetch_data is deprecated")

@@ -1,0 +1,2 @@
+def load_data(path):
+    return open(path).read()

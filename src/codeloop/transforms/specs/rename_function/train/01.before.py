@@ -1,0 +1,2 @@
+def fetch_data(path):
+    return open(path).read()

@@ -1,0 +1,1 @@
+rows = load_data("a.csv")

@@ -1,0 +1,1 @@
+rows = fetch_data("a.csv")

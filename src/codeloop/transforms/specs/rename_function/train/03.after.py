@@ -1,0 +1,2 @@
+from store import load_data
+data = load_data(url)

@@ -1,0 +1,2 @@
+from store import fetch_data
+data = fetch_data(url)

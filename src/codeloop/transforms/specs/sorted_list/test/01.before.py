@@ -1,0 +1,2 @@
+def keys(d):
+    return sorted(list(d.keys()))

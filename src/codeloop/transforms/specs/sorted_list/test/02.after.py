@@ -1,0 +1,1 @@
+ranking = sorted(results, key=score)

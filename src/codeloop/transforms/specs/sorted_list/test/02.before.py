@@ -1,0 +1,1 @@
+ranking = list(sorted(results, key=score))

@@ -1,0 +1,2 @@
+for item in sorted(stock):
+    print(item)

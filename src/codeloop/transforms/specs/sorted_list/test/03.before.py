@@ -1,0 +1,2 @@
+for item in sorted(list(stock)):
+    print(item)

@@ -1,0 +1,1 @@
+pairs = sorted(zip(a, b))

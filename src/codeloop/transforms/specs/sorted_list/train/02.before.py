@@ -1,0 +1,1 @@
+order = list(sorted(scores))

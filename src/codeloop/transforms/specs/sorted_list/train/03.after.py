@@ -1,0 +1,1 @@
+top = sorted(values, reverse=True)[:3]

@@ -1,0 +1,1 @@
+top = sorted(list(values), reverse=True)[:3]

@@ -1,0 +1,4 @@
+class C(B):
+    def setup(self):
+        super().setup()
+        super().configure(debug=True)

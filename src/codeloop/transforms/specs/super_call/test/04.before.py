@@ -1,0 +1,3 @@
+class D(C):
+    def f(self):
+        return super().f()

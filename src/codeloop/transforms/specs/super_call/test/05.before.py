@@ -1,0 +1,3 @@
+class E(C):
+    def f(self):
+        return super(C, self).f()

@@ -1,0 +1,3 @@
+class A(Base):
+    def __init__(self):
+        super().__init__()

@@ -1,0 +1,3 @@
+class A(Base):
+    def __init__(self):
+        super(A, self).__init__()

@@ -1,0 +1,3 @@
+t0 = time.perf_counter()
+run()
+print(time.perf_counter() - t0)

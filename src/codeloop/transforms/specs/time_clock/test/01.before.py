@@ -1,0 +1,3 @@
+t0 = time.clock()
+run()
+print(time.clock() - t0)

@@ -1,0 +1,1 @@
+timings.append(time.perf_counter())

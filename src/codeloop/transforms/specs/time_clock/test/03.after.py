@@ -1,0 +1,1 @@
+deadline = time.perf_counter() + 5.0

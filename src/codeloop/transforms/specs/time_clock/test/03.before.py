@@ -1,0 +1,1 @@
+deadline = time.clock() + 5.0

@@ -1,0 +1,1 @@
+tick = clock.tick()

@@ -1,0 +1,1 @@
+elapsed = time.perf_counter() - start

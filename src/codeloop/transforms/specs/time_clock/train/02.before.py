@@ -1,0 +1,1 @@
+elapsed = time.clock() - start

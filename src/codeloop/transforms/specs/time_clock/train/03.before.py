@@ -1,0 +1,2 @@
+def stamp():
+    return time.clock()  # seconds

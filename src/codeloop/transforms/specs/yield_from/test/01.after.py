@@ -1,0 +1,2 @@
+def items(self):
+    yield from self._items

@@ -1,0 +1,3 @@
+def items(self):
+    for item in self._items:
+        yield item

@@ -1,0 +1,2 @@
+def numbers():
+    yield from range(10)

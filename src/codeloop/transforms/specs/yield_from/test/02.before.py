@@ -1,0 +1,3 @@
+def numbers():
+    for n in range(10):
+        yield n

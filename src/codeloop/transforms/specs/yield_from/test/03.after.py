@@ -1,0 +1,3 @@
+def flatten(rows):
+    for row in rows:
+        yield from row

@@ -1,0 +1,3 @@
+def doubled(xs):
+    for x in xs:
+        yield 2 * x

@@ -1,0 +1,3 @@
+def pairs(xs):
+    for i, x in enumerate(xs):
+        yield x

@@ -1,0 +1,5 @@
+def chain(a, b):
+    for x in a:
+        yield x
+    for x in b:
+        yield x

@@ -1,0 +1,2 @@
+def walk(node):
+    yield from node.children

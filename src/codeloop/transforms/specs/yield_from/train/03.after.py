@@ -1,0 +1,2 @@
+def lines(f):
+    yield from f

@@ -1,0 +1,3 @@
+def lines(f):
+    for line in f:
+        yield line
