@@ -6,11 +6,11 @@ import subprocess
 import sys
 
 import pytest
-from transform_references import REFERENCES
 
 from codeloop.llm import ScriptedModel
 from codeloop.transforms import Budgets, Pair, SpecError, apply_edits, apply_transform, load_spec, load_specs, score
 from codeloop.transforms.synthesize import synthesize
+from transform_references import REFERENCES
 
 IS_NONE = '''import ast
 
