@@ -71,7 +71,7 @@ def test_spec_errors(tmp_path):
     spec = write_spec(tmp_path / "b", TRAIN, [("z = 1\n", None)])
     assert spec.hint == "compare with None by identity" and not spec.test[0].positive
     (tmp_path / "b" / "train" / "9.after.py").write_text("x\n")
-    with pytest.raises(SpecError, match="9.after.py without a matching .before.py"):
+    with pytest.raises(SpecError, match=r"9\.after\.py without a matching \.before\.py"):
         load_spec(tmp_path / "b")
 
 
@@ -90,7 +90,8 @@ def test_synthesis_feedback_retries_and_success(tmp_path, sandbox):
     spec = write_spec(tmp_path / "s", TRAIN)
     wrong = IS_NONE.replace('" is None"', '" == None"')
     model = ScriptedModel(["Replace == None with is None.", "Replace x == None with x is None; nothing else.",
-                           f"```python\n{module_with_helper(wrong)}```", f"```python\n{module_with_helper(IS_NONE)}```"])
+                           f"```python\n{module_with_helper(wrong)}```",
+                           f"```python\n{module_with_helper(IS_NONE)}```"])
     result = synthesize(spec, model, sandbox, Budgets(describe_rounds=2, attempts=3))
     assert result.solved and [a.stage for a in result.attempts] == ["describe", "refine", "transform", "transform"]
     first = result.attempts[2]
