@@ -30,10 +30,12 @@ def transform(source: str) -> str:
 '''
 
 
+STUB = "def apply_edits(source, edits):\n    return codeloop_apply_edits(source, edits)\n"
+
+
 def module_with_helper(body: str) -> str:
     from codeloop.transforms.splice import HELPER
-    return body.replace("def apply_edits(source, edits):\n    return codeloop_apply_edits(source, edits)\n",
-                        HELPER.strip() + "\n")
+    return body.replace(STUB, HELPER.strip() + "\n")
 
 
 def write_spec(folder, train, test=()):
@@ -91,7 +93,7 @@ def test_synthesis_feedback_retries_and_success(tmp_path, sandbox):
     wrong = IS_NONE.replace('" is None"', '" == None"')
     model = ScriptedModel(["Replace == None with is None.", "Replace x == None with x is None; nothing else.",
                            f"```python\n{module_with_helper(wrong)}```",
-                           f"```python\n{module_with_helper(IS_NONE)}```"])
+                           f"```python\n{IS_NONE.replace(STUB, '')}```"])  # codeloop supplies apply_edits
     result = synthesize(spec, model, sandbox, Budgets(describe_rounds=2, attempts=3))
     assert result.solved and [a.stage for a in result.attempts] == ["describe", "refine", "transform", "transform"]
     first = result.attempts[2]

@@ -6,9 +6,9 @@ import argparse
 import sys
 
 from codeloop.cli import eval as eval_cli
-from codeloop.cli import evaluate, execution, model, transform
+from codeloop.cli import evaluate, execution, model, models, transform
 
-COMMAND_MODULES = (execution, evaluate, eval_cli, model, transform)
+COMMAND_MODULES = (execution, evaluate, eval_cli, model, models, transform)
 
 
 class UsageError(Exception):

@@ -4,7 +4,8 @@
 Stages: (1) the model studies the training pairs and describes the transformation in natural
 language, then refines its description against the examples; (2) it writes the transform as a
 Python module exposing ``transform(source: str) -> str``, matching with ``ast`` and splicing
-edits into the original text (``splice.HELPER``, included in the module) so untouched code keeps
+edits into the original text (``splice.HELPER``, which codeloop puts in the module; the prompt
+shows one worked example, for a transformation outside the benchmark) so untouched code keeps
 its formatting and comments; (3) the module runs in the sandbox on every training pair; (4) on a
 mismatch the model gets a unified diff of expected vs got (or the traceback) and tries again,
 within the budgets; (5) the result is a standalone module with the description as its docstring,
@@ -42,16 +43,20 @@ except BaseException:
 sys.stdout.write("{RESULT_MARK}" + json.dumps(results))
 '''
 
-SKELETON = f'''import ast
-
-{HELPER.strip()}
+# A worked example for a transformation that is not in the bundled benchmark.
+EXAMPLE_TRANSFORM = '''import ast
 
 
 def transform(source: str) -> str:
+    """Replace d.has_key(k) with k in d."""
     tree = ast.parse(source)
     edits = []
     for node in ast.walk(tree):
-        ...  # when node matches: edits.append((node, new_text)); ast.get_source_segment(source, part) gives text
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "has_key"
+                and len(node.args) == 1):
+            mapping = ast.get_source_segment(source, node.func.value)
+            key = ast.get_source_segment(source, node.args[0])
+            edits.append((node, f"{key} in {mapping}"))
     return apply_edits(source, edits)
 '''
 
@@ -112,10 +117,18 @@ def refine_prompt(description: str) -> str:
 
 def transform_prompt(spec: TransformSpec, description: str) -> str:
     return (f"Write a Python module that performs this code transformation:\n{description}\n\n{_examples(spec)}\n\n"
-            "Use only the standard library. Parse with `ast`, find the nodes to change, and replace only their source "
-            "text with `apply_edits`, so the rest of the file stays byte-for-byte identical (comments, spacing). "
-            "Start from this skeleton and keep `apply_edits` as it is:\n"
-            f"```python\n{SKELETON}```\nReply with the whole module in one ```python block.")
+            "Use only the standard library. Define `transform(source: str) -> str`: parse with `ast`, find the nodes "
+            "to change, and collect `(node, new_text)` edits; `apply_edits(source, edits)` is already defined for you "
+            "and replaces only those nodes' text, so the rest of the file stays byte-for-byte identical. Here is such "
+            f"a module for a different transformation:\n```python\n{EXAMPLE_TRANSFORM}```\n"
+            "Reply with your module in one ```python block.")
+
+
+def with_helper(code: str) -> str:
+    """The module as run: ``apply_edits`` first, unless the code defines its own."""
+    if "def apply_edits(" in code:
+        return code
+    return HELPER.strip() + "\n\n\n" + code
 
 
 def validate(sandbox: Sandbox, module: str, pairs: list[Pair], limits: Limits) -> tuple[list[dict], str]:
@@ -189,7 +202,7 @@ def synthesize(spec: TransformSpec, model: ChatModel, sandbox: Sandbox, budgets:
         if attempt.code is None:
             attempt.feedback = "Your answer had no ```python block. Reply with the whole module in one python block."
         else:
-            results, error = validate(sandbox, attempt.code, spec.train, budgets.limits)
+            results, error = validate(sandbox, with_helper(attempt.code), spec.train, budgets.limits)
             attempt.passed = sum(1 for r in results if r.get("ok"))
             attempt.feedback = error or mismatch_feedback(spec.train, results)
             if attempt.passed > best[0]:
@@ -199,5 +212,5 @@ def synthesize(spec: TransformSpec, model: ChatModel, sandbox: Sandbox, budgets:
         retry = f"{attempt.feedback}\n\nFix the module and reply with all of it in one ```python block."
         messages += [{"role": "assistant", "content": attempt.reply}, {"role": "user", "content": retry}]
     solved = best[0] == len(spec.train)
-    module = standalone_module(description, best[1], spec.name) if best[1] is not None else None
+    module = standalone_module(description, with_helper(best[1]), spec.name) if best[1] is not None else None
     return Synthesis(spec.name, description, module, solved, attempts)

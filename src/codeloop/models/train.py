@@ -1,0 +1,174 @@
+"""Train a (multi-token) Llama-style LM on a folder of source files, split into train and validation by file.
+
+The checkpoint (``OUT/checkpoint.pt``) holds the model, the optimizer, the step, the data
+generator's state and the tokenizer, so a run resumes where it stopped and the checkpoint alone
+is enough to load the model as a backend. Validation losses go to ``OUT/metrics.jsonl``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from codeloop.models.llama import ModelArgs
+from codeloop.models.mtp import MultiTokenLM
+from codeloop.tokenizer import CodeTokenizer, read_corpus
+
+SEPARATOR = "<|endoftext|>"
+
+
+@dataclass
+class TrainConfig:
+    corpus: str
+    tokenizer: str
+    out: str = "runs/lm"
+    heads: int = 4
+    dim: int = 256
+    n_layers: int = 4
+    n_heads: int = 8
+    n_kv_heads: int = 4
+    seq_len: int = 256
+    batch_size: int = 16
+    steps: int = 1000
+    lr: float = 2e-3
+    warmup: int = 50
+    weight_decay: float = 0.1
+    eval_every: int = 100
+    eval_batches: int = 8
+    checkpoint_every: int = 100
+    val_percent: int = 5
+    seed: int = 0
+
+
+def split_files(corpus: str | Path, val_percent: int) -> tuple[list[Path], list[Path]]:
+    """Every ``*.py`` under ``corpus``, split by a hash of its relative path (stable across runs)."""
+    root = Path(corpus)
+    if not root.is_dir():
+        raise FileNotFoundError(f"{root}: corpus folder not found")
+    files = sorted(p for p in root.rglob("*.py") if p.is_file())
+    if not files:
+        raise FileNotFoundError(f"{root}: no .py files")
+    train, val = [], []
+    for path in files:
+        bucket = int(hashlib.sha1(str(path.relative_to(root)).encode()).hexdigest(), 16) % 100
+        (val if bucket < val_percent else train).append(path)
+    return train, val
+
+
+def token_stream(tokenizer: CodeTokenizer, files: list[Path]) -> torch.Tensor:
+    separator = tokenizer.special_tokens.get(SEPARATOR)
+    ids: list[int] = []
+    for encoded in tokenizer.encode_batch(list(read_corpus(files))):
+        ids += encoded + ([separator] if separator is not None else [])
+    return torch.tensor(ids, dtype=torch.long)
+
+
+def batch(stream: torch.Tensor, size: int, length: int, generator: torch.Generator) -> torch.Tensor:
+    starts = torch.randint(0, len(stream) - length, (size,), generator=generator)
+    return torch.stack([stream[s:s + length] for s in starts.tolist()])
+
+
+def learning_rate(step: int, config: TrainConfig) -> float:
+    """Linear warm-up, then cosine decay to a tenth."""
+    if step < config.warmup:
+        return config.lr * (step + 1) / config.warmup
+    progress = (step - config.warmup) / max(1, config.steps - config.warmup)
+    return config.lr * (0.1 + 0.45 * (1 + math.cos(math.pi * min(1.0, progress))))
+
+
+@torch.no_grad()
+def evaluate(model: MultiTokenLM, stream: torch.Tensor, config: TrainConfig) -> list[float]:
+    """Mean validation loss of each head, on fixed batches."""
+    model.eval()
+    generator = torch.Generator().manual_seed(1234)
+    totals = [0.0] * model.n_future
+    for _ in range(config.eval_batches):
+        tokens = batch(stream, config.batch_size, config.seq_len, generator)
+        trunk_out = model.trunk_forward(tokens)
+        for head in range(model.n_future):
+            totals[head] += model.head_loss(head, trunk_out, tokens).item() / config.eval_batches
+    model.train()
+    return totals
+
+
+def save_checkpoint(path: Path, **state: object) -> None:
+    partial = path.with_suffix(".partial")
+    torch.save(state, partial)
+    os.replace(partial, path)
+
+
+def load_model(checkpoint: str | Path) -> tuple[MultiTokenLM, CodeTokenizer]:
+    """A trained model (eval mode) and its tokenizer, from a checkpoint file."""
+    import tempfile
+    checkpoint = Path(checkpoint)
+    if not checkpoint.is_file():
+        raise FileNotFoundError(f"{checkpoint}: no such checkpoint")
+    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    model = MultiTokenLM(ModelArgs(**state["model_args"]), state["n_future"])
+    model.load_state_dict(state["model"])
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as handle:
+        handle.write(state["tokenizer"])
+        handle.flush()
+        tokenizer = CodeTokenizer.load(handle.name)
+    return model.eval(), tokenizer
+
+
+def train(config: TrainConfig, progress: bool = True) -> dict:
+    out = Path(config.out)
+    out.mkdir(parents=True, exist_ok=True)
+    checkpoint = out / "checkpoint.pt"
+    tokenizer = CodeTokenizer.load(config.tokenizer)
+    train_files, val_files = split_files(config.corpus, config.val_percent)
+    train_stream, val_stream = token_stream(tokenizer, train_files), token_stream(tokenizer, val_files)
+    args = ModelArgs(dim=config.dim, n_layers=config.n_layers, n_heads=config.n_heads, n_kv_heads=config.n_kv_heads,
+                     vocab_size=tokenizer.vocab_size, max_seq_len=max(512, config.seq_len))
+    torch.manual_seed(config.seed)
+    model = MultiTokenLM(args, config.heads)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, betas=(0.9, 0.95),
+                                  weight_decay=config.weight_decay)
+    generator = torch.Generator().manual_seed(config.seed)
+    step = 0
+    if checkpoint.exists():
+        state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+        if state["train_config"] != asdict(config) | {"steps": state["train_config"]["steps"]}:
+            raise ValueError(f"{checkpoint}: was trained with other settings; use another --out")
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        generator.set_state(state["generator"])
+        step = state["step"]
+    tokenizer_json = Path(config.tokenizer).read_text()
+    metrics = out / "metrics.jsonl"
+    bar = tqdm(total=config.steps, initial=step, desc="train lm", unit="step", disable=not progress)
+    model.train()
+    last: dict = {}
+    while step < config.steps:
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate(step, config)
+        started = time.perf_counter()
+        losses = model.sequential_backward(batch(train_stream, config.batch_size, config.seq_len, generator))
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        step += 1
+        tokens_per_s = config.batch_size * config.seq_len / (time.perf_counter() - started)
+        bar.set_postfix(loss=f"{losses[0]:.3f}", tok_s=f"{tokens_per_s:.0f}")
+        bar.update()
+        if step % config.eval_every == 0 or step == config.steps:
+            last = {"step": step, "train_loss": losses, "val_loss": evaluate(model, val_stream, config)}
+            with open(metrics, "a") as handle:
+                handle.write(json.dumps(last) + "\n")
+        if step % config.checkpoint_every == 0 or step == config.steps:
+            save_checkpoint(checkpoint, model=model.state_dict(), optimizer=optimizer.state_dict(), step=step,
+                            generator=generator.get_state(), model_args=asdict(args), n_future=config.heads,
+                            train_config=asdict(config), tokenizer=tokenizer_json)
+    bar.close()
+    return {"step": step, "train_tokens": len(train_stream), "val_tokens": len(val_stream),
+            "train_files": len(train_files), "val_files": len(val_files), **last}
