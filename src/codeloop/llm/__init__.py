@@ -4,6 +4,7 @@
 - ``gguf:PATH``: any local GGUF file, through llama-cpp-python
 - ``openai:URL#MODEL``: any OpenAI-compatible server (vLLM, llama.cpp server, Ollama)
 - ``hf:PATH``: a transformers model directory (the ``hf`` extra)
+- ``codeloop:CHECKPOINT``: a model trained by ``codeloop train lm`` (text completion)
 """
 
 from __future__ import annotations
@@ -30,7 +31,11 @@ def load_model(spec: str, **options: object) -> ChatModel:
     if kind == "hf" and rest:
         from codeloop.llm.hf import TransformersModel
         return TransformersModel(rest, **options)
-    raise ValueError(f"unknown model spec {spec!r}: expected default, gguf:PATH, openai:URL#MODEL or hf:PATH")
+    if kind == "codeloop" and rest:
+        from codeloop.llm.codeloop_model import CodeloopModel
+        return CodeloopModel(rest)
+    raise ValueError(f"unknown model spec {spec!r}: expected default, gguf:PATH, openai:URL#MODEL, hf:PATH "
+                     "or codeloop:CHECKPOINT")
 
 
 __all__ = ["ChatModel", "Completion", "Message", "SamplingParams", "ScriptedModel", "load_model"]

@@ -65,11 +65,16 @@ class MultiTokenLM(nn.Module):
             h = block(h, cos, sin, start, caches[index] if caches is not None else None)
         return h
 
-    def head_forward(self, index: int, trunk_out: torch.Tensor, start: int = 0,
-                     caches: list[KVCache] | None = None) -> torch.Tensor:
+    def head_hidden(self, index: int, trunk_out: torch.Tensor, start: int = 0,
+                    caches: list[KVCache] | None = None) -> torch.Tensor:
+        """Head ``index``'s normalized output, before the shared unembedding."""
         cos, sin = self._rope(start, trunk_out.shape[1])
         cache = caches[len(self.trunk) + index] if caches is not None else None
-        return self.output(self.head_norms[index](self.heads[index](trunk_out, cos, sin, start, cache)))
+        return self.head_norms[index](self.heads[index](trunk_out, cos, sin, start, cache))
+
+    def head_forward(self, index: int, trunk_out: torch.Tensor, start: int = 0,
+                     caches: list[KVCache] | None = None) -> torch.Tensor:
+        return self.output(self.head_hidden(index, trunk_out, start, caches))
 
     def forward(self, tokens: torch.Tensor, start: int = 0, caches: list[KVCache] | None = None,
                 heads: int | None = None) -> torch.Tensor:
@@ -153,11 +158,11 @@ def speculative_decode(model: MultiTokenLM, prompt: list[int], max_new: int, sto
     stats.accepted.append(1)
     fed = len(prompt)  # tokens in the cache; out[-1] is accepted but not yet fed
     while len(out) < max_new and out[-1] != stop:
-        block = [out[-1], *drafts]
-        logits = model.forward(torch.tensor([block]), fed, caches)
+        block = torch.tensor([[out[-1], *drafts]])
+        trunk_out = model.trunk_forward(block, fed, caches)
+        verified = model.head_forward(0, trunk_out, fed, caches)[0].argmax(-1).tolist()
         stats.forwards += 1
-        verified = logits[0, 0].argmax(-1).tolist()  # head 0's next token after each block position
-        agreed = 0
+        agreed = 0  # head 0's token after block position j is verified[j]; draft j guesses it
         while agreed < len(drafts) and drafts[agreed] == verified[agreed]:
             agreed += 1
         new = verified[: agreed + 1]
@@ -166,7 +171,10 @@ def speculative_decode(model: MultiTokenLM, prompt: list[int], max_new: int, sto
         new = new[: max_new - len(out)]
         out += new
         stats.accepted.append(len(new))
+        # the draft heads run over the whole block (their caches need it) but are unembedded only
+        # where the next drafts come from: after the last accepted position
+        drafts = [int(model.output(model.head_hidden(i, trunk_out, fed, caches)[0, agreed]).argmax())
+                  for i in range(1, model.n_future)]
         fed += agreed + 1  # block positions 0..agreed hold accepted tokens; later ones are stale
-        drafts = [int(logits[i, 0, agreed].argmax()) for i in range(1, model.n_future)]
     stats.tokens, stats.seconds = len(out), time.perf_counter() - start_time
     return out, stats

@@ -45,21 +45,28 @@ class TrainConfig:
     eval_batches: int = 8
     checkpoint_every: int = 100
     val_percent: int = 5
+    max_mb: float = 8.0  # of training text (files in a fixed order until this much); validation is capped alike
     seed: int = 0
 
 
-def split_files(corpus: str | Path, val_percent: int) -> tuple[list[Path], list[Path]]:
-    """Every ``*.py`` under ``corpus``, split by a hash of its relative path (stable across runs)."""
+def split_files(corpus: str | Path, val_percent: int, max_mb: float | None = None) -> tuple[list[Path], list[Path]]:
+    """The ``*.py`` files under ``corpus`` (installed packages left out), split by a hash of each
+    relative path, so a file is always on the same side; each side capped at its share of ``max_mb``."""
     root = Path(corpus)
     if not root.is_dir():
         raise FileNotFoundError(f"{root}: corpus folder not found")
-    files = sorted(p for p in root.rglob("*.py") if p.is_file())
+    files = sorted(p for p in root.rglob("*.py") if p.is_file() and "site-packages" not in p.parts)
     if not files:
         raise FileNotFoundError(f"{root}: no .py files")
-    train, val = [], []
-    for path in files:
+    ordered = sorted(files, key=lambda p: hashlib.sha1(str(p.relative_to(root)).encode()).hexdigest())
+    train, val, sizes = [], [], {"train": 0, "val": 0}
+    budget = {"train": (max_mb or float("inf")) * 1e6, "val": (max_mb or float("inf")) * 1e6 * val_percent / 100}
+    for path in ordered:
         bucket = int(hashlib.sha1(str(path.relative_to(root)).encode()).hexdigest(), 16) % 100
-        (val if bucket < val_percent else train).append(path)
+        side = "val" if bucket < val_percent else "train"
+        if sizes[side] < budget[side]:
+            (val if side == "val" else train).append(path)
+            sizes[side] += path.stat().st_size
     return train, val
 
 
@@ -126,7 +133,7 @@ def train(config: TrainConfig, progress: bool = True) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     checkpoint = out / "checkpoint.pt"
     tokenizer = CodeTokenizer.load(config.tokenizer)
-    train_files, val_files = split_files(config.corpus, config.val_percent)
+    train_files, val_files = split_files(config.corpus, config.val_percent, config.max_mb)
     train_stream, val_stream = token_stream(tokenizer, train_files), token_stream(tokenizer, val_files)
     args = ModelArgs(dim=config.dim, n_layers=config.n_layers, n_heads=config.n_heads, n_kv_heads=config.n_kv_heads,
                      vocab_size=tokenizer.vocab_size, max_seq_len=max(512, config.seq_len))

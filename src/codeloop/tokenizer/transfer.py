@@ -1,25 +1,23 @@
 """Fast vocabulary transfer (Gee et al. 2022, used in arXiv 2402.01035 section 5): when a model
 switches tokenizer, a token both vocabularies share keeps its embedding; a new token's embedding
-is the mean of the embeddings of the pieces the old tokenizer splits it into.
+is the mean of the embeddings of the pieces the old tokenizer splits it into. Tokens are compared
+as byte-level strings, so pieces are exact bytes even inside a multi-byte character.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from codeloop.tokenizer.bpe import CodeTokenizer
 
 
-def transfer_embeddings(new_vocab: dict[int, str], old_vocab: dict[str, int], old_encode: Callable[[str], list[int]],
-                        old_embeddings):
-    """Embeddings for ``new_vocab`` (id -> token text), from ``old_embeddings`` (a torch tensor,
-    rows indexed by old ids). ``old_vocab`` maps old token text to id."""
+def transfer_embeddings(new: CodeTokenizer, old: CodeTokenizer, old_embeddings):
+    """Embeddings for ``new``'s vocabulary (a torch tensor) from ``old_embeddings`` (rows = old ids)."""
     import torch
-    rows = torch.empty(max(new_vocab) + 1, old_embeddings.shape[1], dtype=old_embeddings.dtype)
-    rows.copy_(old_embeddings.mean(dim=0, keepdim=True).expand_as(rows))  # ids no text maps to
-    for index, text in new_vocab.items():
-        if text in old_vocab:
-            rows[index] = old_embeddings[old_vocab[text]]
-        else:
-            pieces = old_encode(text)
-            if pieces:
-                rows[index] = old_embeddings[pieces].mean(dim=0)
+    old_vocab = old.hf.get_vocab()
+    rows = old_embeddings.mean(dim=0, keepdim=True).repeat(new.vocab_size, 1)  # unmatched specials
+    for token, index in new.hf.get_vocab().items():
+        if token in old_vocab:
+            rows[index] = old_embeddings[old_vocab[token]]
+        elif index not in new.special_tokens.values():
+            pieces = [piece.id for piece in old.hf.model.tokenize(token)]
+            rows[index] = old_embeddings[torch.tensor(pieces)].mean(dim=0)
     return rows

@@ -1,0 +1,66 @@
+"""``codeloop train lm``: checkpoints, validation, resume; the trained model as a ``codeloop:`` backend."""
+
+import json
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("torch")
+
+from codeloop.llm import SamplingParams, load_model
+from codeloop.models.train import split_files
+from codeloop.tokenizer import read_corpus, train_tokenizer
+
+STDLIB = Path(sysconfig.get_paths()["stdlib"])
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("corpus")
+    for path in sorted(STDLIB.glob("[a-d]*.py"))[:40]:
+        (folder / path.name).write_text(path.read_text(encoding="utf-8", errors="replace"))
+    tokenizer = train_tokenizer(list(read_corpus(sorted(folder.glob("*.py")))), 512, "gpt4")
+    tokenizer.save(folder / "tok.json")
+    return folder
+
+
+def train_cli(corpus, out, steps):
+    command = [sys.executable, "-m", "codeloop", "train", "lm", "--corpus", str(corpus), "--tokenizer",
+               str(corpus / "tok.json"), "--out", str(out), "--steps", str(steps), "--heads", "3", "--dim", "32",
+               "--n-layers", "2", "--n-heads", "4", "--n-kv-heads", "2", "--seq-len", "32", "--batch-size", "4",
+               "--eval-every", "2", "--eval-batches", "1", "--checkpoint-every", "2", "--val-percent", "20"]
+    return subprocess.run(command, capture_output=True, text=True, timeout=300)
+
+
+def test_split_is_by_file_and_stable(corpus):
+    train, val = split_files(corpus, 20)
+    assert train and val and not set(train) & set(val)
+    assert split_files(corpus, 20) == (train, val)
+
+
+def test_train_checkpoint_resume_and_backend(corpus, tmp_path):
+    out = tmp_path / "run"
+    first = train_cli(corpus, out, 4)
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout.splitlines()[-1])["step"] == 4
+    assert "train lm" in first.stderr  # the progress bar
+    metrics = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [m["step"] for m in metrics] == [2, 4] and len(metrics[-1]["val_loss"]) == 3
+    resumed = train_cli(corpus, out, 6)  # continues from step 4
+    assert resumed.returncode == 0, resumed.stderr
+    assert [json.loads(line)["step"] for line in (out / "metrics.jsonl").read_text().splitlines()] == [2, 4, 6]
+    mismatch = subprocess.run([sys.executable, "-m", "codeloop", "train", "lm", "--corpus", str(corpus), "--tokenizer",
+                               str(corpus / "tok.json"), "--out", str(out), "--dim", "64"], capture_output=True,
+                              text=True)
+    assert mismatch.returncode == 2 and "other settings" in mismatch.stderr
+
+    model = load_model(f"codeloop:{out / 'checkpoint.pt'}")
+    messages = [{"role": "user", "content": "def main():\n    "}]
+    greedy = model.chat(messages, SamplingParams(max_tokens=12))[0]
+    assert greedy.completion_tokens <= 12 and greedy.extra["tokens_per_forward"] >= 1.0
+    assert model.chat(messages, SamplingParams(max_tokens=12))[0].text == greedy.text
+    sampled = model.chat(messages, SamplingParams(temperature=1.0, top_p=0.9, max_tokens=8, seed=1, n=2))
+    assert len(sampled) == 2
