@@ -104,12 +104,11 @@ class Attention(nn.Module):
             cache.k[:batch, start:start + length] = k
             cache.v[:batch, start:start + length] = v
             k, v = cache.k[:batch, :start + length], cache.v[:batch, :start + length]
-        repeats = self.n_heads // self.kv_heads
-        k, v = k.repeat_interleave(repeats, dim=2), v.repeat_interleave(repeats, dim=2)
-        # query i (absolute position start + i) sees keys 0 .. start + i
-        visible = torch.ones(length, k.shape[1], dtype=torch.bool, device=x.device).tril(diagonal=start)
+        # query i (absolute position start + i) sees keys 0 .. start + i; one new query sees them all
+        visible = None if length == 1 else torch.ones(length, k.shape[1], dtype=torch.bool,
+                                                      device=x.device).tril(diagonal=start)
         out = F.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2),
-                                             attn_mask=visible)
+                                             attn_mask=visible, enable_gqa=self.kv_heads != self.n_heads)
         return self.wo(out.transpose(1, 2).reshape(batch, length, -1))
 
 

@@ -123,7 +123,7 @@ class DecodeStats:
         return self.tokens / self.seconds if self.seconds else 0.0
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def greedy_decode(model: MultiTokenLM, prompt: list[int], max_new: int, stop: int | None = None
                   ) -> tuple[list[int], DecodeStats]:
     """Plain greedy decoding with head 0 and a KV cache: one token per forward."""
@@ -145,7 +145,7 @@ def greedy_decode(model: MultiTokenLM, prompt: list[int], max_new: int, stop: in
     return out, stats
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def speculative_decode(model: MultiTokenLM, prompt: list[int], max_new: int, stop: int | None = None
                        ) -> tuple[list[int], DecodeStats]:
     """Self-speculative greedy decoding: heads 1.. draft, head 0 verifies (identical to greedy)."""
