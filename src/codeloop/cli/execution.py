@@ -59,13 +59,13 @@ def run_command(args: argparse.Namespace) -> int:
 
 def load_stdio_tests(path: str) -> list[Test]:
     tests = []
-    for number, record in read_jsonl(path):
+    for where, record in read_jsonl(path):
         if "kind" in record:
             tests.append(Test.from_dict(record))
             continue
         for field in ("input", "output"):
             if not isinstance(record.get(field), str):
-                raise ValueError(f"{path} line {number}: field {field!r} must be a string")
+                raise ValueError(f"{where}: field {field!r} must be a string")
         tests.append(stdio_test(record["input"], record["output"]))
     if not tests:
         raise ValueError(f"{path}: no tests found")

@@ -24,6 +24,7 @@ from codeloop.judge import Judge, Judgement
 from codeloop.metrics import bootstrap_ci, mean_pass_at_k, pass_at_k
 from codeloop.sandbox import Limits, Sandbox
 from codeloop.tasks import DatasetError, Task
+from codeloop.tasks.records import jsonl_records
 
 DEFAULT_CPU_S = 10.0     # RLEF's default where a problem gives none (arXiv 2410.02089, sec. 4.1)
 DEFAULT_MEMORY_MB = 1024
@@ -46,15 +47,8 @@ def read_samples(path: str | Path, tasks: dict[str, Task]) -> list[Sample]:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such samples file")
     samples = []
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
-        if not line.strip():
-            continue
-        where = f"{path} line {number}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise DatasetError(f"{where}: not valid JSON ({error.msg})") from None
-        task_id = record.get("task_id") if isinstance(record, dict) else None
+    for where, record in jsonl_records(path.read_text().splitlines(), path):
+        task_id = record.get("task_id")
         if not isinstance(task_id, str | int):
             raise DatasetError(f"{where}: missing field 'task_id'")
         task = tasks.get(str(task_id))
@@ -66,7 +60,7 @@ def read_samples(path: str | Path, tasks: dict[str, Task]) -> list[Sample]:
             program = task.program(record["completion"])
         else:
             raise DatasetError(f"{where}: expected a string field 'completion' or 'program'")
-        digest = hashlib.sha256(line.encode()).hexdigest()[:16]
+        digest = hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()[:16]
         samples.append(Sample(len(samples), str(task_id), program, digest))
     return samples
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import ast
 import gzip
-import json
 import re
 from pathlib import Path
 
 from codeloop.judge import Test, expr_test, script_test
-from codeloop.tasks.schema import DatasetError, Task, TaskKind, require
+from codeloop.tasks.records import jsonl_records
+from codeloop.tasks.schema import Task, TaskKind, require
 
 _EXAMPLE = re.compile(r"^\s*>>>\s?(?P<call>.+)$")
 # Inline examples of the other shapes HumanEval docstrings use: "f(x) == y", "f(x) ➞ y",
@@ -73,14 +73,7 @@ def load(path: str | Path | None = None) -> list[Task]:
         raise FileNotFoundError(f"{path}: HumanEval file not found")
     tasks = []
     with _open(path) as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            where = f"{path} line {number}"
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise DatasetError(f"{where}: not valid JSON ({error.msg})") from None
+        for where, record in jsonl_records(handle, path):
             prompt = require(record, "prompt", str, where)
             entry = require(record, "entry_point", str, where)
             check = require(record, "test", str, where)

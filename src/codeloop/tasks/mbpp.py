@@ -8,11 +8,11 @@ test runs ``test_setup_code`` and all asserts, plus the challenge asserts unless
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 from codeloop.judge import assertion_to_test, script_test
+from codeloop.tasks.records import jsonl_records
 from codeloop.tasks.schema import DatasetError, Task, TaskKind, require
 
 SPLITS = {"prompt": range(1, 11), "test": range(11, 511), "validation": range(511, 601),
@@ -45,14 +45,7 @@ def load(path: str | Path | None = None, split: str = "test", challenge_tests: b
     if not path.exists():
         raise FileNotFoundError(f"{path}: MBPP file not found (pass --data-path)")
     tasks = []
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
-        if not line.strip():
-            continue
-        where = f"{path} line {number}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise DatasetError(f"{where}: not valid JSON ({error.msg})") from None
+    for where, record in jsonl_records(path.read_text().splitlines(), path):
         task_id = require(record, "task_id", int, where)
         if split != "all" and task_id not in SPLITS[split]:
             continue

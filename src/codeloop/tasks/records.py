@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from codeloop.tasks.schema import DatasetError
@@ -25,6 +25,21 @@ def data_files(path: Path, split: str | None) -> list[Path]:
     return files
 
 
+def jsonl_records(lines: Iterable[str], source: str | Path) -> Iterator[tuple[str, dict]]:
+    """(location, object) for each non-blank JSON line; a bad line raises naming file and line."""
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{source} line {number}"
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise DatasetError(f"{where}: not valid JSON ({error.msg})") from None
+        if not isinstance(record, dict):
+            raise DatasetError(f"{where}: expected a JSON object, got {type(record).__name__}")
+        yield where, record
+
+
 def read_records(path: Path, split: str | None = None) -> Iterator[tuple[str, dict]]:
     """(location, record) pairs; the location names file and line (or row) for error messages."""
     for file in data_files(path, split):
@@ -42,13 +57,4 @@ def read_records(path: Path, split: str | None = None) -> Iterator[tuple[str, di
             for row, record in enumerate(records):
                 yield f"{file} item {row}", record
         else:
-            for number, line in enumerate(file.read_text().splitlines(), start=1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as error:
-                    raise DatasetError(f"{file} line {number}: not valid JSON ({error.msg})") from None
-                if not isinstance(record, dict):
-                    raise DatasetError(f"{file} line {number}: expected a JSON object")
-                yield f"{file} line {number}", record
+            yield from jsonl_records(file.read_text().splitlines(), file)
