@@ -44,7 +44,23 @@ def _own_cgroup(controller: str) -> str:
     return ""
 
 
+def _sweep_stale(base: str) -> None:
+    """Remove the (empty) groups of sandboxes whose host process died without cleaning up."""
+    for name in os.listdir(base):
+        parts = name.split("-")
+        if len(parts) != 3 or parts[0] != "codeloop" or not parts[1].isdigit() or os.path.exists(f"/proc/{parts[1]}"):
+            continue
+        group = os.path.join(base, name)
+        for slot in os.listdir(group):
+            if os.path.isdir(os.path.join(group, slot)):
+                with contextlib.suppress(OSError):
+                    os.rmdir(os.path.join(group, slot))
+        with contextlib.suppress(OSError):
+            os.rmdir(group)
+
+
 def _make_dirs(base: str, workers: int, dirs: list[str]) -> list[str]:
+    _sweep_stale(base)
     group = os.path.join(base, f"codeloop-{os.getpid()}-{id(dirs)}")
     os.mkdir(group)
     slots = [os.path.join(group, f"slot{i}") for i in range(workers)]
