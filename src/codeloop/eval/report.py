@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -98,9 +99,14 @@ def _mean(values) -> float:
     return sum(values) / len(values) if values else 0.0
 
 
+def natural_key(task_id: str) -> list:
+    """HumanEval/2 before HumanEval/10."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", task_id)]
+
+
 def page_data(config: dict, episodes: list[Episode]) -> dict:
     tasks: dict[str, list[dict]] = defaultdict(list)
-    for episode in sorted(episodes, key=lambda e: (e.task_id, e.sample)):
+    for episode in sorted(episodes, key=lambda e: (natural_key(e.task_id), e.sample)):
         tasks[episode.task_id].append({"sample": episode.sample, "passed": episode.passed,
                                        "turns": [t.to_dict() for t in episode.turns]})
     return {"config": config, "tasks": tasks}
