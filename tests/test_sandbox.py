@@ -99,3 +99,10 @@ def test_load_no_verdict_flips():
         expected = DETERMINISTIC[index % 5][1]
         assert a.verdict == b.verdict == expected, (index, a, b)
         assert a.stdout == b.stdout
+
+
+def test_site_packages_only_on_request(sandbox):
+    assert sandbox.run("import tqdm").verdict == Verdict.RE  # stdlib only by default
+    with Sandbox(workers=1, site_packages=True) as box:
+        execution = box.run("import tqdm\nprint('ok')")
+        assert execution.stdout == "ok\n", execution.stderr

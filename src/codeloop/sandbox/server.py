@@ -49,7 +49,7 @@ def _paths_to_hide_and_keep(site_packages: bool) -> tuple[list[str], list[str]]:
     for extra in (os.getcwd(), os.path.expanduser("~")):
         if extra != "/" and not any(_is_under(extra, h) for h in hide):
             hide.append(extra)
-    wanted = {sys.base_prefix, sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"]}
+    wanted = {sys.base_prefix, sys.base_exec_prefix}  # the interpreter and its standard library
     if site_packages:
         wanted |= {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
     keep = sorted(p for p in wanted if any(_is_under(p, h) for h in hide))
@@ -87,8 +87,11 @@ class Sandbox:
         host_end, zygote_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         slot_pairs = [socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET) for _ in range(self.workers)]
         hide, keep = _paths_to_hide_and_keep(self.site_packages)
+        paths = sysconfig.get_paths()
+        site = sorted({paths["purelib"], paths["platlib"]}) if self.site_packages else []
         config = {"ctrl_fd": zygote_end.fileno(), "slot_fds": [theirs.fileno() for _, theirs in slot_pairs],
-                  "isolate": self.isolate, "hide": hide, "keep": keep, "cgroups": self._cgroups.slots}
+                  "isolate": self.isolate, "hide": hide, "keep": keep, "cgroups": self._cgroups.slots,
+                  "site_packages": site}
         self._process = subprocess.Popen(
             [sys.executable, "-I", "-S", ZYGOTE, json.dumps(config)],
             pass_fds=(zygote_end.fileno(), *config["slot_fds"]), env=ZYGOTE_ENV, cwd="/",

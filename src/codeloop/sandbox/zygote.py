@@ -72,26 +72,22 @@ def build_filesystem(hide: list[str], keep: list[str], layers: dict[str, str]) -
 
     As the host's root this runs before the user namespace exists: the mapped uid could not walk
     into ``/root`` (mode 0700), and the mounts made here become locked in the user namespace,
-    so the program can neither unmount a hiding tmpfs nor make anything writable again.
+    so the program can neither unmount a hiding tmpfs nor make anything writable again. Kept
+    paths are opened first and bound back from those descriptors once their parents are hidden.
     """
     linux.mount(None, "/", None, linux.MS_REC | linux.MS_PRIVATE)
-    linux.mount("tmpfs", "/tmp", "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, "size=1m,mode=0755")
-    staged = []
-    for index, path in enumerate(keep):
-        stage = f"/tmp/keep{index}"
-        os.mkdir(stage)
-        linux.mount(path, stage, None, linux.MS_BIND | linux.MS_REC)
-        staged.append((stage, path))
+    handles = {path: os.open(path, os.O_PATH | os.O_DIRECTORY) for path in keep if os.path.isdir(path)}
     hidden = []
     for path in hide:
-        if os.path.isdir(path) and path != "/tmp":
+        if os.path.isdir(path):
             linux.mount("tmpfs", path, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, "size=1m,mode=0755")
             hidden.append(path)
-    for stage, path in staged:
-        os.makedirs(path, exist_ok=True)
-        linux.mount(stage, path, None, linux.MS_MOVE)
+    for path, fd in handles.items():
+        os.makedirs(path, exist_ok=True)  # inside a hiding tmpfs
+        linux.mount(f"/proc/self/fd/{fd}", path, None, linux.MS_BIND | linux.MS_REC)
+        os.close(fd)
     linux.make_tree_read_only("/")
-    layers["filesystem"] = "on: read-only root; hidden " + ", ".join(["/tmp", *hidden])
+    layers["filesystem"] = "on: read-only root; hidden " + ", ".join(hidden)
 
 
 def open_cgroup_files(slots: list[dict[str, str]]) -> list[dict[str, int]]:
@@ -503,6 +499,7 @@ def main() -> None:
     else:
         config.update(pidns=False, seccomp=False, raw_clone=False)
         layers.setdefault("namespaces", "off: disabled by the caller")
+    sys.path.extend(config["site_packages"])  # empty unless the host asked for its packages
     for name in PRELOAD:
         __import__(name)
     gc.freeze()  # forked children then leave the zygote's objects' pages shared (fewer CoW faults)
