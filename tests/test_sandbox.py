@@ -21,7 +21,7 @@ def test_exit_codes_and_errors(sandbox):
     assert sandbox.run("import sys; sys.exit(0)").verdict == Verdict.OK
     failed = sandbox.run("1/0")
     assert failed.verdict == Verdict.RE
-    assert 'File "/tmp/solution.py", line 1' in failed.stderr and "ZeroDivisionError" in failed.stderr
+    assert 'File "/tmp/work/solution.py", line 1' in failed.stderr and "ZeroDivisionError" in failed.stderr
     killed = sandbox.run("import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)")
     assert killed.verdict == Verdict.RE and killed.signal == 11
 

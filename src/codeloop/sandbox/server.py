@@ -25,7 +25,7 @@ HIDDEN = ("/root", "/home", "/work", "/tmp", "/var/tmp", "/run", "/mnt", "/media
           "/opt", "/var/lib", "/var/log", "/var/mail", "/var/spool", "/var/cache", "/boot")
 HOST_UID_BASE = 100000  # inside uid 0..65535 maps to host HOST_UID_BASE.. when we are root
 SLOT_UID_BASE = 1000    # each slot's programs run as inside uid SLOT_UID_BASE + slot
-ZYGOTE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp"}
+ZYGOTE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp/work"}
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,7 @@ class Sandbox:
         else:
             layers["uid"] = "off: programs share the fork server's uid"
         layers["rlimits"] = "on: cpu, address space, stack, file size, processes, open files"
-        layers["environment"] = "on: empty but PATH, LANG, HOME=/tmp"
+        layers["environment"] = "on: empty but PATH, LANG, HOME=/tmp/work"
         if self._cgroups.slots:
             layers["cgroups"] = f"on: {self._cgroups.version} memory + pids per worker slot"
         else:

@@ -39,6 +39,8 @@ PRELOAD = ("collections", "itertools", "functools", "math", "heapq", "bisect", "
            "typing", "random", "traceback", "linecache", "json", "copy", "operator", "array", "io")
 SOLUTION = "solution.py"
 MEMORY_ERROR_MARK = b"M"
+# Each run's private tmpfs. Not /tmp itself: a kept path (a venv in a checkout under /tmp) would vanish.
+WORKDIR = "/tmp/work"
 PROC_FLAGS = linux.MS_RDONLY | linux.MS_NOSUID | linux.MS_NODEV | linux.MS_NOEXEC
 
 
@@ -82,6 +84,7 @@ def build_filesystem(hide: list[str], keep: list[str], layers: dict[str, str]) -
         if os.path.isdir(path):
             linux.mount("tmpfs", path, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, "size=1m,mode=0755")
             hidden.append(path)
+    os.makedirs(WORKDIR, exist_ok=True)  # inside the tmpfs hiding /tmp
     for path, fd in handles.items():
         os.makedirs(path, exist_ok=True)  # inside a hiding tmpfs
         linux.mount(f"/proc/self/fd/{fd}", path, None, linux.MS_BIND | linux.MS_REC)
@@ -223,7 +226,7 @@ def init_process(job: dict, payload: dict, fds: dict[str, int]) -> None:
         os.setsid()
     if job["isolated"]:
         owner = 0 if job["uid"] is None else job["uid"]
-        linux.mount("tmpfs", "/tmp", "tmpfs", linux.MS_NOSUID | linux.MS_NODEV,
+        linux.mount("tmpfs", WORKDIR, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV,
                     f"size={job['file_size_bytes']},mode=0700,uid={owner},gid={owner}")
     os.chdir(job["workdir"])
     program = os.fork()
@@ -291,7 +294,7 @@ def _supervise(job: dict, reply_fd: int, payload_fd: int, cgroup: dict[str, int]
     cgroup_write(cgroup, "memory_peak", "0")
     cgroup_write(cgroup, "pids_max", str(job["processes"] + 3))  # + slot server, supervisor, init
     oom_before = cgroup_read_int(cgroup, "oom")
-    job["workdir"] = "/tmp" if job["isolated"] else tempfile.mkdtemp(prefix="codeloop-run-")
+    job["workdir"] = WORKDIR if job["isolated"] else tempfile.mkdtemp(prefix="codeloop-run-")
     start = time.monotonic()
     init = _start_init(job, payload, {"stdin": stdin, "out_w": out_w, "err_w": err_w,
                                       "mark_w": mark_w, "status_w": status_w})
@@ -437,7 +440,7 @@ def _probe_namespaced_child(fork: Callable[[], int]) -> bool:
     if child == 0:
         try:
             linux.mount("proc", "/proc", "proc", PROC_FLAGS)
-            linux.mount("tmpfs", "/tmp", "tmpfs", linux.MS_NOSUID, "size=1m")
+            linux.mount("tmpfs", WORKDIR, "tmpfs", linux.MS_NOSUID, "size=1m")
             os._exit(0)
         except BaseException as error:
             log(f"pid namespace probe: {error}")
@@ -473,7 +476,7 @@ def probe_run_layers(config: dict, layers: dict[str, str]) -> None:
     os.waitpid(child, 0)
     for key in ("pidns", "seccomp", "raw_clone"):
         config[key] = bool(results.get(key))
-    layers["pid namespace"] = ("on: per run, own /proc and tmpfs /tmp" if config["pidns"]
+    layers["pid namespace"] = (f"on: per run, own /proc and tmpfs {WORKDIR}" if config["pidns"]
                                else "off: process groups instead (setsid escapes)")
     layers["seccomp"] = "on: deny-list filter" if config["seccomp"] else "off: unavailable"
 
