@@ -62,6 +62,20 @@ def rope_tables(head_dim: int, max_len: int, theta: float) -> tuple[torch.Tensor
     return angles.cos(), angles.sin()
 
 
+def register_rope(module: nn.Module, args: ModelArgs) -> None:
+    """Give ``module`` the RoPE tables as (non-saved) buffers ``rope_cos`` and ``rope_sin``."""
+    cos, sin = rope_tables(args.head_dim, args.max_seq_len, args.rope_theta)
+    module.register_buffer("rope_cos", cos, persistent=False)
+    module.register_buffer("rope_sin", sin, persistent=False)
+
+
+def rope_window(module: nn.Module, start: int, length: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The tables for positions start .. start + length - 1 of a module set up by ``register_rope``."""
+    if start + length > module.args.max_seq_len:
+        raise ValueError(f"sequence of {start + length} tokens exceeds max_seq_len {module.args.max_seq_len}")
+    return module.rope_cos[start:start + length], module.rope_sin[start:start + length]
+
+
 def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
     """Rotate (even, odd) pairs of the last dim of x (batch, seq, heads, head_dim)."""
     even, odd = x[..., 0::2], x[..., 1::2]
@@ -149,9 +163,7 @@ class Llama(nn.Module):
         self.layers = nn.ModuleList(Block(args) for _ in range(args.n_layers))
         self.norm = RMSNorm(args.dim, args.norm_eps)
         self.output = nn.Linear(args.dim, args.vocab_size, bias=False)
-        cos, sin = rope_tables(args.head_dim, args.max_seq_len, args.rope_theta)
-        self.register_buffer("rope_cos", cos, persistent=False)
-        self.register_buffer("rope_sin", sin, persistent=False)
+        register_rope(self, args)
 
     def new_caches(self, batch: int = 1, max_len: int | None = None) -> list[KVCache]:
         weight = self.output.weight
@@ -160,10 +172,7 @@ class Llama(nn.Module):
 
     def forward(self, tokens: torch.Tensor, start: int = 0, caches: list[KVCache] | None = None) -> torch.Tensor:
         """Logits (batch, seq, vocab) for ``tokens`` at positions start .. start + seq - 1."""
-        length = tokens.shape[1]
-        if start + length > self.args.max_seq_len:
-            raise ValueError(f"sequence of {start + length} tokens exceeds max_seq_len {self.args.max_seq_len}")
-        cos, sin = self.rope_cos[start:start + length], self.rope_sin[start:start + length]
+        cos, sin = rope_window(self, start, tokens.shape[1])
         h = self.tok_embeddings(tokens)
         for index, layer in enumerate(self.layers):
             h = layer(h, cos, sin, start, caches[index] if caches is not None else None)

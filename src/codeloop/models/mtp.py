@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from codeloop.models.llama import Block, KVCache, ModelArgs, RMSNorm, rope_tables
+from codeloop.models.llama import Block, KVCache, ModelArgs, RMSNorm, register_rope, rope_window
 
 
 class MultiTokenLM(nn.Module):
@@ -42,9 +42,7 @@ class MultiTokenLM(nn.Module):
         self.heads = nn.ModuleList(Block(args) for _ in range(n_future))
         self.head_norms = nn.ModuleList(RMSNorm(args.dim, args.norm_eps) for _ in range(n_future))
         self.output = nn.Linear(args.dim, args.vocab_size, bias=False)  # shared unembedding
-        cos, sin = rope_tables(args.head_dim, args.max_seq_len, args.rope_theta)
-        self.register_buffer("rope_cos", cos, persistent=False)
-        self.register_buffer("rope_sin", sin, persistent=False)
+        register_rope(self, args)
 
     # --- forward ------------------------------------------------------------------------------
     def new_caches(self, batch: int = 1, max_len: int | None = None) -> list[KVCache]:
@@ -53,13 +51,8 @@ class MultiTokenLM(nn.Module):
         return [KVCache.empty(self.args, batch, max_len or self.args.max_seq_len, weight.dtype, weight.device)
                 for _ in range(len(self.trunk) + self.n_future)]
 
-    def _rope(self, start: int, length: int) -> tuple[torch.Tensor, torch.Tensor]:
-        if start + length > self.args.max_seq_len:
-            raise ValueError(f"sequence of {start + length} tokens exceeds max_seq_len {self.args.max_seq_len}")
-        return self.rope_cos[start:start + length], self.rope_sin[start:start + length]
-
     def trunk_forward(self, tokens: torch.Tensor, start: int = 0, caches: list[KVCache] | None = None) -> torch.Tensor:
-        cos, sin = self._rope(start, tokens.shape[1])
+        cos, sin = rope_window(self, start, tokens.shape[1])
         h = self.tok_embeddings(tokens)
         for index, block in enumerate(self.trunk):
             h = block(h, cos, sin, start, caches[index] if caches is not None else None)
@@ -68,7 +61,7 @@ class MultiTokenLM(nn.Module):
     def head_hidden(self, index: int, trunk_out: torch.Tensor, start: int = 0,
                     caches: list[KVCache] | None = None) -> torch.Tensor:
         """Head ``index``'s normalized output, before the shared unembedding."""
-        cos, sin = self._rope(start, trunk_out.shape[1])
+        cos, sin = rope_window(self, start, trunk_out.shape[1])
         cache = caches[len(self.trunk) + index] if caches is not None else None
         return self.head_norms[index](self.heads[index](trunk_out, cos, sin, start, cache))
 
