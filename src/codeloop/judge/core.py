@@ -9,6 +9,7 @@ import json
 import threading
 import warnings
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from codeloop.judge.checkers import Checker, ProgramChecker, TokenChecker, values_equal
@@ -140,7 +141,6 @@ class Judge:
                 if results[-1].verdict != Verdict.OK:
                     break
         else:
-            from concurrent.futures import ThreadPoolExecutor
             with ThreadPoolExecutor(self.sandbox.workers) as pool:
                 results = list(pool.map(lambda test: self.judge_one(program, test, limits), tests))
         failed = [r.verdict for r in results if r.verdict != Verdict.OK]
