@@ -16,7 +16,7 @@ import statistics
 
 import torch
 
-from codeloop.models import greedy_decode, speculative_decode
+from codeloop.models import for_decoding, greedy_decode, speculative_decode
 from codeloop.models.train import load_model, split_files
 from codeloop.tokenizer import read_corpus
 
@@ -28,9 +28,13 @@ def main() -> None:
     parser.add_argument("--prompt-tokens", type=int, default=48)
     parser.add_argument("--max-new", type=int, default=160)
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1: least noisy)")
+    parser.add_argument("--layout", choices=("decoding", "training"), default="decoding",
+                        help="weights as for_decoding() stores them, or as trained (both decoders use the same)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     model, tokenizer = load_model(args.checkpoint)
+    if args.layout == "decoding":
+        model = for_decoding(model)
     config = torch.load(args.checkpoint, map_location="cpu", weights_only=False)["train_config"]
     _, held_out = split_files(config["corpus"], config["val_percent"], config["max_mb"])
     prompts = [ids[: args.prompt_tokens] for ids in tokenizer.encode_batch(list(read_corpus(held_out)))
@@ -57,7 +61,8 @@ def main() -> None:
         ratios.append(greedy_stats.seconds / per_prompt.seconds)
     greedy_rate, fast_rate = tokens["greedy"] / times["greedy"], tokens["speculative"] / times["speculative"]
     print(f"model: {sum(p.numel() for p in model.parameters()) / 1e6:.2f}M parameters, {model.n_future} heads, "
-          f"{len(prompts)} held-out prompts x {args.max_new} new tokens, {args.threads} thread(s)")
+          f"{len(prompts)} held-out prompts x {args.max_new} new tokens, {args.threads} thread(s), "
+          f"{args.layout} layout")
     print(f"greedy with KV cache:       {greedy_rate:8.1f} tokens/s")
     print(f"self-speculative (4 heads): {fast_rate:8.1f} tokens/s   outputs identical: yes")
     print(f"speed-up: {fast_rate / greedy_rate:.2f}x (median per prompt {statistics.median(ratios):.2f}x; target "

@@ -4,7 +4,14 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from codeloop.models import Llama, ModelArgs, MultiTokenLM, greedy_decode, speculative_decode  # noqa: E402
+from codeloop.models import (  # noqa: E402
+    Llama,
+    ModelArgs,
+    MultiTokenLM,
+    for_decoding,
+    greedy_decode,
+    speculative_decode,
+)
 from codeloop.models.llama import apply_rope, rope_tables  # noqa: E402
 
 ARGS = ModelArgs(dim=32, n_layers=3, n_heads=4, n_kv_heads=2, vocab_size=61, multiple_of=16, max_seq_len=64)
@@ -117,3 +124,13 @@ def test_self_speculative_accepts_every_draft_when_heads_agree():
     fast, stats = speculative_decode(model, [1, 2, 3], 21)
     assert fast == greedy == [0] * 21
     assert stats.accepted == [1, 4, 4, 4, 4, 4] and stats.forwards == 6
+
+
+def test_decoding_layout_computes_the_same_logits_and_tokens():
+    model = MultiTokenLM(ARGS, n_future=3).eval()
+    fast = for_decoding(model)
+    batch = tokens(12, batch=2)
+    assert torch.allclose(fast(batch), model(batch), atol=1e-12)
+    assert not any(isinstance(m, torch.nn.Linear) for m in fast.modules())
+    prompt = batch[0, :5].tolist()
+    assert speculative_decode(fast, prompt, 30)[0] == greedy_decode(model, prompt, 30)[0]

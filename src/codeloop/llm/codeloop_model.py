@@ -16,9 +16,11 @@ from codeloop.llm.base import Completion, Message, SamplingParams
 
 class CodeloopModel:
     def __init__(self, checkpoint: str | Path) -> None:
+        from codeloop.models import for_decoding
         from codeloop.models.train import load_model
         self.name = f"codeloop:{checkpoint}"
-        self.model, self.tokenizer = load_model(checkpoint)
+        model, self.tokenizer = load_model(checkpoint)
+        self.model = for_decoding(model)
         self._lock = threading.Lock()
 
     def _sample(self, prompt: list[int], params: SamplingParams, seed: int | None) -> list[int]:

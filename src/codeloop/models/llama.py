@@ -166,7 +166,7 @@ class Llama(nn.Module):
         register_rope(self, args)
 
     def new_caches(self, batch: int = 1, max_len: int | None = None) -> list[KVCache]:
-        weight = self.output.weight
+        weight = self.tok_embeddings.weight
         return [KVCache.empty(self.args, batch, max_len or self.args.max_seq_len, weight.dtype, weight.device)
                 for _ in self.layers]
 

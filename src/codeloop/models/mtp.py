@@ -47,7 +47,7 @@ class MultiTokenLM(nn.Module):
     # --- forward ------------------------------------------------------------------------------
     def new_caches(self, batch: int = 1, max_len: int | None = None) -> list[KVCache]:
         """One cache per trunk block, then one per head."""
-        weight = self.output.weight
+        weight = self.tok_embeddings.weight
         return [KVCache.empty(self.args, batch, max_len or self.args.max_seq_len, weight.dtype, weight.device)
                 for _ in range(len(self.trunk) + self.n_future)]
 
@@ -116,22 +116,30 @@ class DecodeStats:
         return self.tokens / self.seconds if self.seconds else 0.0
 
 
+def next_logits(model: MultiTokenLM, tokens: list[int], start: int, caches: list[KVCache], heads: int) -> torch.Tensor:
+    """Feed ``tokens`` at positions ``start ..`` through the trunk and the first ``heads`` heads
+    (filling their caches); logits (heads, vocab) at the last position only."""
+    trunk_out = model.trunk_forward(torch.tensor([tokens]), start, caches)
+    hidden = torch.stack([model.head_hidden(i, trunk_out, start, caches)[0, -1] for i in range(heads)])
+    return model.output(hidden)
+
+
 @torch.inference_mode()
 def greedy_decode(model: MultiTokenLM, prompt: list[int], max_new: int, stop: int | None = None
                   ) -> tuple[list[int], DecodeStats]:
     """Plain greedy decoding with head 0 and a KV cache: one token per forward."""
     stats, start_time = DecodeStats(), time.perf_counter()
     caches = model.new_caches(1, len(prompt) + max_new + 1)
-    logits = model.forward(torch.tensor([prompt]), 0, caches, heads=1)
+    logits = next_logits(model, prompt, 0, caches, heads=1)
     out, position = [], len(prompt)
     stats.forwards += 1
     while len(out) < max_new:
-        token = int(logits[0, 0, -1].argmax())
+        token = int(logits[0].argmax())
         out.append(token)
         stats.accepted.append(1)
         if token == stop or len(out) == max_new:
             break
-        logits = model.forward(torch.tensor([[token]]), position, caches, heads=1)
+        logits = next_logits(model, [token], position, caches, heads=1)
         position += 1
         stats.forwards += 1
     stats.tokens, stats.seconds = len(out), time.perf_counter() - start_time
@@ -144,10 +152,9 @@ def speculative_decode(model: MultiTokenLM, prompt: list[int], max_new: int, sto
     """Self-speculative greedy decoding: heads 1.. draft, head 0 verifies (identical to greedy)."""
     stats, start_time = DecodeStats(), time.perf_counter()
     caches = model.new_caches(1, len(prompt) + max_new + model.n_future + 1)
-    logits = model.forward(torch.tensor([prompt]), 0, caches)  # (heads, 1, seq, vocab)
+    first, *drafts = next_logits(model, prompt, 0, caches, model.n_future).argmax(-1).tolist()
     stats.forwards += 1
-    out = [int(logits[0, 0, -1].argmax())]
-    drafts = [int(logits[i, 0, -1].argmax()) for i in range(1, model.n_future)]
+    out = [first]
     stats.accepted.append(1)
     fed = len(prompt)  # tokens in the cache; out[-1] is accepted but not yet fed
     while len(out) < max_new and out[-1] != stop:
@@ -164,10 +171,11 @@ def speculative_decode(model: MultiTokenLM, prompt: list[int], max_new: int, sto
         new = new[: max_new - len(out)]
         out += new
         stats.accepted.append(len(new))
-        # the draft heads run over the whole block (their caches need it) but are unembedded only
-        # where the next drafts come from: after the last accepted position
-        drafts = [int(model.output(model.head_hidden(i, trunk_out, fed, caches)[0, agreed]).argmax())
-                  for i in range(1, model.n_future)]
-        fed += agreed + 1  # block positions 0..agreed hold accepted tokens; later ones are stale
+        # the draft heads run over the accepted positions only (the rest is stale; the next block
+        # overwrites it in every cache) and draft from the last of them, in one unembedding
+        accepted = trunk_out[:, : agreed + 1]
+        hidden = torch.stack([model.head_hidden(i, accepted, fed, caches)[0, -1] for i in range(1, model.n_future)])
+        drafts = model.output(hidden).argmax(-1).tolist()
+        fed += agreed + 1  # block positions 0..agreed hold accepted tokens
     stats.tokens, stats.seconds = len(out), time.perf_counter() - start_time
     return out, stats

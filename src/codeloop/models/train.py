@@ -7,6 +7,7 @@ is enough to load the model as a backend. Validation losses go to ``OUT/metrics.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -47,6 +48,7 @@ class TrainConfig:
     val_percent: int = 5
     max_mb: float = 8.0  # of training text (files in a fixed order until this much); validation is capped alike
     seed: int = 0
+    device: str = "cpu"  # "cuda" trains in bfloat16 autocast; the checkpoint is the same either way
 
 
 def split_files(corpus: str | Path, val_percent: int, max_mb: float | None = None) -> tuple[list[Path], list[Path]]:
@@ -91,6 +93,13 @@ def learning_rate(step: int, config: TrainConfig) -> float:
     return config.lr * (0.1 + 0.45 * (1 + math.cos(math.pi * min(1.0, progress))))
 
 
+def autocast(config: TrainConfig) -> contextlib.AbstractContextManager:
+    """bfloat16 mixed precision on a GPU; full precision on the CPU."""
+    if config.device.startswith("cuda"):
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
 @torch.no_grad()
 def evaluate(model: MultiTokenLM, stream: torch.Tensor, config: TrainConfig) -> list[float]:
     """Mean validation loss of each head, on fixed batches."""
@@ -98,10 +107,11 @@ def evaluate(model: MultiTokenLM, stream: torch.Tensor, config: TrainConfig) -> 
     generator = torch.Generator().manual_seed(1234)
     totals = [0.0] * model.n_future
     for _ in range(config.eval_batches):
-        tokens = batch(stream, config.batch_size, config.seq_len, generator)
-        trunk_out = model.trunk_forward(tokens)
-        for head in range(model.n_future):
-            totals[head] += model.head_loss(head, trunk_out, tokens).item() / config.eval_batches
+        tokens = batch(stream, config.batch_size, config.seq_len, generator).to(config.device)
+        with autocast(config):
+            trunk_out = model.trunk_forward(tokens)
+            for head in range(model.n_future):
+                totals[head] += model.head_loss(head, trunk_out, tokens).item() / config.eval_batches
     model.train()
     return totals
 
@@ -138,14 +148,15 @@ def train(config: TrainConfig, progress: bool = True) -> dict:
     args = ModelArgs(dim=config.dim, n_layers=config.n_layers, n_heads=config.n_heads, n_kv_heads=config.n_kv_heads,
                      vocab_size=tokenizer.vocab_size, max_seq_len=max(512, config.seq_len))
     torch.manual_seed(config.seed)
-    model = MultiTokenLM(args, config.heads)
+    model = MultiTokenLM(args, config.heads).to(config.device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, betas=(0.9, 0.95),
                                   weight_decay=config.weight_decay)
     generator = torch.Generator().manual_seed(config.seed)
     step = 0
     if checkpoint.exists():
-        state = torch.load(checkpoint, map_location="cpu", weights_only=False)
-        if state["train_config"] != asdict(config) | {"steps": state["train_config"]["steps"]}:
+        state = torch.load(checkpoint, map_location=config.device, weights_only=False)
+        same = {"steps": state["train_config"]["steps"], "device": state["train_config"].get("device", "cpu")}
+        if state["train_config"] != asdict(config) | same:
             raise ValueError(f"{checkpoint}: was trained with other settings; use another --out")
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
@@ -160,7 +171,9 @@ def train(config: TrainConfig, progress: bool = True) -> dict:
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(step, config)
         started = time.perf_counter()
-        losses = model.sequential_backward(batch(train_stream, config.batch_size, config.seq_len, generator))
+        tokens = batch(train_stream, config.batch_size, config.seq_len, generator).to(config.device)
+        with autocast(config):
+            losses = model.sequential_backward(tokens)
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
