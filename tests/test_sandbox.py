@@ -106,3 +106,9 @@ def test_site_packages_only_on_request(sandbox):
     with Sandbox(workers=1, site_packages=True) as box:
         execution = box.run("import tqdm\nprint('ok')")
         assert execution.stdout == "ok\n", execution.stderr
+
+
+def test_programs_compile_without_the_fork_servers_future_flags(sandbox):
+    # the fork server itself uses `from __future__ import annotations`; programs must not inherit it
+    execution = sandbox.run("def f(x: int) -> int:\n    return x\nprint(f.__annotations__)")
+    assert execution.stdout == "{'x': <class 'int'>, 'return': <class 'int'>}\n"

@@ -135,10 +135,10 @@ class Judge:
         if error:
             return Judgement(Verdict.CE, compile_error=error)
         results: list[TestResult] = []
-        if stop:
+        if stop or len(tests) == 1:
             for test in tests:
                 results.append(self.judge_one(program, test, limits))
-                if results[-1].verdict != Verdict.OK:
+                if stop and results[-1].verdict != Verdict.OK:
                     break
         else:
             with ThreadPoolExecutor(self.sandbox.workers) as pool:

@@ -44,6 +44,14 @@ WORKDIR = "/tmp/work"
 PROC_FLAGS = linux.MS_RDONLY | linux.MS_NOSUID | linux.MS_NODEV | linux.MS_NOEXEC
 
 
+def warm_up() -> None:
+    """Do once here what every run would otherwise do first, each time, on copied pages: the
+    first ``compile`` builds the parser's and AST's lazily made types (1.2 ms a run measured),
+    and the first ``import atexit`` makes its module (0.2 ms)."""
+    compile("def f(x):\n    return [y for y in x if y]\n", "<warm-up>", "exec")
+    import atexit  # noqa: F401  (shut_down_like_python imports it again, for free)
+
+
 def log(message: str) -> None:
     os.write(2, f"zygote: {message}\n".encode())
 
@@ -199,7 +207,7 @@ def run_program(job: dict, payload: dict, mark_w: int) -> None:
     sys.modules["__main__"] = main
     code = 0
     try:
-        exec(compile(payload["source"], main.__file__, "exec"), main.__dict__)
+        exec(compile(payload["source"], main.__file__, "exec", dont_inherit=True), main.__dict__)
         code = shut_down_like_python()
     except SystemExit as stop:
         code = exit_code(stop)
@@ -505,6 +513,7 @@ def main() -> None:
     sys.path.extend(config["site_packages"])  # empty unless the host asked for its packages
     for name in PRELOAD:
         __import__(name)
+    warm_up()
     gc.freeze()  # forked children then leave the zygote's objects' pages shared (fewer CoW faults)
     ctrl.send(json.dumps({"ready": True, "layers": layers, "pidns": config["pidns"]}).encode())
     start_slots(ctrl, config, cgroups)
