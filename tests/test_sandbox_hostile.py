@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from codeloop.sandbox import Limits, Verdict
+from codeloop.sandbox import Limits, Sandbox, Verdict
 from conftest import leftover_processes
 
 LIMITS = Limits(cpu_s=1, wall_s=2, memory_mb=96, output_bytes=1 << 16, processes=16)
@@ -92,5 +92,13 @@ def test_host_files_and_secrets_unreadable(sandbox):
     assert lines[-1] == "env False ['HOME', 'LANG', 'PATH']"
 
 
-def test_processes_are_numbered_from_one(sandbox):
-    assert sandbox.run("import os\nprint(os.getpid())").stdout == "2\n"
+def test_a_run_sees_only_its_own_processes_and_nothing_a_previous_run_left():
+    listing = "import os\nprint(sorted(int(p) for p in os.listdir('/proc') if p.isdigit()), os.getpid())"
+    daemon = ("import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
+              "        time.sleep(60)\n    os._exit(0)\nprint('left a daemon')\n")
+    with Sandbox(workers=1) as one_slot:
+        if not one_slot.layers["pid namespace"].startswith("on"):
+            pytest.skip("no pid namespaces here")
+        assert one_slot.run(daemon).stdout == "left a daemon\n"
+        pids, own = one_slot.run(listing).stdout.rsplit(" ", 1)
+        assert pids == f"[1, {int(own)}]"  # pid 1 is the slot's init; the daemon is gone

@@ -59,19 +59,6 @@ def make_tree_read_only(path: str = "/") -> None:
            "mount_setattr")
 
 
-def fork_into_namespaces(flags: int) -> int:
-    """fork() straight into new namespaces (raw clone, x86_64): 0 in the child, its pid in the parent.
-
-    One process instead of unshare() in a throwaway child plus a fork. The child skips Python's
-    after-fork hooks, so it must stay single-threaded and short-lived (the run's init is).
-    """
-    if platform.machine() != "x86_64":
-        raise OSError(38, "raw clone is wired for x86_64 only")
-    sys_clone, sigchld = 56, 17
-    return _check(LIBC.syscall(ctypes.c_long(sys_clone), ctypes.c_ulong(flags | sigchld), ctypes.c_void_p(0),
-                               ctypes.c_void_p(0), ctypes.c_void_p(0), ctypes.c_ulong(0)), "clone")
-
-
 def prctl(option: int, arg: int) -> None:
     _check(LIBC.prctl(ctypes.c_int(option), ctypes.c_ulong(arg), ctypes.c_ulong(0),
                       ctypes.c_ulong(0), ctypes.c_ulong(0)), f"prctl {option}")

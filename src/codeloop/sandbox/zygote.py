@@ -1,15 +1,18 @@
 """The fork server ("zygote"): started once, isolated once, forks once per run.
 
 Run as ``python -I -S zygote.py CONFIG_JSON`` by ``codeloop.sandbox.server``; standard library
-only. Process tree of one run::
+only. Process tree::
 
     zygote (user, mount, net, ipc, uts, cgroup namespaces; read-only root; hidden host dirs)
-      supervisor   one per run: wall clock, output caps, cgroup placement, reply to the host
-        init       pid 1 of a fresh pid + mount namespace: own /proc, own tmpfs /tmp, reaper
-          program  own uid, rlimits, no_new_privs, seccomp; runs the source with exec()
+      slot server   one per worker slot, in the slot's cgroup
+        slot init   pid 1 of the slot's pid namespace, own /proc; supervises one run at a time:
+                    wall clock, output caps, reply to the host
+          program   one per run: own mount namespace with a fresh tmpfs /tmp/work, own uid,
+                    rlimits, no_new_privs, seccomp; runs the source with exec()
 
-When ``init`` exits the kernel kills everything left in its pid namespace, setsid and
-double-forked children included, so nothing outlives a run.
+When a run's program exits, the slot init, as pid 1, kills every other process in its pid
+namespace (setsid and double-forked children included) and reaps them before the next run, so
+nothing outlives a run. Being forked straight from the slot init, a run costs one fork.
 """
 
 from __future__ import annotations
@@ -23,11 +26,9 @@ import select
 import shutil
 import signal
 import socket
-import struct
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import linux
@@ -225,43 +226,50 @@ def run_program(job: dict, payload: dict, mark_w: int) -> None:
     os._exit(code & 0xFF)
 
 
-def init_process(job: dict, payload: dict, fds: dict[str, int]) -> None:
-    """pid 1 of the run: mount /proc and /tmp, start the program, reap, report, exit."""
-    linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
-    if job["pidns"]:  # read-only like the /proc it shadows, else the kernel refuses it
-        linux.mount("proc", "/proc", "proc", PROC_FLAGS)
-    else:
-        os.setsid()
-    if job["isolated"]:
-        owner = 0 if job["uid"] is None else job["uid"]
-        linux.mount("tmpfs", WORKDIR, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV,
-                    f"size={job['file_size_bytes']},mode=0700,uid={owner},gid={owner}")
-    os.chdir(job["workdir"])
+def start_program(job: dict, payload: dict, fds: dict[str, int]) -> int:
+    """Fork the run's program: its own mount namespace and tmpfs when isolated, else its own
+    process group."""
     program = os.fork()
-    if program == 0:
+    if program:
+        return program
+    try:
+        linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
+        if job["isolated"]:
+            linux.unshare(linux.CLONE_NEWNS)
+            owner = 0 if job["uid"] is None else job["uid"]
+            linux.mount("tmpfs", WORKDIR, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV,
+                        f"size={job['file_size_bytes']},mode=0700,uid={owner},gid={owner}")
+        if not job["pidns"]:
+            os.setsid()
+        os.chdir(job["workdir"])
         os.dup2(fds["stdin"], 0)
         os.dup2(fds["out_w"], 1)
         os.dup2(fds["err_w"], 2)
         os.closerange(3, fds["mark_w"])
         os.closerange(fds["mark_w"] + 1, 65536)
-        try:
-            run_program(job, payload, fds["mark_w"])
-        finally:
-            os._exit(121)
-    for key in ("stdin", "out_w", "err_w", "mark_w"):
-        os.close(fds[key])
+        run_program(job, payload, fds["mark_w"])
+    finally:
+        os._exit(121)
+
+
+def kill_leftovers(job: dict, program: int) -> None:
+    """Kill whatever the run left: as pid 1, everything else in the pid namespace; without a
+    pid namespace, the program's process group."""
+    with contextlib.suppress(OSError):
+        if job["pidns"]:
+            os.kill(-1, signal.SIGKILL)
+        else:
+            os.killpg(program, signal.SIGKILL)
+
+
+def reap_all(job: dict, program: int) -> None:
+    """Wait for every child (orphans of the run are ours as pid 1) until none is left."""
     while True:
+        kill_leftovers(job, program)
         try:
-            pid, status, usage = os.wait4(-1, 0)
+            os.waitpid(-1, 0)
         except ChildProcessError:
-            os._exit(0)
-        if pid == program:
-            break
-    report = struct.pack("iddq", status, usage.ru_utime, usage.ru_stime, usage.ru_maxrss)
-    write_all(fds["status_w"], report)
-    if not job["pidns"]:
-        os.killpg(0, signal.SIGKILL)
-    os._exit(0)
+            return
 
 
 def supervise(job: dict, reply_fd: int, payload_fd: int, cgroup: dict[str, int]) -> None:
@@ -275,38 +283,24 @@ def supervise(job: dict, reply_fd: int, payload_fd: int, cgroup: dict[str, int])
                 os.close(fd)
 
 
-def _start_init(job: dict, payload: dict, fds: dict[str, int]) -> int:
-    """Fork the run's init, in a fresh pid + mount namespace when isolated."""
-    flags = linux.CLONE_NEWNS | (linux.CLONE_NEWPID if job["pidns"] else 0) if job["isolated"] else 0
-    init = linux.fork_into_namespaces(flags) if flags and job["raw_clone"] else os.fork()
-    if init == 0:
-        try:
-            init_process(job, payload, fds)
-        finally:
-            os._exit(122)
-    return init
-
-
 def _supervise(job: dict, reply_fd: int, payload_fd: int, cgroup: dict[str, int], opened: list[int]) -> None:
     payload = json.loads(os.pread(payload_fd, os.fstat(payload_fd).st_size, 0))
     stdin = os.memfd_create("stdin")
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     mark_r, mark_w = os.pipe()
-    status_r, status_w = os.pipe()
-    opened += [stdin, out_r, out_w, err_r, err_w, mark_r, mark_w, status_r, status_w]
+    opened += [stdin, out_r, out_w, err_r, err_w, mark_r, mark_w]
     write_all(stdin, payload["stdin"].encode("utf-8", "surrogateescape"))
     os.lseek(stdin, 0, os.SEEK_SET)
     memory = job["memory_bytes"]
     cgroup_write(cgroup, "memory_max", str(memory))
     cgroup_write(cgroup, "memory_peak", "0")
-    cgroup_write(cgroup, "pids_max", str(job["processes"] + 3))  # + slot server, supervisor, init
+    cgroup_write(cgroup, "pids_max", str(job["processes"] + 2))  # + slot server, slot init
     oom_before = cgroup_read_int(cgroup, "oom")
     job["workdir"] = WORKDIR if job["isolated"] else tempfile.mkdtemp(prefix="codeloop-run-")
     start = time.monotonic()
-    init = _start_init(job, payload, {"stdin": stdin, "out_w": out_w, "err_w": err_w,
-                                      "mark_w": mark_w, "status_w": status_w})
-    for fd in (stdin, out_w, err_w, mark_w, status_w):
+    program = start_program(job, payload, {"stdin": stdin, "out_w": out_w, "err_w": err_w, "mark_w": mark_w})
+    for fd in (stdin, out_w, err_w, mark_w):
         os.close(fd)
         opened.remove(fd)
     deadline = start + job["wall_s"]
@@ -316,18 +310,18 @@ def _supervise(job: dict, reply_fd: int, payload_fd: int, cgroup: dict[str, int]
     poller = select.poll()
     for fd in streams:
         poller.register(fd, select.POLLIN)
-    init_fd = os.pidfd_open(init)
-    opened.append(init_fd)
-    poller.register(init_fd, select.POLLIN)
-    killed_for, killed_cpu, open_streams, init_done = "", None, 2, False
+    program_fd = os.pidfd_open(program)
+    opened.append(program_fd)
+    poller.register(program_fd, select.POLLIN)
+    killed_for, killed_cpu, open_streams, exited = "", None, 2, None
 
     def kill(reason: str) -> None:
         nonlocal killed_for, killed_cpu
         if not killed_for:
-            killed_for, killed_cpu = reason, tree_cpu_seconds(init)
-            os.kill(init, signal.SIGKILL)
+            killed_for, killed_cpu = reason, tree_cpu_seconds(program)
+            os.kill(program, signal.SIGKILL)
 
-    while open_streams or not init_done:
+    while open_streams or exited is None:
         now = time.monotonic()
         if now >= deadline:
             kill("wall")
@@ -335,9 +329,10 @@ def _supervise(job: dict, reply_fd: int, payload_fd: int, cgroup: dict[str, int]
             break  # a stream held open from outside the run: give up on it
         wake_at = deadline + 0.8 if killed_for else deadline
         for fd, _ in poller.poll(max(1, int((wake_at - now) * 1000))):
-            if fd == init_fd:
-                init_done = True
-                poller.unregister(init_fd)
+            if fd == program_fd:
+                poller.unregister(program_fd)
+                exited = os.wait4(program, 0)
+                kill_leftovers(job, program)  # they may hold the output pipes open
                 continue
             chunk = os.read(fd, 1 << 16)
             if not chunk:
@@ -350,29 +345,24 @@ def _supervise(job: dict, reply_fd: int, payload_fd: int, cgroup: dict[str, int]
                 truncated[fd] = True
                 kill("output")
     wall = time.monotonic() - start
-    if not init_done:
-        os.kill(init, signal.SIGKILL)
-    os.waitpid(init, 0)
-    os.set_blocking(status_r, False)
+    if exited is None:
+        os.kill(program, signal.SIGKILL)
+        exited = os.wait4(program, 0)
+    reap_all(job, program)
     os.set_blocking(mark_r, False)
-    try:
-        report = os.read(status_r, 64)
-    except BlockingIOError:
-        report = b""
     try:
         memory_error = os.read(mark_r, 1) == MEMORY_ERROR_MARK
     except BlockingIOError:
         memory_error = False
     oom_after = cgroup_read_int(cgroup, "oom")
+    _, status, usage = exited
     header = {"wall_s": wall, "killed_for": killed_for, "memory_error": memory_error,
               "oom_killed": oom_before is not None and (oom_after or 0) > oom_before,
               "cgroup_peak": cgroup_read_int(cgroup, "memory_peak"),
               "stdout_len": len(streams[out_r]), "stderr_len": len(streams[err_r]),
-              "stdout_truncated": truncated[out_r], "stderr_truncated": truncated[err_r]}
-    header["cpu_s"] = killed_cpu
-    if len(report) == struct.calcsize("iddq"):
-        status, utime, stime, maxrss = struct.unpack("iddq", report)
-        header.update(status=status, cpu_s=utime + stime, max_rss_kb=maxrss)
+              "stdout_truncated": truncated[out_r], "stderr_truncated": truncated[err_r],
+              "status": status, "cpu_s": max(killed_cpu or 0.0, usage.ru_utime + usage.ru_stime),
+              "max_rss_kb": usage.ru_maxrss}
     if not job["isolated"]:
         shutil.rmtree(job["workdir"], ignore_errors=True)
     write_all(reply_fd, json.dumps(header).encode() + b"\n" + bytes(streams[out_r]) + bytes(streams[err_r]))
@@ -380,11 +370,21 @@ def _supervise(job: dict, reply_fd: int, payload_fd: int, cgroup: dict[str, int]
 
 def serve_slot(sock: socket.socket, config: dict, cgroup: dict[str, int]) -> None:
     """One worker slot: joins its cgroup once (runs forked from here inherit it, sparing a
-    cgroup migration per run), then forks a supervisor per job, one job at a time."""
+    cgroup migration per run), then, with pid namespaces, starts the slot init in a fresh one."""
     linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # it waits for each run it starts
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # it waits for each child it starts
     for key in ("procs", "pids_procs"):
         cgroup_write(cgroup, key, str(os.getpid()))
+    if config["pidns"]:
+        linux.unshare(linux.CLONE_NEWPID)  # our next child is pid 1 of a new pid namespace
+        init = os.fork()
+        if init:
+            sock.close()
+            os.waitpid(init, 0)
+            return
+        linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
+        linux.unshare(linux.CLONE_NEWNS)  # read-only like the /proc it shadows, else the kernel refuses it
+        linux.mount("proc", "/proc", "proc", PROC_FLAGS)
     while True:
         try:
             message, fds, _, _ = socket.recv_fds(sock, 1 << 16, 2)
@@ -393,21 +393,8 @@ def serve_slot(sock: socket.socket, config: dict, cgroup: dict[str, int]) -> Non
         if not message:
             return
         job = json.loads(message)
-        job.update(isolated=config["isolated"], pidns=config["pidns"], seccomp=config["seccomp"],
-                   raw_clone=config["raw_clone"])
-        if config["raw_clone"] or not job["isolated"]:
-            run_job(job, fds, cgroup)
-            continue
-        supervisor = os.fork()  # unshare(CLONE_NEWPID) works once per process: use a fresh one
-        if supervisor == 0:
-            sock.close()
-            if job["isolated"]:
-                linux.unshare(linux.CLONE_NEWNS | (linux.CLONE_NEWPID if job["pidns"] else 0))
-            run_job(job, fds, cgroup)
-            os._exit(0)
-        for fd in fds:
-            os.close(fd)
-        os.waitpid(supervisor, 0)
+        job.update(isolated=config["isolated"], pidns=config["pidns"], seccomp=config["seccomp"])
+        run_job(job, fds, cgroup)
 
 
 def run_job(job: dict, fds: list[int], cgroup: dict[str, int]) -> None:
@@ -438,27 +425,29 @@ def start_slots(ctrl: socket.socket, config: dict, cgroups: list[dict[str, int]]
             pass
 
 
-def _probe_namespaced_child(fork: Callable[[], int]) -> bool:
-    """Can ``fork()`` give a child that mounts its own /proc and /tmp?"""
+def _probe_pid_namespace() -> bool:
+    """Can a child become pid 1 of a new pid namespace, mount its /proc, and fork a run that
+    mounts its own tmpfs?"""
     try:
-        child = fork()
+        linux.unshare(linux.CLONE_NEWPID)
+        child = os.fork()
     except OSError as error:
         log(f"pid namespace probe: {error}")
         return False
     if child == 0:
         try:
+            linux.unshare(linux.CLONE_NEWNS)
             linux.mount("proc", "/proc", "proc", PROC_FLAGS)
-            linux.mount("tmpfs", WORKDIR, "tmpfs", linux.MS_NOSUID, "size=1m")
-            os._exit(0)
+            run = os.fork()
+            if run == 0:
+                linux.unshare(linux.CLONE_NEWNS)
+                linux.mount("tmpfs", WORKDIR, "tmpfs", linux.MS_NOSUID, "size=1m")
+                os._exit(0)
+            os._exit(0 if os.waitpid(run, 0)[1] == 0 else 1)
         except BaseException as error:
             log(f"pid namespace probe: {error}")
             os._exit(1)
     return os.waitpid(child, 0)[1] == 0
-
-
-def _unshare_then_fork() -> int:
-    linux.unshare(linux.CLONE_NEWPID | linux.CLONE_NEWNS)
-    return os.fork()
 
 
 def probe_run_layers(config: dict, layers: dict[str, str]) -> None:
@@ -466,9 +455,7 @@ def probe_run_layers(config: dict, layers: dict[str, str]) -> None:
     read_fd, write_fd = os.pipe()
     child = os.fork()
     if child == 0:
-        results = {"raw_clone": _probe_namespaced_child(
-            lambda: linux.fork_into_namespaces(linux.CLONE_NEWPID | linux.CLONE_NEWNS))}
-        results["pidns"] = results["raw_clone"] or _probe_namespaced_child(_unshare_then_fork)
+        results = {"pidns": _probe_pid_namespace()}
         try:
             if not linux.seccomp_supported():
                 raise OSError("seccomp filter table is x86_64-only")
@@ -482,9 +469,10 @@ def probe_run_layers(config: dict, layers: dict[str, str]) -> None:
     results = json.loads(os.read(read_fd, 4096) or b"{}")
     os.close(read_fd)
     os.waitpid(child, 0)
-    for key in ("pidns", "seccomp", "raw_clone"):
+    for key in ("pidns", "seccomp"):
         config[key] = bool(results.get(key))
-    layers["pid namespace"] = (f"on: per run, own /proc and tmpfs {WORKDIR}" if config["pidns"]
+    layers["pid namespace"] = (f"on: one per worker slot, own /proc; each run its own tmpfs {WORKDIR}, "
+                               "and all it leaves is killed" if config["pidns"]
                                else "off: process groups instead (setsid escapes)")
     layers["seccomp"] = "on: deny-list filter" if config["seccomp"] else "off: unavailable"
 
@@ -508,7 +496,7 @@ def main() -> None:
     if isolated:
         probe_run_layers(config, layers)
     else:
-        config.update(pidns=False, seccomp=False, raw_clone=False)
+        config.update(pidns=False, seccomp=False)
         layers.setdefault("namespaces", "off: disabled by the caller")
     sys.path.extend(config["site_packages"])  # empty unless the host asked for its packages
     for name in PRELOAD:
