@@ -102,3 +102,11 @@ def test_a_run_sees_only_its_own_processes_and_nothing_a_previous_run_left():
         assert one_slot.run(daemon).stdout == "left a daemon\n"
         pids, own = one_slot.run(listing).stdout.rsplit(" ", 1)
         assert pids == f"[1, {int(own)}]"  # pid 1 is the slot's init; the daemon is gone
+
+
+def test_each_run_gets_a_fresh_working_directory():
+    with Sandbox(workers=1) as one_slot:
+        assert one_slot.run("open('left.txt', 'w').write('x')\nimport os\nprint(sorted(os.listdir()))").stdout == \
+            "['left.txt', 'solution.py']\n"
+        assert one_slot.run("import os\nprint(os.getcwd(), sorted(os.listdir()))").stdout == \
+            "/tmp/work ['solution.py']\n"

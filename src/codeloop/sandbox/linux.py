@@ -49,6 +49,11 @@ def mount(source: str | None, target: str, fstype: str | None, flags: int = 0,
            f"mount {target}")
 
 
+def unmount(target: str) -> None:
+    """umount2(target, MNT_DETACH)."""
+    _check(LIBC.umount2(target.encode(), ctypes.c_int(2)), f"umount {target}")
+
+
 def make_tree_read_only(path: str = "/") -> None:
     """Set MOUNT_ATTR_RDONLY and NOSUID on every mount below ``path`` (mount_setattr, Linux 5.12)."""
     attr = struct.pack("QQQQ", 0x1 | 0x2, 0, 0, 0)  # attr_set = RDONLY | NOSUID

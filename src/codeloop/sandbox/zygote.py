@@ -5,10 +5,9 @@ only. Process tree::
 
     zygote (user, mount, net, ipc, uts, cgroup namespaces; read-only root; hidden host dirs)
       slot server   one per worker slot, in the slot's cgroup
-        slot init   pid 1 of the slot's pid namespace, own /proc; supervises one run at a time:
-                    wall clock, output caps, reply to the host
-          program   one per run: own mount namespace with a fresh tmpfs /tmp/work, own uid,
-                    rlimits, no_new_privs, seccomp; runs the source with exec()
+        slot init   pid 1 of the slot's pid namespace, own mount namespace and /proc; supervises
+                    one run at a time: a fresh tmpfs /tmp/work, wall clock, output caps, reply
+          program   one per run: own uid, rlimits, no_new_privs, seccomp; runs the source with exec()
 
 When a run's program exits, the slot init, as pid 1, kills every other process in its pid
 namespace (setsid and double-forked children included) and reaps them before the next run, so
@@ -227,18 +226,14 @@ def run_program(job: dict, payload: dict, mark_w: int) -> None:
 
 
 def start_program(job: dict, payload: dict, fds: dict[str, int]) -> int:
-    """Fork the run's program: its own mount namespace and tmpfs when isolated, else its own
-    process group."""
+    """Fork the run's program (in its own process group when there is no pid namespace)."""
     program = os.fork()
     if program:
         return program
     try:
         linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
-        if job["isolated"]:
-            linux.unshare(linux.CLONE_NEWNS)
-            owner = 0 if job["uid"] is None else job["uid"]
-            linux.mount("tmpfs", WORKDIR, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV,
-                        f"size={job['file_size_bytes']},mode=0700,uid={owner},gid={owner}")
+        if job["isolated"] and job["uid"] is None:
+            linux.unshare(linux.CLONE_NEWNS)  # root in the namespace: its mount changes stay its own
         if not job["pidns"]:
             os.setsid()
         os.chdir(job["workdir"])
@@ -273,17 +268,18 @@ def reap_all(job: dict, program: int) -> None:
 
 
 def supervise(job: dict, reply_fd: int, payload_fd: int, cgroup: dict[str, int]) -> None:
-    """Run one job and write its report to ``reply_fd``; every descriptor opened here is closed."""
-    opened: list[int] = [reply_fd, payload_fd]
+    """Run one job and write its report to ``reply_fd``; every descriptor opened and every
+    tmpfs mounted here is closed or unmounted."""
+    opened: list[int | str] = [reply_fd, payload_fd]
     try:
         _supervise(job, reply_fd, payload_fd, cgroup, opened)
     finally:
-        for fd in opened:
+        for item in opened:
             with contextlib.suppress(OSError):
-                os.close(fd)
+                linux.unmount(item) if isinstance(item, str) else os.close(item)
 
 
-def _supervise(job: dict, reply_fd: int, payload_fd: int, cgroup: dict[str, int], opened: list[int]) -> None:
+def _supervise(job: dict, reply_fd: int, payload_fd: int, cgroup: dict[str, int], opened: list[int | str]) -> None:
     payload = json.loads(os.pread(payload_fd, os.fstat(payload_fd).st_size, 0))
     stdin = os.memfd_create("stdin")
     out_r, out_w = os.pipe()
@@ -297,6 +293,11 @@ def _supervise(job: dict, reply_fd: int, payload_fd: int, cgroup: dict[str, int]
     cgroup_write(cgroup, "memory_peak", "0")
     cgroup_write(cgroup, "pids_max", str(job["processes"] + 2))  # + slot server, slot init
     oom_before = cgroup_read_int(cgroup, "oom")
+    if job["isolated"]:  # a fresh tmpfs for each run, unmounted when the run is over
+        owner = 0 if job["uid"] is None else job["uid"]
+        linux.mount("tmpfs", WORKDIR, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV,
+                    f"size={job['file_size_bytes']},nr_inodes=4096,mode=0700,uid={owner},gid={owner}")
+        opened.append(WORKDIR)
     job["workdir"] = WORKDIR if job["isolated"] else tempfile.mkdtemp(prefix="codeloop-run-")
     start = time.monotonic()
     program = start_program(job, payload, {"stdin": stdin, "out_w": out_w, "err_w": err_w, "mark_w": mark_w})
@@ -383,7 +384,9 @@ def serve_slot(sock: socket.socket, config: dict, cgroup: dict[str, int]) -> Non
             os.waitpid(init, 0)
             return
         linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
-        linux.unshare(linux.CLONE_NEWNS)  # read-only like the /proc it shadows, else the kernel refuses it
+    if config["isolated"]:
+        linux.unshare(linux.CLONE_NEWNS)  # the slot's own mounts: its /proc, each run's tmpfs
+    if config["pidns"]:  # read-only like the /proc it shadows, else the kernel refuses it
         linux.mount("proc", "/proc", "proc", PROC_FLAGS)
     while True:
         try:
@@ -426,8 +429,7 @@ def start_slots(ctrl: socket.socket, config: dict, cgroups: list[dict[str, int]]
 
 
 def _probe_pid_namespace() -> bool:
-    """Can a child become pid 1 of a new pid namespace, mount its /proc, and fork a run that
-    mounts its own tmpfs?"""
+    """Can a child become pid 1 of a new pid namespace and mount its own /proc and tmpfs?"""
     try:
         linux.unshare(linux.CLONE_NEWPID)
         child = os.fork()
@@ -438,12 +440,9 @@ def _probe_pid_namespace() -> bool:
         try:
             linux.unshare(linux.CLONE_NEWNS)
             linux.mount("proc", "/proc", "proc", PROC_FLAGS)
-            run = os.fork()
-            if run == 0:
-                linux.unshare(linux.CLONE_NEWNS)
-                linux.mount("tmpfs", WORKDIR, "tmpfs", linux.MS_NOSUID, "size=1m")
-                os._exit(0)
-            os._exit(0 if os.waitpid(run, 0)[1] == 0 else 1)
+            linux.mount("tmpfs", WORKDIR, "tmpfs", linux.MS_NOSUID, "size=1m")
+            linux.unmount(WORKDIR)
+            os._exit(0)
         except BaseException as error:
             log(f"pid namespace probe: {error}")
             os._exit(1)
