@@ -112,3 +112,12 @@ def test_programs_compile_without_the_fork_servers_future_flags(sandbox):
     # the fork server itself uses `from __future__ import annotations`; programs must not inherit it
     execution = sandbox.run("def f(x: int) -> int:\n    return x\nprint(f.__annotations__)")
     assert execution.stdout == "{'x': <class 'int'>, 'return': <class 'int'>}\n"
+
+
+def test_compile_warnings_and_errors_show_as_python_shows_them(sandbox):
+    warned = sandbox.run("x = 1\nprint(x is 1)\n")
+    assert warned.stdout == "True\n" and "SyntaxWarning" in warned.stderr
+    broken = sandbox.run("def f(:\n    pass\n")
+    assert broken.verdict == Verdict.RE and "SyntaxError" in broken.stderr
+    traced = sandbox.run("def f():\n    raise KeyError('k')\nf()\n")
+    assert 'File "/tmp/work/solution.py", line 2, in f' in traced.stderr and "KeyError: 'k'" in traced.stderr
