@@ -128,7 +128,8 @@ def evaluate_samples(tasks: Iterable[Task], samples_path: str | Path, out_path: 
         store.check_matches(samples)
         pending = [s for s in samples if s.index not in store.results]
         jobs = jobs or os.cpu_count() or 1
-        with Sandbox(workers=jobs) as sandbox, ThreadPoolExecutor(jobs) as pool:
+        # two threads a slot: one judges while the other's program runs, so no slot waits
+        with Sandbox(workers=jobs) as sandbox, ThreadPoolExecutor(2 * jobs) as pool:
             judge = Judge(sandbox)
 
             def one(sample: Sample) -> dict:

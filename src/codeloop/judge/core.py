@@ -131,14 +131,18 @@ class Judge:
         return hashlib.sha256(blob.encode("utf-8", "surrogateescape")).hexdigest()
 
     def _judge(self, program: str, tests: list[Test], limits: Limits, stop: bool) -> Judgement:
+        if len(tests) == 1:  # run it first: only a failed run needs the compile check
+            result = self.judge_one(program, tests[0], limits)
+            error = "" if result.verdict == Verdict.OK else compile_error(program)
+            return Judgement(Verdict.CE, compile_error=error) if error else Judgement(result.verdict, [result])
         error = compile_error(program)
         if error:
             return Judgement(Verdict.CE, compile_error=error)
         results: list[TestResult] = []
-        if stop or len(tests) == 1:
+        if stop:
             for test in tests:
                 results.append(self.judge_one(program, test, limits))
-                if stop and results[-1].verdict != Verdict.OK:
+                if results[-1].verdict != Verdict.OK:
                     break
         else:
             with ThreadPoolExecutor(self.sandbox.workers) as pool:

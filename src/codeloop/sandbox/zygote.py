@@ -1,7 +1,7 @@
 """The fork server ("zygote"): started once, isolated once, forks once per run.
 
-Run as ``python -I -S zygote.py CONFIG_JSON`` by ``codeloop.sandbox.server``; standard library
-only. Process tree::
+Started by ``codeloop.sandbox.server`` as ``python -I -S -c "import zygote; zygote.main()"
+CONFIG_JSON``, with this folder on ``sys.path``; standard library only. Process tree::
 
     zygote (user, mount, net, ipc, uts, cgroup namespaces; read-only root; hidden host dirs)
       slot server   one per worker slot, in the slot's cgroup
@@ -36,6 +36,7 @@ import linux
 del sys.path[0]
 
 # Modules test programs import most; each costs fork time in every run (hashlib alone adds 3.7 MB).
+# random reseeds itself in every forked child (it registers os.register_at_fork).
 PRELOAD = ("collections", "itertools", "functools", "math", "heapq", "bisect", "re", "string",
            "typing", "random", "traceback", "linecache", "json", "copy", "operator", "array", "io")
 SOLUTION = "solution.py"
@@ -208,8 +209,6 @@ def run_program(job: dict, payload: dict, mark_w: int) -> None:
         linux.install_seccomp()
     else:
         linux.prctl(linux.PR_SET_NO_NEW_PRIVS, 1)
-    import random
-    random.seed()
     sys.argv = [filename, *payload["argv"]]
     sys.path.insert(0, os.getcwd())
     main = type(sys)("__main__")
