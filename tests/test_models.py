@@ -5,6 +5,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from codeloop.models import (  # noqa: E402
+    KVCache,
     Llama,
     ModelArgs,
     MultiTokenLM,
@@ -134,3 +135,17 @@ def test_decoding_layout_computes_the_same_logits_and_tokens():
     assert not any(isinstance(m, torch.nn.Linear) for m in fast.modules())
     prompt = batch[0, :5].tolist()
     assert speculative_decode(fast, prompt, 30)[0] == greedy_decode(model, prompt, 30)[0]
+
+
+def test_last_only_block_gives_the_last_position_and_fills_the_whole_cache():
+    model = Llama(ARGS).eval()
+    block, x = model.layers[0], torch.randn(1, 6, ARGS.dim)
+    cos, sin = model.rope_cos[3:9], model.rope_sin[3:9]
+    full_cache, last_cache = KVCache.empty(ARGS, 1, 16, x.dtype), KVCache.empty(ARGS, 1, 16, x.dtype)
+    for cache in (full_cache, last_cache):  # three earlier positions already cached
+        block(torch.randn(1, 3, ARGS.dim, generator=torch.Generator().manual_seed(2)), model.rope_cos[:3],
+              model.rope_sin[:3], 0, cache)
+    full = block(x, cos, sin, 3, full_cache)
+    last = block(x, cos, sin, 3, last_cache, last_only=True)
+    assert last.shape == (1, 1, ARGS.dim) and torch.allclose(last, full[:, -1:], atol=1e-12)
+    assert torch.equal(last_cache.k, full_cache.k) and torch.equal(last_cache.v, full_cache.v)

@@ -109,21 +109,25 @@ class Attention(nn.Module):
         self.wo = nn.Linear(args.n_heads * self.head_dim, args.dim, bias=False)
 
     def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, start: int,
-                cache: KVCache | None) -> torch.Tensor:
+                cache: KVCache | None, last_only: bool = False) -> torch.Tensor:
+        """Attention output at every position, or with ``last_only`` at the last one (keys and
+        values are still made, and cached, for all)."""
         batch, length, _ = x.shape
-        q = apply_rope(self.wq(x).view(batch, length, self.n_heads, self.head_dim), cos, sin)
+        queries = x[:, -1:] if last_only else x
+        q = apply_rope(self.wq(queries).view(batch, queries.shape[1], self.n_heads, self.head_dim),
+                       cos[-queries.shape[1]:], sin[-queries.shape[1]:])
         k = apply_rope(self.wk(x).view(batch, length, self.kv_heads, self.head_dim), cos, sin)
         v = self.wv(x).view(batch, length, self.kv_heads, self.head_dim)
         if cache is not None:
             cache.k[:batch, start:start + length] = k
             cache.v[:batch, start:start + length] = v
             k, v = cache.k[:batch, :start + length], cache.v[:batch, :start + length]
-        # query i (absolute position start + i) sees keys 0 .. start + i; one new query sees them all
-        visible = None if length == 1 else torch.ones(length, k.shape[1], dtype=torch.bool,
-                                                      device=x.device).tril(diagonal=start)
+        # query i (absolute position start + i) sees keys 0 .. start + i; a last query sees them all
+        visible = None if q.shape[1] == 1 else torch.ones(length, k.shape[1], dtype=torch.bool,
+                                                          device=x.device).tril(diagonal=start)
         out = F.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2),
                                              attn_mask=visible, enable_gqa=self.kv_heads != self.n_heads)
-        return self.wo(out.transpose(1, 2).reshape(batch, length, -1))
+        return self.wo(out.transpose(1, 2).reshape(batch, q.shape[1], -1))
 
 
 class FeedForward(nn.Module):
@@ -150,8 +154,9 @@ class Block(nn.Module):
         self.feed_forward = FeedForward(args)
 
     def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, start: int,
-                cache: KVCache | None = None) -> torch.Tensor:
-        h = x + self.attention(self.attention_norm(x), cos, sin, start, cache)
+                cache: KVCache | None = None, last_only: bool = False) -> torch.Tensor:
+        residual = x[:, -1:] if last_only else x
+        h = residual + self.attention(self.attention_norm(x), cos, sin, start, cache, last_only)
         return h + self.feed_forward(self.ffn_norm(h))
 
 

@@ -59,11 +59,12 @@ class MultiTokenLM(nn.Module):
         return h
 
     def head_hidden(self, index: int, trunk_out: torch.Tensor, start: int = 0,
-                    caches: list[KVCache] | None = None) -> torch.Tensor:
-        """Head ``index``'s normalized output, before the shared unembedding."""
+                    caches: list[KVCache] | None = None, last_only: bool = False) -> torch.Tensor:
+        """Head ``index``'s normalized output (at the last position only, with ``last_only``),
+        before the shared unembedding."""
         cos, sin = rope_window(self, start, trunk_out.shape[1])
         cache = caches[len(self.trunk) + index] if caches is not None else None
-        return self.head_norms[index](self.heads[index](trunk_out, cos, sin, start, cache))
+        return self.head_norms[index](self.heads[index](trunk_out, cos, sin, start, cache, last_only))
 
     def head_forward(self, index: int, trunk_out: torch.Tensor, start: int = 0,
                      caches: list[KVCache] | None = None) -> torch.Tensor:
@@ -120,7 +121,8 @@ def next_logits(model: MultiTokenLM, tokens: list[int], start: int, caches: list
     """Feed ``tokens`` at positions ``start ..`` through the trunk and the first ``heads`` heads
     (filling their caches); logits (heads, vocab) at the last position only."""
     trunk_out = model.trunk_forward(torch.tensor([tokens]), start, caches)
-    hidden = torch.stack([model.head_hidden(i, trunk_out, start, caches)[0, -1] for i in range(heads)])
+    hidden = torch.stack([model.head_hidden(i, trunk_out, start, caches, last_only=True)[0, -1]
+                          for i in range(heads)])
     return model.output(hidden)
 
 
@@ -171,10 +173,11 @@ def speculative_decode(model: MultiTokenLM, prompt: list[int], max_new: int, sto
         new = new[: max_new - len(out)]
         out += new
         stats.accepted.append(len(new))
-        # the draft heads run over the accepted positions only (the rest is stale; the next block
-        # overwrites it in every cache) and draft from the last of them, in one unembedding
+        # the draft heads cache keys and values of the accepted positions only (the rest is stale;
+        # the next block overwrites it in every cache), and compute and unembed the last of them
         accepted = trunk_out[:, : agreed + 1]
-        hidden = torch.stack([model.head_hidden(i, accepted, fed, caches)[0, -1] for i in range(1, model.n_future)])
+        hidden = torch.stack([model.head_hidden(i, accepted, fed, caches, last_only=True)[0, -1]
+                              for i in range(1, model.n_future)])
         drafts = model.output(hidden).argmax(-1).tolist()
         fed += agreed + 1  # block positions 0..agreed hold accepted tokens
     stats.tokens, stats.seconds = len(out), time.perf_counter() - start_time
