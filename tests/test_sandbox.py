@@ -121,3 +121,11 @@ def test_compile_warnings_and_errors_show_as_python_shows_them(sandbox):
     assert broken.verdict == Verdict.RE and "SyntaxError" in broken.stderr
     traced = sandbox.run("def f():\n    raise KeyError('k')\nf()\n")
     assert 'File "/tmp/work/solution.py", line 2, in f' in traced.stderr and "KeyError: 'k'" in traced.stderr
+
+
+def test_large_and_small_payloads_both_arrive(sandbox):
+    for size in (10, 200_000):  # inline in the job message, and through a memfd
+        text = "x" * size
+        execution = sandbox.run("import sys\ndata = sys.stdin.read()\nprint(len(data), data == 'x' * len(data))",
+                                stdin=text)
+        assert execution.stdout == f"{size} True\n"

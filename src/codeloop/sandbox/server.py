@@ -31,6 +31,7 @@ HIDDEN = ("/root", "/home", "/work", "/tmp", "/var/tmp", "/run", "/mnt", "/media
           "/opt", "/var/lib", "/var/log", "/var/mail", "/var/spool", "/var/cache", "/boot")
 HOST_UID_BASE = 100000  # inside uid 0..65535 maps to host HOST_UID_BASE.. when we are root
 SLOT_UID_BASE = 1000    # each slot's programs run as inside uid SLOT_UID_BASE + slot
+INLINE_PAYLOAD = 60_000  # bytes; a job message is read with a 64 KiB buffer
 ZYGOTE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp/work"}
 
 
@@ -229,24 +230,30 @@ class Sandbox:
     def _run_once(self, request: Run) -> Execution:
         payload = json.dumps({"source": request.source, "stdin": request.stdin,
                               "argv": list(request.argv), "files": dict(request.files),
-                              "filename": request.filename, **self._compiled(request)})
+                              "filename": request.filename, **self._compiled(request)}
+                             ).encode("utf-8", "surrogateescape")
         slot = self._slots.get()  # prepared before: a slot freed goes straight to a waiting run
         process = self._process
         try:
             job = {"slot": slot, **request.limits.to_job(),
                    "uid": SLOT_UID_BASE + slot if self._slot_uids else None}
-            payload_fd = os.memfd_create("payload")
             reply_r, reply_w = os.pipe()
+            fds = [reply_w]
             try:
-                os.write(payload_fd, payload.encode("utf-8", "surrogateescape"))
-                socket.send_fds(self._slot_sockets[slot], [json.dumps(job).encode()], [reply_w, payload_fd])
+                message = json.dumps(job).encode() + b"\n"
+                if len(payload) <= INLINE_PAYLOAD:  # in the message itself, else in a memfd
+                    message += payload
+                else:
+                    fds.append(os.memfd_create("payload"))
+                    write_all(fds[1], payload)
+                socket.send_fds(self._slot_sockets[slot], [message], fds)
             except (OSError, AttributeError) as error:
                 os.close(reply_r)
                 self._restart(process)
                 return Execution(Verdict.SE, error=f"fork server unreachable: {error}")
             finally:
-                os.close(reply_w)
-                os.close(payload_fd)
+                for fd in fds:
+                    os.close(fd)
             reply = _read_until_eof(reply_r, request.limits.wall_s + 10)
         finally:
             self._slots.put(slot)
@@ -274,6 +281,12 @@ def _compile_here(source: str, path: str) -> dict[str, str]:
     except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
         return {}
     return {} if caught else {"code": marshal.dumps(code).hex(), "code_file": path}
+
+
+def write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def _read_until_eof(fd: int, timeout: float) -> bytes | None:

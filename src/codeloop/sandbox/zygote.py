@@ -281,20 +281,19 @@ def reap_all(job: dict, program: int) -> None:
             return
 
 
-def supervise(job: dict, reply_fd: int, payload_fd: int, cgroup: dict[str, int]) -> None:
+def supervise(job: dict, reply_fd: int, payload: dict, cgroup: dict[str, int]) -> None:
     """Run one job and write its report to ``reply_fd``; every descriptor opened and every
     tmpfs mounted here is closed or unmounted."""
-    opened: list[int | str] = [reply_fd, payload_fd]
+    opened: list[int | str] = [reply_fd]
     try:
-        _supervise(job, reply_fd, payload_fd, cgroup, opened)
+        _supervise(job, reply_fd, payload, cgroup, opened)
     finally:
         for item in opened:
             with contextlib.suppress(OSError):
                 linux.unmount(item) if isinstance(item, str) else os.close(item)
 
 
-def _supervise(job: dict, reply_fd: int, payload_fd: int, cgroup: dict[str, int], opened: list[int | str]) -> None:
-    payload = json.loads(os.pread(payload_fd, os.fstat(payload_fd).st_size, 0))
+def _supervise(job: dict, reply_fd: int, payload: dict, cgroup: dict[str, int], opened: list[int | str]) -> None:
     stdin = os.memfd_create("stdin")
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
@@ -409,14 +408,19 @@ def serve_slot(sock: socket.socket, config: dict, cgroup: dict[str, int]) -> Non
             return
         if not message:
             return
-        job = json.loads(message)
-        job.update(isolated=config["isolated"], pidns=config["pidns"], seccomp=config["seccomp"])
-        run_job(job, fds, cgroup)
+        run_job(message, fds, config, cgroup)
 
 
-def run_job(job: dict, fds: list[int], cgroup: dict[str, int]) -> None:
+def run_job(message: bytes, fds: list[int], config: dict, cgroup: dict[str, int]) -> None:
+    """One job: a JSON line, then the payload, inline or (when large) in the second descriptor."""
     try:
-        supervise(job, fds[0], fds[1], cgroup)
+        header, _, inline = message.partition(b"\n")
+        job = json.loads(header)
+        job.update(isolated=config["isolated"], pidns=config["pidns"], seccomp=config["seccomp"])
+        if len(fds) > 1:
+            inline = os.pread(fds[1], os.fstat(fds[1]).st_size, 0)
+            os.close(fds[1])
+        supervise(job, fds[0], json.loads(inline), cgroup)
     except BaseException as error:
         with contextlib.suppress(OSError):
             write_all(fds[0], json.dumps({"error": repr(error)}).encode() + b"\n")
