@@ -121,6 +121,9 @@ def test_compile_warnings_and_errors_show_as_python_shows_them(sandbox):
     assert broken.verdict == Verdict.RE and "SyntaxError" in broken.stderr
     traced = sandbox.run("def f():\n    raise KeyError('k')\nf()\n")
     assert 'File "/tmp/work/solution.py", line 2, in f' in traced.stderr and "KeyError: 'k'" in traced.stderr
+    assert traced.stderr.startswith("Traceback (most recent call last):\n  File \"/tmp/work/solution.py\", line 3")
+    hooked = sandbox.run("import sys\nsys.excepthook = lambda t, v, tb: print('hook', t.__name__)\nraise KeyError(1)")
+    assert hooked.stdout == "hook KeyError\n" and hooked.exit_code == 1  # as python does
 
 
 def test_large_and_small_payloads_both_arrive(sandbox):

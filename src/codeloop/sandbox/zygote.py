@@ -23,11 +23,9 @@ import marshal
 import os
 import resource
 import select
-import shutil
 import signal
 import socket
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -49,18 +47,20 @@ PROC_FLAGS = linux.MS_RDONLY | linux.MS_NOSUID | linux.MS_NODEV | linux.MS_NOEXE
 def warm_up() -> None:
     """Do once here what runs would otherwise each do on copied pages: the first ``compile``
     builds the parser's lazily made types (1.2 ms a run, measured), the first ``import atexit``
-    makes its module (0.2 ms), and the first traceback, which every failing test prints, imports
-    ``ast`` to place its carets (3 ms)."""
+    makes its module (0.2 ms), and the first traceback, which every failing test prints, sets
+    up what places its carets."""
     import atexit  # noqa: F401  (shut_down_like_python imports it again, for free)
+    import io
     import linecache
-    import traceback
     source = "def f(x):\n    assert [y for y in x if y] == 2\nf([1])\n"
     linecache.cache["<warm-up>"] = (len(source), None, source.splitlines(True), "<warm-up>")
+    stderr, sys.stderr = sys.stderr, io.StringIO()
     try:
         exec(compile(source, "<warm-up>", "exec"), {})
     except AssertionError as error:
-        traceback.format_exception(error)
+        sys.__excepthook__(type(error), error, error.__traceback__)
     finally:
+        sys.stderr = stderr
         del linecache.cache["<warm-up>"]
 
 
@@ -225,11 +225,14 @@ def run_program(job: dict, payload: dict, mark_w: int) -> None:
         code = shut_down_like_python()
     except SystemExit as stop:
         code = exit_code(stop)
-    except BaseException as error:  # the program's own failure: print it as python would
-        import traceback
+    except BaseException as error:  # the program's own failure: report it as python would
         if isinstance(error, MemoryError):
             os.write(mark_w, MEMORY_ERROR_MARK)
-        traceback.print_exception(type(error), error, error.__traceback__.tb_next)
+        error.__traceback__ = error.__traceback__.tb_next  # from the program's own frames on
+        try:
+            sys.excepthook(type(error), error, error.__traceback__)
+        except BaseException:
+            sys.__excepthook__(type(error), error, error.__traceback__)
         code = 1
     try:
         sys.stdout.flush()
@@ -311,6 +314,8 @@ def _supervise(job: dict, reply_fd: int, payload: dict, cgroup: dict[str, int], 
         linux.mount("tmpfs", WORKDIR, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV,
                     f"size={job['file_size_bytes']},nr_inodes=4096,mode=0700,uid={owner},gid={owner}")
         opened.append(WORKDIR)
+    if not job["isolated"]:
+        import tempfile  # here only: shutil and tempfile would add bz2, lzma and more to every fork
     job["workdir"] = WORKDIR if job["isolated"] else tempfile.mkdtemp(prefix="codeloop-run-")
     start = time.monotonic()
     program = start_program(job, payload, {"stdin": stdin, "out_w": out_w, "err_w": err_w, "mark_w": mark_w})
@@ -378,6 +383,7 @@ def _supervise(job: dict, reply_fd: int, payload: dict, cgroup: dict[str, int], 
               "status": status, "cpu_s": max(killed_cpu or 0.0, usage.ru_utime + usage.ru_stime),
               "max_rss_kb": usage.ru_maxrss}
     if not job["isolated"]:
+        import shutil
         shutil.rmtree(job["workdir"], ignore_errors=True)
     write_all(reply_fd, json.dumps(header).encode() + b"\n" + bytes(streams[out_r]) + bytes(streams[err_r]))
 
