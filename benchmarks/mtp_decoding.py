@@ -5,8 +5,8 @@ interleaved (the order alternates per prompt), on the same prompts; their output
 identical. Prints tokens per second of each, their ratio, and tokens accepted per forward.
 
     codeloop tokenizer train --vocab-size 4096 --max-mb 12 -o runs/tok4k.json
-    codeloop train lm --tokenizer runs/tok4k.json --out runs/mtp4 --heads 4 --steps 600 ...
-    python benchmarks/mtp_decoding.py --checkpoint runs/mtp4/checkpoint.pt
+    codeloop train lm --tokenizer runs/tok4k.json --out runs/mtp4-gpu4k --heads 4 ...   (README)
+    python benchmarks/mtp_decoding.py --checkpoint runs/mtp4-gpu4k/checkpoint.pt
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from codeloop.tokenizer import read_corpus
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--checkpoint", default="runs/mtp4/checkpoint.pt")
+    parser.add_argument("--checkpoint", default="runs/mtp4-gpu4k/checkpoint.pt")
     parser.add_argument("--prompts", type=int, default=12)
     parser.add_argument("--prompt-tokens", type=int, default=48)
     parser.add_argument("--max-new", type=int, default=160)

@@ -64,3 +64,14 @@ def test_train_checkpoint_resume_and_backend(corpus, tmp_path):
     assert model.chat(messages, SamplingParams(max_tokens=12))[0].text == greedy.text
     sampled = model.chat(messages, SamplingParams(temperature=1.0, top_p=0.9, max_tokens=8, seed=1, n=2))
     assert len(sampled) == 2
+
+
+def test_cuda_without_a_gpu_is_a_one_line_error(corpus, tmp_path):
+    import torch
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    result = subprocess.run([sys.executable, "-m", "codeloop", "train", "lm", "--corpus", str(corpus), "--tokenizer",
+                             str(corpus / "tok.json"), "--out", str(tmp_path / "run"), "--device", "cuda"],
+                            capture_output=True, text=True)
+    assert result.returncode == 2 and "--device cuda: no CUDA device" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

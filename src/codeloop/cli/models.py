@@ -80,5 +80,8 @@ def train_lm_command(args: argparse.Namespace) -> int:
     config = TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig)})
     if config.heads < 1 or config.steps < 1:
         raise ValueError("--heads and --steps must be >= 1")
+    import torch
+    if config.device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"--device {config.device}: no CUDA device on this machine (use --device cpu)")
     print(json.dumps(train(config)))
     return 0
