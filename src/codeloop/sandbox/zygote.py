@@ -435,7 +435,7 @@ def run_job(message: bytes, fds: list[int], config: dict, cgroup: dict[str, int]
 
 def start_slots(ctrl: socket.socket, config: dict, cgroups: list[dict[str, int]]) -> None:
     """Fork one server per worker slot, then wait until the host hangs up."""
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # slot servers and supervisors are auto-reaped
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # slot servers are auto-reaped
     sockets = [socket.socket(fileno=fd) for fd in config["slot_fds"]]
     for slot, sock in enumerate(sockets):
         if os.fork() == 0:
