@@ -132,3 +132,9 @@ def test_large_and_small_payloads_both_arrive(sandbox):
         execution = sandbox.run("import sys\ndata = sys.stdin.read()\nprint(len(data), data == 'x' * len(data))",
                                 stdin=text)
         assert execution.stdout == f"{size} True\n"
+
+
+def test_programs_import_their_own_modules_named_like_the_fork_servers(sandbox):
+    files = {"linux.py": "NAME = 'mine'\n", "isolation.py": "NAME = 'mine too'\n"}
+    execution = sandbox.run("import linux, isolation\nprint(linux.NAME, isolation.NAME)", files=files)
+    assert execution.stdout == "mine mine too\n"

@@ -30,6 +30,15 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import linux
+from isolation import (
+    PROC_FLAGS,
+    WORKDIR,
+    build_filesystem,
+    enter_namespaces,
+    log,
+    open_cgroup_files,
+    probe_run_layers,
+)
 
 del sys.path[0]
 
@@ -39,9 +48,6 @@ PRELOAD = ("collections", "itertools", "functools", "math", "heapq", "bisect", "
            "typing", "random", "traceback", "linecache", "json", "copy", "operator", "array", "io")
 SOLUTION = "solution.py"
 MEMORY_ERROR_MARK = b"M"
-# Each run's private tmpfs. Not /tmp itself: a kept path (a venv in a checkout under /tmp) would vanish.
-WORKDIR = "/tmp/work"
-PROC_FLAGS = linux.MS_RDONLY | linux.MS_NOSUID | linux.MS_NODEV | linux.MS_NOEXEC
 
 
 def warm_up() -> None:
@@ -64,60 +70,7 @@ def warm_up() -> None:
         del linecache.cache["<warm-up>"]
 
 
-def log(message: str) -> None:
-    os.write(2, f"zygote: {message}\n".encode())
-
-
 # --- one-time isolation ------------------------------------------------------------------------
-def enter_namespaces(ctrl: socket.socket, layers: dict[str, str]) -> bool:
-    flags = (linux.CLONE_NEWUSER | linux.CLONE_NEWNS | linux.CLONE_NEWNET | linux.CLONE_NEWIPC
-             | linux.CLONE_NEWUTS | linux.CLONE_NEWCGROUP)
-    try:
-        linux.unshare(flags)
-    except OSError as err:
-        ctrl.send(b"nouserns")
-        layers["namespaces"] = f"off: {err}"
-        return False
-    ctrl.send(b"unshared")  # the host writes our uid_map / gid_map, then answers
-    answer = ctrl.recv(64).decode()
-    if answer != "mapped":
-        layers["namespaces"] = f"off: uid map failed ({answer})"
-        return False
-    os.setgid(0)
-    os.setuid(0)
-    layers["namespaces"] = "on: user, mount, network, ipc, uts, cgroup"
-    return True
-
-
-def build_filesystem(hide: list[str], keep: list[str], layers: dict[str, str]) -> None:
-    """Make every mount read-only, hide ``hide`` under empty tmpfs, keep ``keep`` visible.
-
-    As the host's root this runs before the user namespace exists: the mapped uid could not walk
-    into ``/root`` (mode 0700), and the mounts made here become locked in the user namespace,
-    so the program can neither unmount a hiding tmpfs nor make anything writable again. Kept
-    paths are opened first and bound back from those descriptors once their parents are hidden.
-    """
-    linux.mount(None, "/", None, linux.MS_REC | linux.MS_PRIVATE)
-    handles = {path: os.open(path, os.O_PATH | os.O_DIRECTORY) for path in keep if os.path.isdir(path)}
-    hidden = []
-    for path in hide:
-        if os.path.isdir(path):
-            linux.mount("tmpfs", path, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, "size=1m,mode=0755")
-            hidden.append(path)
-    os.makedirs(WORKDIR, exist_ok=True)  # inside the tmpfs hiding /tmp
-    for path, fd in handles.items():
-        os.makedirs(path, exist_ok=True)  # inside a hiding tmpfs
-        linux.mount(f"/proc/self/fd/{fd}", path, None, linux.MS_BIND | linux.MS_REC)
-        os.close(fd)
-    linux.make_tree_read_only("/")
-    layers["filesystem"] = "on: read-only root; hidden " + ", ".join(hidden)
-
-
-def open_cgroup_files(slots: list[dict[str, str]]) -> list[dict[str, int]]:
-    """Open each slot's cgroup files now, as the host's root: writes later use these creds."""
-    return [{key: os.open(path, os.O_RDWR) for key, path in slot.items()} for slot in slots]
-
-
 # --- one run -------------------------------------------------------------------------------------
 def write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
@@ -209,6 +162,8 @@ def run_program(job: dict, payload: dict, mark_w: int) -> None:
         linux.install_seccomp()
     else:
         linux.prctl(linux.PR_SET_NO_NEW_PRIVS, 1)
+    for own in ("linux", "isolation"):  # the program's own modules of these names must import
+        del sys.modules[own]
     sys.argv = [filename, *payload["argv"]]
     sys.path.insert(0, os.getcwd())
     main = type(sys)("__main__")
@@ -450,54 +405,6 @@ def start_slots(ctrl: socket.socket, config: dict, cgroups: list[dict[str, int]]
     with contextlib.suppress(ConnectionError):
         while ctrl.recv(64):
             pass
-
-
-def _probe_pid_namespace() -> bool:
-    """Can a child become pid 1 of a new pid namespace and mount its own /proc and tmpfs?"""
-    try:
-        linux.unshare(linux.CLONE_NEWPID)
-        child = os.fork()
-    except OSError as error:
-        log(f"pid namespace probe: {error}")
-        return False
-    if child == 0:
-        try:
-            linux.unshare(linux.CLONE_NEWNS)
-            linux.mount("proc", "/proc", "proc", PROC_FLAGS)
-            linux.mount("tmpfs", WORKDIR, "tmpfs", linux.MS_NOSUID, "size=1m")
-            linux.unmount(WORKDIR)
-            os._exit(0)
-        except BaseException as error:
-            log(f"pid namespace probe: {error}")
-            os._exit(1)
-    return os.waitpid(child, 0)[1] == 0
-
-
-def probe_run_layers(config: dict, layers: dict[str, str]) -> None:
-    """Try the per-run layers once in a throwaway child, so a failure is reported, not hit."""
-    read_fd, write_fd = os.pipe()
-    child = os.fork()
-    if child == 0:
-        results = {"pidns": _probe_pid_namespace()}
-        try:
-            if not linux.seccomp_supported():
-                raise OSError("seccomp filter table is x86_64-only")
-            linux.install_seccomp()
-            results["seccomp"] = True
-        except OSError:
-            results["seccomp"] = False
-        os.write(write_fd, json.dumps(results).encode())
-        os._exit(0)
-    os.close(write_fd)
-    results = json.loads(os.read(read_fd, 4096) or b"{}")
-    os.close(read_fd)
-    os.waitpid(child, 0)
-    for key in ("pidns", "seccomp"):
-        config[key] = bool(results.get(key))
-    layers["pid namespace"] = (f"on: one per worker slot, own /proc; each run its own tmpfs {WORKDIR}, "
-                               "and all it leaves is killed" if config["pidns"]
-                               else "off: process groups instead (setsid escapes)")
-    layers["seccomp"] = "on: deny-list filter" if config["seccomp"] else "off: unavailable"
 
 
 def main() -> None:
