@@ -7,14 +7,13 @@ import enum
 import hashlib
 import json
 import threading
-import warnings
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from codeloop.judge.checkers import Checker, ProgramChecker, TokenChecker, values_equal
 from codeloop.judge.tests import DRIVER, Test, TestKind, parse_result
-from codeloop.sandbox import Execution, Limits, Run, Sandbox
+from codeloop.sandbox import Execution, Limits, Run, Sandbox, compile_quietly
 
 
 class Verdict(enum.StrEnum):
@@ -58,17 +57,15 @@ class Judgement:
 
 
 def compile_error(program: str) -> str:
-    """The SyntaxError message of ``program``, or '' when it compiles."""
-    try:
-        with warnings.catch_warnings():  # e.g. invalid escape sequences: the program's business
-            warnings.simplefilter("ignore")
-            compile(program, "solution.py", "exec", dont_inherit=True)
-    except (SyntaxError, ValueError) as error:
-        line = getattr(error, "lineno", None)
-        return f"{type(error).__name__}: {getattr(error, 'msg', error)}" + (f" (line {line})" if line else "")
-    except (RecursionError, MemoryError) as error:
+    """The SyntaxError message of ``program``, or '' when it compiles (warnings are the program's
+    business and are not shown)."""
+    _, error, _ = compile_quietly(program, "solution.py")
+    if error is None:
+        return ""
+    if isinstance(error, RecursionError | MemoryError):
         return f"{type(error).__name__}: the program is too deeply nested to compile"
-    return ""
+    line = getattr(error, "lineno", None)
+    return f"{type(error).__name__}: {getattr(error, 'msg', error)}" + (f" (line {line})" if line else "")
 
 
 def _run_for(program: str, test: Test, limits: Limits) -> Run:

@@ -4,6 +4,6 @@ This package imports nothing else of codeloop.
 """
 
 from codeloop.sandbox.execution import Execution, Limits, Verdict
-from codeloop.sandbox.server import Run, Sandbox
+from codeloop.sandbox.server import Run, Sandbox, compile_quietly
 
-__all__ = ["Execution", "Limits", "Run", "Sandbox", "Verdict"]
+__all__ = ["Execution", "Limits", "Run", "Sandbox", "Verdict", "compile_quietly"]

@@ -19,6 +19,7 @@ import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from types import CodeType
 
 from codeloop.sandbox.cgroups import CgroupSlots, create_slots
 from codeloop.sandbox.execution import Execution, Limits, Verdict, execution_from_reply
@@ -245,7 +246,7 @@ class Sandbox:
                     message += payload
                 else:
                     fds.append(os.memfd_create("payload"))
-                    write_all(fds[1], payload)
+                    os.write(fds[1], payload)  # a memfd takes all of it in one write
                 socket.send_fds(self._slot_sockets[slot], [message], fds)
             except (OSError, AttributeError) as error:
                 os.close(reply_r)
@@ -269,24 +270,28 @@ class Sandbox:
         return execution_from_reply(header, rest[:stdout_len], rest[stdout_len:], request.limits)
 
 
+# warnings.catch_warnings swaps process-wide state, so host threads compile one at a time
+_COMPILE_LOCK = threading.Lock()
+
+
+def compile_quietly(source: str, filename: str) -> tuple[CodeType | None, Exception | None, bool]:
+    """``compile(source)`` with its warnings recorded, not shown: (the code or None, the error,
+    whether it warned). Thread-safe."""
+    with _COMPILE_LOCK, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            return compile(source, filename, "exec", dont_inherit=True), None, bool(caught)
+        except (SyntaxError, ValueError, OverflowError, RecursionError, MemoryError) as error:
+            return None, error, bool(caught)
+
+
 def _compile_here(source: str, path: str) -> dict[str, str]:
     """The program compiled on the host, marshalled: the run skips its own ``compile``, which
     costs ~2.5x more there (the fork server's parser memory is copy-on-write). Empty when it
     does not compile cleanly; the run then compiles it and prints the error or warnings as
     Python would."""
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            code = compile(source, path, "exec", dont_inherit=True)
-    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
-        return {}
-    return {} if caught else {"code": marshal.dumps(code).hex(), "code_file": path}
-
-
-def write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
+    code, _, warned = compile_quietly(source, path)
+    return {} if code is None or warned else {"code": marshal.dumps(code).hex(), "code_file": path}
 
 
 def _read_until_eof(fd: int, timeout: float) -> bytes | None:

@@ -242,16 +242,19 @@ def reap_all(job: dict, program: int) -> None:
 def supervise(job: dict, reply_fd: int, payload: dict, cgroup: dict[str, int]) -> None:
     """Run one job and write its report to ``reply_fd``; every descriptor opened and every
     tmpfs mounted here is closed or unmounted."""
-    opened: list[int | str] = [reply_fd]
+    opened: list[int] = [reply_fd]
     try:
         _supervise(job, reply_fd, payload, cgroup, opened)
     finally:
-        for item in opened:
+        for fd in opened:
             with contextlib.suppress(OSError):
-                linux.unmount(item) if isinstance(item, str) else os.close(item)
+                os.close(fd)
+        if job["isolated"]:
+            with contextlib.suppress(OSError):  # not mounted if the run failed before
+                linux.unmount(WORKDIR)
 
 
-def _supervise(job: dict, reply_fd: int, payload: dict, cgroup: dict[str, int], opened: list[int | str]) -> None:
+def _supervise(job: dict, reply_fd: int, payload: dict, cgroup: dict[str, int], opened: list[int]) -> None:
     stdin = os.memfd_create("stdin")
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
@@ -264,14 +267,14 @@ def _supervise(job: dict, reply_fd: int, payload: dict, cgroup: dict[str, int], 
     cgroup_write(cgroup, "memory_peak", "0")
     cgroup_write(cgroup, "pids_max", str(job["processes"] + 2))  # + slot server, slot init
     oom_before = cgroup_read_int(cgroup, "oom")
-    if job["isolated"]:  # a fresh tmpfs for each run, unmounted when the run is over
+    if job["isolated"]:  # a fresh tmpfs for each run, unmounted by supervise()
         owner = 0 if job["uid"] is None else job["uid"]
         linux.mount("tmpfs", WORKDIR, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV,
                     f"size={job['file_size_bytes']},nr_inodes=4096,mode=0700,uid={owner},gid={owner}")
-        opened.append(WORKDIR)
-    if not job["isolated"]:
+        job["workdir"] = WORKDIR
+    else:
         import tempfile  # here only: shutil and tempfile would add bz2, lzma and more to every fork
-    job["workdir"] = WORKDIR if job["isolated"] else tempfile.mkdtemp(prefix="codeloop-run-")
+        job["workdir"] = tempfile.mkdtemp(prefix="codeloop-run-")
     start = time.monotonic()
     program = start_program(job, payload, {"stdin": stdin, "out_w": out_w, "err_w": err_w, "mark_w": mark_w})
     for fd in (stdin, out_w, err_w, mark_w):
