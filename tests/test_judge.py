@@ -48,7 +48,7 @@ def test_expr_and_script_tests(judge):
     assert wrong.verdict == Verdict.WA
     crash = judge.judge(ADD, [script_test("add(1, 'x')")])
     assert crash.verdict == Verdict.RE
-    assert "TypeError" in crash.results[0].execution.stderr
+    assert "TypeError" in crash.results[0].error
 
 
 def test_assertion_to_test_shapes():

@@ -53,7 +53,7 @@ def test_every_mbpp_reference_passes_except_documented_broken(sandbox):
         if not (judge.judge(task.solutions[0], task.private_tests).passed
                 and judge.judge(task.solutions[0], task.public_tests).passed):
             failing.add(task.metadata["task_id"])
-    assert failing == set(BROKEN)
+    assert {596, 642} <= failing <= set(BROKEN)  # 341 depends on a set's table layout
 
 
 def test_mbpp_splits_and_tests(tmp_path):

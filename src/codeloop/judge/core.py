@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import ast
-import enum
 import hashlib
 import json
 import threading
@@ -11,22 +9,10 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from codeloop.judge.checkers import Checker, ProgramChecker, TokenChecker, values_equal
-from codeloop.judge.tests import DRIVER, Test, TestKind, parse_result
-from codeloop.sandbox import Execution, Limits, Run, Sandbox, compile_quietly
-
-
-class Verdict(enum.StrEnum):
-    """The sandbox's verdicts plus WA (wrong answer) and CE (does not compile)."""
-
-    OK = "OK"
-    WA = "WA"
-    CE = "CE"
-    RE = "RE"
-    TLE = "TLE"
-    MLE = "MLE"
-    OLE = "OLE"
-    SE = "SE"
+from codeloop.judge.checkers import Checker, ProgramChecker, TokenChecker
+from codeloop.judge.harness import harness_for, verdict_of
+from codeloop.judge.tests import Test, TestKind
+from codeloop.sandbox import Execution, Limits, Run, Sandbox, Verdict, compile_quietly
 
 
 @dataclass
@@ -35,9 +21,15 @@ class TestResult:
     test: Test
     got: str = ""  # stdout (stdio) or the repr of the returned value (call, expr)
     execution: Execution | None = None
+    error: str = ""  # the traceback or reason a function-style test failed ('' for stdio: see stderr)
+
+    @property
+    def error_text(self) -> str:
+        """What went wrong, for feedback: the harness's account, else the program's stderr."""
+        return self.error or (self.execution.stderr if self.execution else "")
 
     def to_dict(self) -> dict:
-        return {"verdict": str(self.verdict), "test": self.test.to_dict(), "got": self.got,
+        return {"verdict": str(self.verdict), "test": self.test.to_dict(), "got": self.got, "error": self.error,
                 "execution": self.execution.to_dict() if self.execution else None}
 
 
@@ -71,34 +63,7 @@ def compile_error(program: str) -> str:
 def _run_for(program: str, test: Test, limits: Limits) -> Run:
     if test.kind == TestKind.STDIO:
         return Run(program, stdin=test.input, limits=limits)
-    if test.kind == TestKind.SCRIPT:
-        return Run(program + "\n\n" + test.input + "\n", limits=limits)
-    spec = json.dumps({"kind": str(test.kind), "input": test.input, "output": test.output,
-                       "fn_name": test.fn_name})
-    return Run(DRIVER, files={"solution.py": program, "test.json": spec}, limits=limits,
-               filename="driver.py")
-
-
-def _literal(text: str) -> tuple[bool, object]:
-    try:
-        return True, ast.literal_eval(text)
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return False, None
-
-
-def _compare_value(test: Test, encoded: dict) -> tuple[bool, str]:
-    got_repr = encoded["repr"]
-    if test.kind == TestKind.CALL:
-        expected = json.loads(test.output)
-        if "json" in encoded:
-            got = json.loads(encoded["json"])
-        else:
-            ok, got = _literal(got_repr)
-            if not ok:
-                return False, got_repr
-        wrapped = isinstance(expected, list) and len(expected) == 1 and values_equal(got, expected[0])
-        return values_equal(got, expected) or wrapped, got_repr
-    return bool(encoded.get("equal")), got_repr
+    return Run(program, limits=limits, harness=harness_for(test))
 
 
 class Judge:
@@ -149,21 +114,11 @@ class Judge:
 
     def judge_one(self, program: str, test: Test, limits: Limits) -> TestResult:
         execution = self.sandbox.execute(_run_for(program, test, limits))
-        if test.kind in (TestKind.CALL, TestKind.EXPR):
-            own_output, encoded = parse_result(execution.stdout)
-            if execution.verdict != "OK" or encoded is None:
-                verdict = Verdict(execution.verdict) if execution.verdict != "OK" else Verdict.RE
-                return TestResult(verdict, test, own_output, execution)
-            passed, got = _compare_value(test, encoded)
-            return TestResult(Verdict.OK if passed else Verdict.WA, test, got, execution)
-        if execution.verdict != "OK":
-            verdict = Verdict(execution.verdict)
-            if (test.kind == TestKind.SCRIPT and verdict == Verdict.RE
-                    and execution.stderr.rstrip().rsplit("\n", 1)[-1].startswith("AssertionError")):
-                verdict = Verdict.WA
-            return TestResult(verdict, test, execution.stdout, execution)
-        if test.kind == TestKind.SCRIPT:
-            return TestResult(Verdict.OK, test, execution.stdout, execution)
+        if test.kind != TestKind.STDIO:
+            verdict, got, error = verdict_of(test, execution)
+            return TestResult(verdict, test, got, execution, error)
+        if execution.verdict != Verdict.OK:
+            return TestResult(Verdict(execution.verdict), test, execution.stdout, execution)
         return TestResult(self._check(test, execution.stdout, limits), test, execution.stdout, execution)
 
     def _check(self, test: Test, got: str, limits: Limits) -> Verdict:
@@ -172,6 +127,6 @@ class Judge:
         files = {"input.txt": test.input, "output.txt": got, "expected.txt": test.output}
         run = self.sandbox.run(self.checker.source, files=files, limits=limits,
                                argv=["input.txt", "output.txt", "expected.txt"], filename="checker.py")
-        if run.verdict == "OK":
+        if run.verdict == Verdict.OK:
             return Verdict.OK
         return Verdict.WA if run.verdict == "RE" else Verdict.SE

@@ -40,17 +40,8 @@ def _clip(text: str, limit: int = MAX_FIELD_CHARS) -> str:
 
 
 def normalize_traceback(stderr: str) -> str:
-    """Paths become bare file names; the test driver's frames go."""
-    lines, skip = [], False
-    for line in stderr.rstrip().splitlines():
-        if line.startswith('  File "') and ('driver.py"' in line):
-            skip = True
-            continue
-        if skip and line.startswith("    "):
-            continue
-        skip = False
-        lines.append(_PATH.sub(r'File "\1"', line))
-    return "\n".join(lines)
+    """Paths become bare file names (the program is ``solution.py``, the test ``test.py``)."""
+    return "\n".join(_PATH.sub(r'File "\1"', line) for line in stderr.rstrip().splitlines())
 
 
 def failure_line(result: TestResult) -> str:
@@ -65,8 +56,7 @@ def failure_line(result: TestResult) -> str:
         return shown + "Out of memory."
     if result.verdict == Verdict.OLE:
         return shown + "Output limit exceeded."
-    stderr = result.execution.stderr if result.execution else ""
-    return shown + _clip(normalize_traceback(stderr), 2 * MAX_FIELD_CHARS)
+    return shown + _clip(normalize_traceback(result.error_text), 2 * MAX_FIELD_CHARS)
 
 
 def passed_line(result: TestResult) -> str:

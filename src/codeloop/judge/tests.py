@@ -2,13 +2,18 @@
 
 Kinds:
 - ``stdio``: ``input`` is stdin, ``output`` the expected stdout (compared by a checker).
-- ``call``: ``fn_name(*json.loads(input))`` compared with ``json.loads(output)`` (TACO's
-  ``fn_name`` tests; as in APPS, an expected ``[x]`` also accepts ``x``).
-- ``expr``: the Python expression ``input`` evaluated in the program's namespace, compared with
-  the expression ``output`` by ``==``, exactly as ``assert input == output`` would (HumanEval
-  docstring examples, MBPP asserts); feedback can then show the value the program returned.
-- ``script``: ``input`` is code appended to the program, e.g. HumanEval's ``check`` function;
-  passing means exiting 0, an ``AssertionError`` is a wrong answer.
+- ``call``: ``fn_name(*json.loads(input))`` (or ``Solution().fn_name``) compared with
+  ``json.loads(output)`` (TACO's ``fn_name`` tests; as in APPS, an expected ``[x]`` also accepts ``x``).
+- ``expr``: the Python expression ``input`` compared with the expression ``output`` by ``==``,
+  exactly as ``assert input == output`` would (HumanEval docstring examples, MBPP asserts);
+  feedback can then show the value the program returned.
+- ``script``: ``input`` is test code, e.g. HumanEval's ``check(candidate)``; it passes when it runs
+  to its end, an ``AssertionError`` is a wrong answer.
+
+The last three are function-style: they run in a trusted harness process apart from the program
+(``codeloop.judge.harness``), after ``setup`` (trusted code: the prompt's helpers, MBPP's
+``test_setup_code``), with ``names`` (or, when empty, the names the test reads and nothing else
+defines) bound to the program's functions, classes and values.
 """
 
 from __future__ import annotations
@@ -17,35 +22,6 @@ import ast
 import enum
 import json
 from dataclasses import asdict, dataclass
-
-RESULT_MARK = "\x1e\x1ecodeloop-result\x1e\x1e"
-
-DRIVER = f'''import json, sys
-spec = json.load(open("test.json"))
-import solution
-namespace = vars(solution)
-def resolve(name):
-    if name in namespace:
-        return namespace[name]
-    if "Solution" in namespace:
-        return getattr(namespace["Solution"](), name)
-    raise NameError(f"name {{name!r}} is not defined")
-if spec["kind"] == "call":
-    result = resolve(spec["fn_name"])(*json.loads(spec["input"]))
-else:
-    result = eval(spec["input"], namespace)
-try:
-    encoded = {{"json": json.dumps(result)}}
-except (TypeError, ValueError):
-    encoded = {{}}
-encoded["repr"] = repr(result)
-if spec["kind"] == "expr":
-    expected = eval(spec["output"], namespace)
-    encoded["expected_repr"] = repr(expected)
-    encoded["equal"] = bool(result == expected)
-sys.stdout.flush()
-sys.stdout.write("\\n{RESULT_MARK}" + json.dumps(encoded))
-'''
 
 
 class TestKind(enum.StrEnum):
@@ -61,16 +37,21 @@ class Test:
     input: str = ""
     output: str = ""
     fn_name: str = ""
+    setup: str = ""               # trusted code the harness runs first (function-style tests)
+    names: tuple[str, ...] = ()   # the program's names the harness binds (empty: inferred)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", TestKind(self.kind))
+        object.__setattr__(self, "names", tuple(self.names))
 
-    def to_dict(self) -> dict[str, str]:
-        return {key: str(value) for key, value in asdict(self).items()}
+    def to_dict(self) -> dict:
+        data = {key: str(value) for key, value in asdict(self).items() if key != "names"}
+        return {**data, "names": list(self.names)}
 
     @classmethod
     def from_dict(cls, data: dict) -> Test:
-        return cls(**{key: data[key] for key in ("kind", "input", "output", "fn_name") if key in data})
+        fields = ("kind", "input", "output", "fn_name", "setup", "names")
+        return cls(**{key: data[key] for key in fields if key in data})
 
     def shown_input(self) -> str:
         """How feedback names this test's input."""
@@ -91,34 +72,23 @@ def call_test(fn_name: str, args: list, expected: object) -> Test:
     return Test(TestKind.CALL, json.dumps(args), json.dumps(expected), fn_name)
 
 
-def expr_test(expression: str, expected: str) -> Test:
-    return Test(TestKind.EXPR, expression, expected)
+def expr_test(expression: str, expected: str, setup: str = "", names: tuple[str, ...] = ()) -> Test:
+    return Test(TestKind.EXPR, expression, expected, setup=setup, names=names)
 
 
-def script_test(code: str) -> Test:
-    return Test(TestKind.SCRIPT, code)
+def script_test(code: str, setup: str = "", names: tuple[str, ...] = ()) -> Test:
+    return Test(TestKind.SCRIPT, code, setup=setup, names=names)
 
 
-def assertion_to_test(statement: str) -> Test:
+def assertion_to_test(statement: str, setup: str = "", names: tuple[str, ...] = ()) -> Test:
     """``assert f(x) == y`` becomes an ``expr`` test (so feedback can show what f(x) gave);
     anything else stays a ``script`` test."""
     try:
         tree = ast.parse(statement.strip())
     except SyntaxError:
-        return script_test(statement)
+        return script_test(statement, setup, names)
     if len(tree.body) == 1 and isinstance(tree.body[0], ast.Assert):
         check = tree.body[0].test
         if (isinstance(check, ast.Compare) and len(check.ops) == 1 and isinstance(check.ops[0], ast.Eq)):
-            return expr_test(ast.unparse(check.left), ast.unparse(check.comparators[0]))
-    return script_test(statement)
-
-
-def parse_result(stdout: str) -> tuple[str, dict | None]:
-    """Split a driver run's stdout into the program's own output and the encoded result."""
-    own, mark, encoded = stdout.rpartition("\n" + RESULT_MARK)
-    if not mark:
-        return stdout, None
-    try:
-        return own, json.loads(encoded)
-    except json.JSONDecodeError:
-        return own, None
+            return expr_test(ast.unparse(check.left), ast.unparse(check.comparators[0]), setup, names)
+    return script_test(statement, setup, names)

@@ -10,7 +10,11 @@ from dataclasses import dataclass
 
 
 class Verdict(enum.StrEnum):
+    """One verdict type for sandbox and judge; the sandbox itself never gives WA or CE."""
+
     OK = "OK"    # exited with status 0 within every limit
+    WA = "WA"    # wrong answer (the judge's)
+    CE = "CE"    # does not compile (the judge's)
     RE = "RE"    # runtime error: non-zero exit or killed by a signal
     TLE = "TLE"  # CPU or wall time limit exceeded
     MLE = "MLE"  # memory limit exceeded (MemoryError under RLIMIT_AS, or the cgroup OOM killer)
@@ -43,6 +47,18 @@ class Limits:
                 "processes": self.processes, "file_size_bytes": self.file_size_mb << 20}
 
 
+@dataclass(frozen=True)
+class Harness:
+    """The trusted side of a paired run: ``source`` runs in a process of its own (another uid, not
+    dumpable), with ``rpc`` (calls into the program, data only), ``DATA`` (this object's
+    ``data``, anything ``marshal`` takes: it never reaches the program's process) and
+    ``REPORT_FD`` in its globals. What it writes to ``REPORT_FD`` is ``Execution.report``; the
+    program is loaded as module ``solution`` and only answers calls."""
+
+    source: str
+    data: object = None
+
+
 @dataclass
 class Execution:
     verdict: Verdict
@@ -56,6 +72,7 @@ class Execution:
     wall_s: float = 0.0
     max_rss_mb: float = 0.0
     error: str = ""  # what went wrong in the sandbox, for SE
+    report: str | None = None  # a paired run's harness report (None: not a paired run, or none complete)
 
     @property
     def ok(self) -> bool:
@@ -65,30 +82,42 @@ class Execution:
         return dataclasses.asdict(self)
 
 
-def execution_from_reply(header: dict, stdout: bytes, stderr: bytes, limits: Limits) -> Execution:
-    """Turn the supervisor's raw report into a verdict."""
+def execution_from_reply(header: dict, stdout: bytes, stderr: bytes, limits: Limits,
+                         report_bytes: bytes = b"") -> Execution:
+    """Turn the supervisor's raw report into a verdict. In a paired run, the verdict says whether
+    the harness finished within every limit (a memory failure anywhere fails it); whether the
+    program passed is the harness's ``report``, never the program's status or output."""
     if "error" in header:
         return Execution(Verdict.SE, error=header["error"])
-    status = header.get("status")
-    exit_code = os.waitstatus_to_exitcode(status) if status is not None else None
-    killed_by = -exit_code if exit_code is not None and exit_code < 0 else None
-    exit_code = exit_code if killed_by is None else None
+    status = header.get("status")  # the program's; in a paired run the harness's
+    if status is None:
+        return Execution(Verdict.SE, error="the run ended without a status report")
+    exit_code, killed_by = _exit_and_signal(status)
+    paired = header.get("paired", False)
+    program_code, program_signal = _exit_and_signal(header["program_status"]) if paired else (exit_code, killed_by)
     cpu = header.get("cpu_s") or 0.0
     peak = header.get("cgroup_peak")
     rss_mb = peak / 2**20 if peak else header.get("max_rss_kb", 0) / 1024
     out_of_memory = header["memory_error"] or header["oom_killed"]
     if header["killed_for"] == "output":
         verdict = Verdict.OLE
-    elif header["killed_for"] == "wall" or cpu > limits.cpu_s or killed_by == signal.SIGXCPU:
+    elif header["killed_for"] == "wall" or cpu > limits.cpu_s or signal.SIGXCPU in (killed_by, program_signal):
         verdict = Verdict.TLE
-    elif out_of_memory and exit_code != 0:
+    elif out_of_memory and (paired or exit_code != 0):  # paired: any memory failure fails the run
         verdict = Verdict.MLE
-    elif status is None:
-        return Execution(Verdict.SE, error="the run ended without a status report")
     else:
         verdict = Verdict.OK if exit_code == 0 else Verdict.RE
+    report = None
+    if paired and header.get("report_complete"):
+        report = report_bytes.decode("utf-8", "replace")
     return Execution(
-        verdict=verdict, exit_code=exit_code, signal=killed_by,
+        verdict=verdict, exit_code=program_code, signal=program_signal,
         stdout=stdout.decode("utf-8", "replace"), stderr=stderr.decode("utf-8", "replace"),
         stdout_truncated=header["stdout_truncated"], stderr_truncated=header["stderr_truncated"],
-        cpu_s=round(cpu, 4), wall_s=round(header["wall_s"], 4), max_rss_mb=round(rss_mb, 2))
+        cpu_s=round(cpu, 4), wall_s=round(header["wall_s"], 4), max_rss_mb=round(rss_mb, 2), report=report)
+
+
+def _exit_and_signal(status: int) -> tuple[int | None, int | None]:
+    """(exit code, None) or (None, the signal that killed it)."""
+    code = os.waitstatus_to_exitcode(status)
+    return (None, -code) if code < 0 else (code, None)

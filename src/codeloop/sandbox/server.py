@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import marshal
 import os
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from types import CodeType
 
 from codeloop.sandbox.cgroups import CgroupSlots, create_slots
-from codeloop.sandbox.execution import Execution, Limits, Verdict, execution_from_reply
+from codeloop.sandbox.execution import Execution, Harness, Limits, Verdict, execution_from_reply
 
 # The fork server is imported, not run as a script, so its compiled .pyc is reused (8 ms a start).
 ZYGOTE = [sys.executable, "-I", "-S", "-c",
@@ -32,6 +33,7 @@ HIDDEN = ("/root", "/home", "/work", "/tmp", "/var/tmp", "/run", "/mnt", "/media
           "/opt", "/var/lib", "/var/log", "/var/mail", "/var/spool", "/var/cache", "/boot")
 HOST_UID_BASE = 100000  # inside uid 0..65535 maps to host HOST_UID_BASE.. when we are root
 SLOT_UID_BASE = 1000    # each slot's programs run as inside uid SLOT_UID_BASE + slot
+HARNESS_UID_BASE = 30000  # and a paired run's harness as HARNESS_UID_BASE + slot
 INLINE_PAYLOAD = 60_000  # bytes; a job message is read with a 64 KiB buffer
 ZYGOTE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp/work"}
 
@@ -46,6 +48,7 @@ class Run:
     files: Mapping[str, str] = field(default_factory=dict)
     limits: Limits = Limits()
     filename: str = "solution.py"  # the name the source is written and run under
+    harness: Harness | None = None  # a paired run: the program only answers this harness's calls
 
 
 def _is_under(path: str, parent: str) -> bool:
@@ -236,17 +239,21 @@ class Sandbox:
         slot = self._slots.get()  # prepared before: a slot freed goes straight to a waiting run
         process = self._process
         try:
-            job = {"slot": slot, **request.limits.to_job(),
-                   "uid": SLOT_UID_BASE + slot if self._slot_uids else None}
+            inline = len(payload) <= INLINE_PAYLOAD  # in the message itself, else in a memfd
+            job = {"slot": slot, **request.limits.to_job(), "inline": inline,
+                   "paired": request.harness is not None,
+                   "uid": SLOT_UID_BASE + slot if self._slot_uids else None,
+                   "harness_uid": HARNESS_UID_BASE + slot if self._slot_uids else None}
             reply_r, reply_w = os.pipe()
             fds = [reply_w]
             try:
                 message = json.dumps(job).encode() + b"\n"
-                if len(payload) <= INLINE_PAYLOAD:  # in the message itself, else in a memfd
+                if inline:
                     message += payload
                 else:
-                    fds.append(os.memfd_create("payload"))
-                    os.write(fds[1], payload)  # a memfd takes all of it in one write
+                    fds.append(_memfd("payload", payload))
+                if request.harness is not None:
+                    fds.append(_memfd("harness", _harness_material(request.harness)))
                 socket.send_fds(self._slot_sockets[slot], [message], fds)
             except (OSError, AttributeError) as error:
                 os.close(reply_r)
@@ -266,21 +273,22 @@ class Sandbox:
         except json.JSONDecodeError:
             self._restart(process)
             return Execution(Verdict.SE, error="malformed reply from the fork server")
-        stdout_len = header.get("stdout_len", 0)
-        return execution_from_reply(header, rest[:stdout_len], rest[stdout_len:], request.limits)
+        out_end = header.get("stdout_len", 0)
+        err_end = out_end + header.get("stderr_len", len(rest) - out_end)
+        return execution_from_reply(header, rest[:out_end], rest[out_end:err_end], request.limits, rest[err_end:])
 
 
 # warnings.catch_warnings swaps process-wide state, so host threads compile one at a time
 _COMPILE_LOCK = threading.Lock()
 
 
-def compile_quietly(source: str, filename: str) -> tuple[CodeType | None, Exception | None, bool]:
+def compile_quietly(source: str, filename: str, mode: str = "exec") -> tuple[CodeType | None, Exception | None, bool]:
     """``compile(source)`` with its warnings recorded, not shown: (the code or None, the error,
     whether it warned). Thread-safe."""
     with _COMPILE_LOCK, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            return compile(source, filename, "exec", dont_inherit=True), None, bool(caught)
+            return compile(source, filename, mode, dont_inherit=True), None, bool(caught)
         except (SyntaxError, ValueError, OverflowError, RecursionError, MemoryError) as error:
             return None, error, bool(caught)
 
@@ -292,6 +300,25 @@ def _compile_here(source: str, path: str) -> dict[str, str]:
     Python would."""
     code, _, warned = compile_quietly(source, path)
     return {} if code is None or warned else {"code": marshal.dumps(code).hex(), "code_file": path}
+
+
+def _memfd(name: str, data: bytes) -> int:
+    fd = os.memfd_create(name)
+    os.write(fd, data)  # a memfd takes all of it in one write
+    return fd
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled_harness(source: str) -> CodeType:
+    code, error, _ = compile_quietly(source, "harness.py")
+    if code is None:
+        raise ValueError(f"the harness does not compile: {error}")
+    return code
+
+
+def _harness_material(harness: Harness) -> bytes:
+    """What the harness process reads first: its code (compiled here, once) and its data."""
+    return marshal.dumps({"code": _compiled_harness(harness.source), "data": harness.data})
 
 
 def _read_until_eof(fd: int, timeout: float) -> bytes | None:

@@ -8,6 +8,8 @@ CONFIG_JSON``, with this folder on ``sys.path``; standard library only. Process 
         slot init   pid 1 of the slot's pid namespace, own mount namespace and /proc; supervises
                     one run at a time: a fresh tmpfs /tmp/work, wall clock, output caps, reply
           program   one per run: own uid, rlimits, no_new_privs, seccomp; runs the source with exec()
+          harness   in a paired run only: another uid, not dumpable; calls the program's functions
+                    through ``rpc`` (data only) and writes the verdict on a descriptor of its own
 
 When a run's program exits, the slot init, as pid 1, kills every other process in its pid
 namespace (setsid and double-forked children included) and reaps them before the next run, so
@@ -17,6 +19,7 @@ nothing outlives a run. Being forked straight from the slot init, a run costs on
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import gc
 import json
 import marshal
@@ -30,6 +33,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import linux
+import rpc
 from isolation import (
     PROC_FLAGS,
     WORKDIR,
@@ -135,88 +139,20 @@ def shut_down_like_python() -> int:
     return 0
 
 
-def run_program(job: dict, payload: dict, mark_w: int) -> None:
-    """In the program process: drop to the run's uid, set limits, exec the source."""
-    uid = job["uid"]
-    if uid is not None:
-        os.setgid(uid)
-        os.setuid(uid)
-    for name, text in payload["files"].items():
-        path = os.path.join(os.getcwd(), name)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "w") as handle:
-            handle.write(text)
-    filename = payload.get("filename") or SOLUTION
-    with open(filename, "w") as handle:
-        handle.write(payload["source"])
-    cpu = job["cpu_s"]
-    limits = {resource.RLIMIT_CPU: (int(cpu + 0.999), int(cpu + 0.999) + 1),
-              resource.RLIMIT_AS: (job["memory_bytes"], job["memory_bytes"]),
-              resource.RLIMIT_STACK: (job["memory_bytes"], job["memory_bytes"]),
-              resource.RLIMIT_FSIZE: (job["file_size_bytes"], job["file_size_bytes"]),
-              resource.RLIMIT_NPROC: (job["processes"], job["processes"]),
-              resource.RLIMIT_NOFILE: (256, 256), resource.RLIMIT_CORE: (0, 0)}
-    for which, value in limits.items():
-        resource.setrlimit(which, value)
-    if job["seccomp"]:
-        linux.install_seccomp()
-    else:
-        linux.prctl(linux.PR_SET_NO_NEW_PRIVS, 1)
-    for own in ("linux", "isolation"):  # the program's own modules of these names must import
-        del sys.modules[own]
-    sys.argv = [filename, *payload["argv"]]
-    sys.path.insert(0, os.getcwd())
-    main = type(sys)("__main__")
-    main.__file__ = os.path.abspath(filename)
-    main.__builtins__ = __builtins__
-    sys.modules["__main__"] = main
-    code = 0
-    try:
-        if payload.get("code_file") == main.__file__:  # compiled by the host, same interpreter
-            code = marshal.loads(bytes.fromhex(payload["code"]))
-        else:
-            code = compile(payload["source"], main.__file__, "exec", dont_inherit=True)
-        exec(code, main.__dict__)
-        code = shut_down_like_python()
-    except SystemExit as stop:
-        code = exit_code(stop)
-    except BaseException as error:  # the program's own failure: report it as python would
-        if isinstance(error, MemoryError):
-            os.write(mark_w, MEMORY_ERROR_MARK)
-        error.__traceback__ = error.__traceback__.tb_next  # from the program's own frames on
-        try:
-            sys.excepthook(type(error), error, error.__traceback__)
-        except BaseException:
-            sys.__excepthook__(type(error), error, error.__traceback__)
-        code = 1
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except BaseException:
-        code = code or 120
-    os._exit(code & 0xFF)
+# Descriptors of a run's processes. The program: 0-2 stdio, 3 the memory-error mark, and in a
+# paired run 4 the harness's calls, 5 its replies. The harness: 0-2 /dev/null, 3 its report,
+# 4 calls out, 5 replies in; its code and data it reads from a memfd before anything else runs.
+MARK_FD, CALLS_FD, REPLIES_FD, REPORT_FD = 3, 4, 5, 3
+PR_SET_DUMPABLE = 4
+REPORT_CAP = 1 << 20
 
 
-def start_program(job: dict, payload: dict, fds: dict[str, int]) -> int:
-    """Fork the run's program (in its own process group when there is no pid namespace)."""
-    program = os.fork()
-    if program:
-        return program
-    try:
-        linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
-        if job["isolated"] and job["uid"] is None:
-            linux.unshare(linux.CLONE_NEWNS)  # root in the namespace: its mount changes stay its own
-        if not job["pidns"]:
-            os.setsid()
-        os.chdir(job["workdir"])
-        os.dup2(fds["stdin"], 0)
-        os.dup2(fds["out_w"], 1)
-        os.dup2(fds["err_w"], 2)
-        os.closerange(3, fds["mark_w"])
-        os.closerange(fds["mark_w"] + 1, 65536)
-        run_program(job, payload, fds["mark_w"])
-    finally:
-        os._exit(121)
+def arrange_fds(wanted: dict[int, int]) -> None:
+    """Make descriptor ``target`` a copy of ``source`` for each pair, and close every other."""
+    moved = {target: fcntl.fcntl(source, fcntl.F_DUPFD, 1000) for target, source in wanted.items()}
+    for target, source in moved.items():
+        os.dup2(source, target)
+    os.closerange(max(wanted) + 1, 65536)
 
 
 def kill_leftovers(job: dict, program: int) -> None:
@@ -239,34 +175,118 @@ def reap_all(job: dict, program: int) -> None:
             return
 
 
-def supervise(job: dict, reply_fd: int, payload: dict, cgroup: dict[str, int]) -> None:
-    """Run one job and write its report to ``reply_fd``; every descriptor opened and every
-    tmpfs mounted here is closed or unmounted."""
-    opened: list[int] = [reply_fd]
+def become(uid: int | None, job: dict) -> None:
+    """Drop to ``uid`` (when slots have their own uids), set the run's rlimits and seccomp."""
+    if uid is not None:
+        os.setgid(uid)
+        os.setuid(uid)
+    cpu = job["cpu_s"]
+    limits = {resource.RLIMIT_CPU: (int(cpu + 0.999), int(cpu + 0.999) + 1),
+              resource.RLIMIT_AS: (job["memory_bytes"], job["memory_bytes"]),
+              resource.RLIMIT_STACK: (job["memory_bytes"], job["memory_bytes"]),
+              resource.RLIMIT_FSIZE: (job["file_size_bytes"], job["file_size_bytes"]),
+              resource.RLIMIT_NPROC: (job["processes"], job["processes"]),
+              resource.RLIMIT_NOFILE: (256, 256), resource.RLIMIT_CORE: (0, 0)}
+    for which, value in limits.items():
+        resource.setrlimit(which, value)
+    if job["seccomp"]:
+        linux.install_seccomp()
+    else:
+        linux.prctl(linux.PR_SET_NO_NEW_PRIVS, 1)
+
+
+def run_program(job: dict, payload: dict) -> None:
+    """In the program process: write its files, drop privileges, exec the source (in a paired run,
+    load it as module ``solution`` and answer the harness's calls)."""
+    for name, text in payload["files"].items():
+        path = os.path.join(os.getcwd(), name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as handle:
+            handle.write(text)
+    filename = payload.get("filename") or SOLUTION
+    with open(filename, "w") as handle:
+        handle.write(payload["source"])
+    become(job["uid"], job)
+    for own in ("linux", "isolation", "rpc"):  # the program's own modules of these names must import
+        del sys.modules[own]
+    sys.argv = [filename, *payload["argv"]]
+    sys.path.insert(0, os.getcwd())
+    main = type(sys)("__main__")
+    main.__file__ = os.path.abspath(filename)
+    main.__builtins__ = __builtins__
+    sys.modules["__main__"] = main
+    code = 0
     try:
-        _supervise(job, reply_fd, payload, cgroup, opened)
-    finally:
-        for fd in opened:
-            with contextlib.suppress(OSError):
-                os.close(fd)
-        if job["isolated"]:
-            with contextlib.suppress(OSError):  # not mounted if the run failed before
-                linux.unmount(WORKDIR)
+        if payload.get("code_file") == main.__file__:  # compiled by the host, same interpreter
+            code = marshal.loads(bytes.fromhex(payload["code"]))
+        else:
+            code = compile(payload["source"], main.__file__, "exec", dont_inherit=True)
+        if job["paired"]:
+            rpc.program_main(code, main.__file__, CALLS_FD, REPLIES_FD)
+        else:
+            exec(code, main.__dict__)
+        code = shut_down_like_python()
+    except SystemExit as stop:
+        code = exit_code(stop)
+    except BaseException as error:  # the program's own failure: report it as python would
+        if isinstance(error, MemoryError):
+            os.write(MARK_FD, MEMORY_ERROR_MARK)
+        error.__traceback__ = error.__traceback__.tb_next  # from the program's own frames on
+        try:
+            sys.excepthook(type(error), error, error.__traceback__)
+        except BaseException:
+            sys.__excepthook__(type(error), error, error.__traceback__)
+        code = 1
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BaseException:
+        code = code or 120
+    os._exit(code & 0xFF)
 
 
-def _supervise(job: dict, reply_fd: int, payload: dict, cgroup: dict[str, int], opened: list[int]) -> None:
-    stdin = os.memfd_create("stdin")
-    out_r, out_w = os.pipe()
-    err_r, err_w = os.pipe()
-    mark_r, mark_w = os.pipe()
-    opened += [stdin, out_r, out_w, err_r, err_w, mark_r, mark_w]
-    write_all(stdin, payload["stdin"].encode("utf-8", "surrogateescape"))
-    os.lseek(stdin, 0, os.SEEK_SET)
-    memory = job["memory_bytes"]
-    cgroup_write(cgroup, "memory_max", str(memory))
+def run_harness(job: dict, harness_fd: int) -> None:
+    """In the harness process: its own uid, not dumpable (its memory and descriptors are closed
+    to the program), then run the harness code with its data; what it reports is the verdict."""
+    become(job["harness_uid"], job)
+    linux.prctl(PR_SET_DUMPABLE, 0)
+    material = marshal.loads(os.pread(harness_fd, os.fstat(harness_fd).st_size, 0))
+    os.close(harness_fd)
+    namespace = {"__name__": "__harness__", "__builtins__": __builtins__, "rpc": rpc,
+                 "DATA": material["data"], "REPORT_FD": REPORT_FD, "CALLS_FD": CALLS_FD,
+                 "REPLIES_FD": REPLIES_FD}
+    exec(material["code"], namespace)
+    os._exit(0)
+
+
+def fork_child(job: dict, fds: dict[str, int], wanted: dict[int, str], workdir: str) -> int:
+    """Fork a process of the run, with the descriptors ``wanted`` (target -> name in ``fds``)."""
+    child = os.fork()
+    if child:
+        return child
+    linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
+    if job["isolated"] and job["uid"] is None:
+        linux.unshare(linux.CLONE_NEWNS)  # root in the namespace: its mount changes stay its own
+    if not job["pidns"]:
+        os.setsid()
+    os.chdir(workdir)
+    arrange_fds({target: fds[name] for target, name in wanted.items()})
+    return 0
+
+
+def prepare(job: dict, payload: dict, cgroup: dict[str, int], opened: list[int]) -> dict[str, int]:
+    """The run's descriptors (stdin, output pipes, the mark, a paired run's channel), its cgroup
+    limits and its fresh tmpfs."""
+    fds = {"stdin": os.memfd_create("stdin"), "null": os.open("/dev/null", os.O_RDWR)}
+    pipes = ["out", "err", "mark"] + (["calls", "replies", "report"] if job["paired"] else [])
+    for name in pipes:
+        fds[name + "_r"], fds[name + "_w"] = os.pipe()
+    opened += fds.values()
+    write_all(fds["stdin"], payload["stdin"].encode("utf-8", "surrogateescape"))
+    os.lseek(fds["stdin"], 0, os.SEEK_SET)
+    cgroup_write(cgroup, "memory_max", str(job["memory_bytes"]))
     cgroup_write(cgroup, "memory_peak", "0")
-    cgroup_write(cgroup, "pids_max", str(job["processes"] + 2))  # + slot server, slot init
-    oom_before = cgroup_read_int(cgroup, "oom")
+    cgroup_write(cgroup, "pids_max", str(job["processes"] * (2 if job["paired"] else 1) + 2))
     if job["isolated"]:  # a fresh tmpfs for each run, unmounted by supervise()
         owner = 0 if job["uid"] is None else job["uid"]
         linux.mount("tmpfs", WORKDIR, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV,
@@ -275,75 +295,152 @@ def _supervise(job: dict, reply_fd: int, payload: dict, cgroup: dict[str, int], 
     else:
         import tempfile  # here only: shutil and tempfile would add bz2, lzma and more to every fork
         job["workdir"] = tempfile.mkdtemp(prefix="codeloop-run-")
-    start = time.monotonic()
-    program = start_program(job, payload, {"stdin": stdin, "out_w": out_w, "err_w": err_w, "mark_w": mark_w})
-    for fd in (stdin, out_w, err_w, mark_w):
-        os.close(fd)
-        opened.remove(fd)
-    deadline = start + job["wall_s"]
-    cap = job["output_bytes"]
-    streams = {out_r: bytearray(), err_r: bytearray()}
-    truncated = {out_r: False, err_r: False}
+    return fds
+
+
+def start(job: dict, payload: dict, fds: dict[str, int], harness_fd: int | None) -> tuple[int, int | None]:
+    """Fork the program and, in a paired run, the harness; close their ends here."""
+    wanted = {0: "stdin", 1: "out_w", 2: "err_w", MARK_FD: "mark_w"}
+    if job["paired"]:
+        wanted.update({CALLS_FD: "calls_r", REPLIES_FD: "replies_w"})
+    program = fork_child(job, fds, wanted, job["workdir"])
+    if program == 0:
+        try:
+            run_program(job, payload)
+        finally:
+            os._exit(121)
+    harness = None
+    if job["paired"]:
+        fds["harness"] = harness_fd
+        harness = fork_child(job, fds, {0: "null", 1: "null", 2: "null", REPORT_FD: "report_w",
+                                        CALLS_FD: "calls_w", REPLIES_FD: "replies_r", 6: "harness"}, "/")
+        if harness == 0:
+            try:
+                run_harness(job, 6)
+            finally:
+                os._exit(122)
+        fds.pop("harness")
+    for name in ("stdin", "null", "out_w", "err_w", "mark_w", "calls_r", "calls_w", "replies_r",
+                 "replies_w", "report_w"):
+        if name in fds:
+            os.close(fds.pop(name))
+    return program, harness
+
+
+def wait(job: dict, fds: dict[str, int], program: int, harness: int | None, opened: list[int]) -> dict:
+    """Collect output until the run ends (the harness, else the program, has exited and the pipes
+    are closed), enforcing the wall clock and the output cap; reap everything it left."""
+    main = harness or program
+    start_time, deadline, cap = time.monotonic(), time.monotonic() + job["wall_s"], job["output_bytes"]
+    caps = {fds["out_r"]: cap, fds["err_r"]: cap}
+    if harness:
+        caps[fds["report_r"]] = REPORT_CAP
+    streams = {fd: bytearray() for fd in caps}
+    truncated = dict.fromkeys(caps, False)
     poller = select.poll()
-    for fd in streams:
+    for fd in caps:
         poller.register(fd, select.POLLIN)
-    program_fd = os.pidfd_open(program)
-    opened.append(program_fd)
-    poller.register(program_fd, select.POLLIN)
-    killed_for, killed_cpu, open_streams, exited = "", None, 2, None
+    pidfds = {os.pidfd_open(pid): pid for pid in {program, main}}
+    for fd in pidfds:
+        opened.append(fd)
+        poller.register(fd, select.POLLIN)
+    state = {"killed_for": "", "killed_cpu": None, "ended": {}}
 
     def kill(reason: str) -> None:
-        nonlocal killed_for, killed_cpu
-        if not killed_for:
-            killed_for, killed_cpu = reason, tree_cpu_seconds(program)
-            os.kill(program, signal.SIGKILL)
+        if not state["killed_for"]:
+            state["killed_for"] = reason
+            state["killed_cpu"] = sum(tree_cpu_seconds(pid) for pid in {program, main})
+            for pid in {program, main}:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
 
-    while open_streams or exited is None:
+    open_streams = len(streams)
+    while open_streams or main not in state["ended"]:
         now = time.monotonic()
         if now >= deadline:
             kill("wall")
         if now >= deadline + 0.8:
             break  # a stream held open from outside the run: give up on it
-        wake_at = deadline + 0.8 if killed_for else deadline
+        wake_at = deadline + 0.8 if state["killed_for"] else deadline
         for fd, _ in poller.poll(max(1, int((wake_at - now) * 1000))):
-            if fd == program_fd:
-                poller.unregister(program_fd)
-                exited = os.wait4(program, 0)
-                kill_leftovers(job, program)  # they may hold the output pipes open
+            if fd in pidfds:
+                poller.unregister(fd)
+                state["ended"][pidfds[fd]] = os.wait4(pidfds[fd], 0)
+                if pidfds[fd] == main:
+                    kill_leftovers(job, program)  # they may hold the output pipes open
                 continue
             chunk = os.read(fd, 1 << 16)
             if not chunk:
                 poller.unregister(fd)
                 open_streams -= 1
                 continue
-            room = cap - len(streams[fd])
+            room = caps[fd] - len(streams[fd])
             streams[fd] += chunk[:max(room, 0)]
             if len(chunk) > room:
                 truncated[fd] = True
-                kill("output")
-    wall = time.monotonic() - start
-    if exited is None:
-        os.kill(program, signal.SIGKILL)
-        exited = os.wait4(program, 0)
+                if fd != fds.get("report_r"):
+                    kill("output")
+    wall = time.monotonic() - start_time
+    for pid in {program, main} - state["ended"].keys():
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+        state["ended"][pid] = os.wait4(pid, 0)
     reap_all(job, program)
-    os.set_blocking(mark_r, False)
+    state.update(wall=wall, streams=streams, truncated=truncated)
+    return state
+
+
+def report(job: dict, fds: dict[str, int], program: int, harness: int | None, state: dict,
+           cgroup: dict[str, int], oom_before: int | None) -> bytes:
+    """The supervisor's report: a JSON header line, then stdout, stderr and the harness's report."""
+    os.set_blocking(fds["mark_r"], False)
     try:
-        memory_error = os.read(mark_r, 1) == MEMORY_ERROR_MARK
+        memory_error = os.read(fds["mark_r"], 1) == MEMORY_ERROR_MARK
     except BlockingIOError:
         memory_error = False
     oom_after = cgroup_read_int(cgroup, "oom")
-    _, status, usage = exited
-    header = {"wall_s": wall, "killed_for": killed_for, "memory_error": memory_error,
+    _, program_status, program_usage = state["ended"][program]
+    out, err = (bytes(state["streams"][fds[name]]) for name in ("out_r", "err_r"))
+    usages = [program_usage]
+    header = {"wall_s": state["wall"], "killed_for": state["killed_for"], "memory_error": memory_error,
               "oom_killed": oom_before is not None and (oom_after or 0) > oom_before,
               "cgroup_peak": cgroup_read_int(cgroup, "memory_peak"),
-              "stdout_len": len(streams[out_r]), "stderr_len": len(streams[err_r]),
-              "stdout_truncated": truncated[out_r], "stderr_truncated": truncated[err_r],
-              "status": status, "cpu_s": max(killed_cpu or 0.0, usage.ru_utime + usage.ru_stime),
-              "max_rss_kb": usage.ru_maxrss}
-    if not job["isolated"]:
-        import shutil
-        shutil.rmtree(job["workdir"], ignore_errors=True)
-    write_all(reply_fd, json.dumps(header).encode() + b"\n" + bytes(streams[out_r]) + bytes(streams[err_r]))
+              "stdout_len": len(out), "stderr_len": len(err),
+              "stdout_truncated": state["truncated"][fds["out_r"]],
+              "stderr_truncated": state["truncated"][fds["err_r"]],
+              "status": program_status, "max_rss_kb": program_usage.ru_maxrss}
+    tail = b""
+    if harness:
+        _, harness_status, harness_usage = state["ended"][harness]
+        usages.append(harness_usage)
+        tail = bytes(state["streams"][fds["report_r"]])
+        header.update(status=harness_status, program_status=program_status, paired=True,
+                      report_complete=not state["truncated"][fds["report_r"]],
+                      max_rss_kb=max(program_usage.ru_maxrss, harness_usage.ru_maxrss))
+    header["cpu_s"] = max(state["killed_cpu"] or 0.0, sum(u.ru_utime + u.ru_stime for u in usages))
+    return json.dumps(header).encode() + b"\n" + out + err + tail
+
+
+def supervise(job: dict, reply_fd: int, payload: dict, cgroup: dict[str, int], harness_fd: int | None) -> None:
+    """Run one job and write its report to ``reply_fd``; every descriptor opened and every
+    tmpfs mounted here is closed or unmounted."""
+    opened: list[int] = [reply_fd] + ([harness_fd] if harness_fd is not None else [])
+    try:
+        fds = prepare(job, payload, cgroup, opened)
+        oom_before = cgroup_read_int(cgroup, "oom")
+        program, harness = start(job, payload, fds, harness_fd)
+        state = wait(job, fds, program, harness, opened)
+        if not job["isolated"]:
+            import shutil
+            shutil.rmtree(job["workdir"], ignore_errors=True)
+        write_all(reply_fd, report(job, fds, program, harness, state, cgroup, oom_before))
+    finally:
+        for fd in opened:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        if job["isolated"]:
+            with contextlib.suppress(OSError):  # not mounted if the run failed before
+                linux.unmount(WORKDIR)
 
 
 def serve_slot(sock: socket.socket, config: dict, cgroup: dict[str, int]) -> None:
@@ -367,7 +464,7 @@ def serve_slot(sock: socket.socket, config: dict, cgroup: dict[str, int]) -> Non
         linux.mount("proc", "/proc", "proc", PROC_FLAGS)
     while True:
         try:
-            message, fds, _, _ = socket.recv_fds(sock, 1 << 16, 2)
+            message, fds, _, _ = socket.recv_fds(sock, 1 << 16, 3)
         except ConnectionError:
             return
         if not message:
@@ -376,15 +473,19 @@ def serve_slot(sock: socket.socket, config: dict, cgroup: dict[str, int]) -> Non
 
 
 def run_job(message: bytes, fds: list[int], config: dict, cgroup: dict[str, int]) -> None:
-    """One job: a JSON line, then the payload, inline or (when large) in the second descriptor."""
+    """One job: a JSON line, then the payload, inline or (when large) in a memfd; a paired run's
+    harness material comes in a memfd of its own, which this process never reads."""
     try:
         header, _, inline = message.partition(b"\n")
         job = json.loads(header)
         job.update(isolated=config["isolated"], pidns=config["pidns"], seccomp=config["seccomp"])
-        if len(fds) > 1:
-            inline = os.pread(fds[1], os.fstat(fds[1]).st_size, 0)
-            os.close(fds[1])
-        supervise(job, fds[0], json.loads(inline), cgroup)
+        rest = fds[1:]
+        if not job["inline"]:
+            payload_fd = rest.pop(0)
+            inline = os.pread(payload_fd, os.fstat(payload_fd).st_size, 0)
+            os.close(payload_fd)
+        harness_fd = rest.pop(0) if job["paired"] else None
+        supervise(job, fds[0], json.loads(inline), cgroup, harness_fd)
     except BaseException as error:
         with contextlib.suppress(OSError):
             write_all(fds[0], json.dumps({"error": repr(error)}).encode() + b"\n")

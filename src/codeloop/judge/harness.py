@@ -1,0 +1,130 @@
+"""Function-style tests (call, expr, script) as paired sandbox runs.
+
+The trusted side never runs candidate code: the test, the prompt's helper definitions and the
+expected values live in a harness process (``harness_program.py``) that calls the program's
+functions through ``codeloop.sandbox.rpc``, arguments and results crossing as plain data. The
+verdict is the harness's report alone; the program's exit status, stdout and stderr never make a
+pass. See the README's "What the judge guarantees".
+
+Which of the program's names the harness binds: ``Test.names`` (the entry point, even where the
+prompt defines a stub of it or a builtin has its name, as MBPP/126's ``sum``), and every name the
+test or its set-up reads but neither defines and no builtin has (MBPP's ``Node``). So the prompt's
+helpers (HumanEval/32's ``poly``), ``math`` or ``sorted`` in a test stay the trusted ones.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import functools
+import json
+from pathlib import Path
+from types import CodeType
+
+from codeloop.judge.checkers import values_equal
+from codeloop.judge.tests import Test, TestKind
+from codeloop.sandbox import Execution, Harness, Verdict, compile_quietly
+from codeloop.sandbox.rpc import ProtocolError, decode_plain
+
+HARNESS_SOURCE = (Path(__file__).with_name("harness_program.py").read_text()
+                  + "\nmain(DATA, rpc, REPORT_FD, CALLS_FD, REPLIES_FD)\n")
+_BUILTINS = frozenset(dir(builtins))
+
+
+def _names(source: str) -> tuple[set[str], set[str]]:
+    """(names read, names bound) anywhere in ``source``; scopes are not told apart, which only
+    ever binds fewer of the program's names."""
+    read, bound = set(), set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Name):
+            (read if isinstance(node.ctx, ast.Load) else bound).add(node.id)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.alias):
+            bound.add((node.asname or node.name).split(".")[0])
+    return read, bound
+
+
+def program_names(test: Test) -> list[str]:
+    """The program's names the harness binds for ``test``."""
+    if test.kind == TestKind.CALL:
+        return [test.fn_name, "Solution"]
+    sources = [test.input, test.setup] + ([test.output] if test.kind == TestKind.EXPR else [])
+    read, bound = set(), set()
+    for source in sources:
+        source_read, source_bound = _names(source)
+        read |= source_read
+        bound |= source_bound
+    return sorted(set(test.names) | (read - bound - _BUILTINS))
+
+
+def _compiled(source: str, mode: str) -> CodeType | str:
+    """The test's code compiled here once; if it does not compile, its text (the harness then
+    reports the SyntaxError as the test's error)."""
+    code, _, _ = compile_quietly(source, "test.py", mode)
+    return code if code is not None else source
+
+
+@functools.lru_cache(maxsize=4096)
+def harness_for(test: Test) -> Harness:
+    """The harness of a function-style test, with the test's code compiled once."""
+    try:
+        names = program_names(test)
+    except SyntaxError:
+        names = []
+    data = {"kind": str(test.kind), "names": names, "fn_name": test.fn_name,
+            "setup": _compiled(test.setup, "exec") if test.setup else None}
+    if test.kind == TestKind.SCRIPT:
+        data["code"] = _compiled(test.input, "exec")
+    elif test.kind == TestKind.EXPR:
+        data.update(code=_compiled(test.input, "eval"), expected=_compiled(test.output, "eval"))
+    else:
+        data["args"] = json.loads(test.input)
+    return Harness(HARNESS_SOURCE, data)
+
+
+def _report(execution: Execution) -> dict | None:
+    try:
+        report = json.loads(execution.report or "")
+    except ValueError:
+        return None
+    return report if isinstance(report, dict) and isinstance(report.get("outcome"), str) else None
+
+
+def verdict_of(test: Test, execution: Execution) -> tuple[Verdict, str, str]:
+    """(verdict, what the program gave, the error text) of a paired run; only a harness report of
+    a pass within every limit is OK."""
+    report = _report(execution)
+    stderr = execution.stderr.strip()
+    if execution.verdict != Verdict.OK:
+        return Verdict(execution.verdict), "", (report or {}).get("error", "") or stderr
+    if report is None:
+        return Verdict.RE, "", "the test harness gave no verdict" + (f"\n{stderr}" if stderr else "")
+    outcome, got = report["outcome"], str(report.get("got_repr", ""))
+    if outcome == "pass":
+        if test.kind == TestKind.EXPR:
+            return (Verdict.OK if report.get("equal") is True else Verdict.WA), got, ""
+        if test.kind == TestKind.CALL:
+            return (Verdict.OK if _call_passed(test, report.get("got")) else Verdict.WA), got, ""
+        return Verdict.OK, got, ""
+    error = str(report.get("error", ""))
+    if outcome == "assertion":
+        return Verdict.WA, got, error
+    if outcome == "error":
+        return (Verdict.MLE if report.get("exception") == "MemoryError" else Verdict.RE), got, error
+    failure = str(report.get("failure", "the program broke the call protocol"))
+    text = failure + (f"\n{stderr}" if stderr and report.get("failure_kind") == "ended" else "")
+    return (Verdict.WA if report.get("failure_kind") == "value" else Verdict.RE), got, text
+
+
+def _call_passed(test: Test, encoded: object) -> bool:
+    """A call test's value against ``json.loads(output)``; as in APPS, ``[x]`` also accepts ``x``."""
+    try:
+        got = decode_plain(encoded)
+    except ProtocolError:
+        return False
+    expected = json.loads(test.output)
+    wrapped = isinstance(expected, list) and len(expected) == 1 and values_equal(got, expected[0])
+    return values_equal(got, expected) or wrapped
