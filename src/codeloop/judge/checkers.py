@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import decimal
 import math
 import re
 from collections.abc import Callable
@@ -14,11 +16,25 @@ Checker = Callable[[str, str], bool]
 
 
 def tokens_equal(got: str, expected: str, tolerance: float = 1e-6) -> bool:
-    """Compare two tokens: integers exactly, numbers with a float among them within tolerance."""
+    """Compare two tokens. The rule:
+
+    - equal text is equal;
+    - an expected **integer** is matched only by the same value, exactly and at any size: ``3``,
+      ``+3``, ``3.0`` or ``3e0`` for ``3``; never an approximation (``-3.7310546753297495e+28``
+      does not match ``-37310546753297493775586249672``, nor ``10**18 + 1`` match ``10**18``);
+    - an expected **real** number (with a point or an exponent) is matched by any number within
+      ``tolerance``, absolute or relative;
+    - anything else only by equal text (case-sensitive).
+    """
     if got == expected:
         return True
-    if INTEGER.fullmatch(got) and INTEGER.fullmatch(expected):
-        return int(got) == int(expected)  # exact at any size: 10**18 != 10**18 + 1
+    if INTEGER.fullmatch(expected):
+        if INTEGER.fullmatch(got):
+            return int(got) == int(expected)
+        if FLOAT.fullmatch(got):
+            with contextlib.suppress(decimal.InvalidOperation):
+                return decimal.Decimal(got) == int(expected)  # exact: Decimal keeps every digit
+        return False
     if FLOAT.fullmatch(got) and FLOAT.fullmatch(expected):
         a, b = float(got), float(expected)
         return math.isclose(a, b, rel_tol=tolerance, abs_tol=tolerance)
@@ -57,7 +73,9 @@ class ProgramChecker:
 
 
 def values_equal(got: object, expected: object, tolerance: float = 1e-6) -> bool:
-    """Compare call results: tuples as lists, floats within tolerance, recursively."""
+    """Compare call results: tuples as lists, recursively; as for tokens, an expected integer
+    only by the same value (``3.0`` matches ``3``, ``1e30`` does not match ``10**30``), an expected
+    float within tolerance."""
     if isinstance(got, tuple):
         got = list(got)
     if isinstance(expected, tuple):
@@ -65,8 +83,8 @@ def values_equal(got: object, expected: object, tolerance: float = 1e-6) -> bool
     if isinstance(got, bool) or isinstance(expected, bool):
         return got is expected or (type(got) is type(expected) and got == expected)
     if isinstance(got, float | int) and isinstance(expected, float | int):
-        if isinstance(got, int) and isinstance(expected, int):
-            return got == expected
+        if isinstance(expected, int):
+            return got == expected  # Python compares int with float exactly
         return math.isclose(got, expected, rel_tol=tolerance, abs_tol=tolerance) or got == expected
     if isinstance(got, list) and isinstance(expected, list):
         return len(got) == len(expected) and all(

@@ -49,11 +49,13 @@ class Limits:
 
 @dataclass(frozen=True)
 class Harness:
-    """The trusted side of a paired run: ``source`` runs in a process of its own (another uid, not
-    dumpable), with ``rpc`` (calls into the program, data only), ``DATA`` (this object's
-    ``data``, anything ``marshal`` takes: it never reaches the program's process) and
-    ``REPORT_FD`` in its globals. What it writes to ``REPORT_FD`` is ``Execution.report``; the
-    program is loaded as module ``solution`` and only answers calls."""
+    """The trusted side of a paired run: ``source`` runs in the slot's harness server (another
+    uid, not dumpable, never forked from anything that held another run's data), with ``rpc``
+    (calls into the program, data only), ``DATA`` (this object's ``data``, anything ``marshal``
+    takes: it never reaches the program's process), ``REPORT_FD``, ``CALLS_FD`` and
+    ``REPLIES_FD`` in its globals. What it writes to ``REPORT_FD`` is ``Execution.report``; the
+    program is loaded as module ``solution`` and only answers calls. The harness must not keep
+    the descriptors: closing them ends the run."""
 
     source: str
     data: object = None
@@ -89,29 +91,30 @@ def execution_from_reply(header: dict, stdout: bytes, stderr: bytes, limits: Lim
     program passed is the harness's ``report``, never the program's status or output."""
     if "error" in header:
         return Execution(Verdict.SE, error=header["error"])
-    status = header.get("status")  # the program's; in a paired run the harness's
+    status = header.get("status")
     if status is None:
         return Execution(Verdict.SE, error="the run ended without a status report")
     exit_code, killed_by = _exit_and_signal(status)
     paired = header.get("paired", False)
-    program_code, program_signal = _exit_and_signal(header["program_status"]) if paired else (exit_code, killed_by)
     cpu = header.get("cpu_s") or 0.0
     peak = header.get("cgroup_peak")
     rss_mb = peak / 2**20 if peak else header.get("max_rss_kb", 0) / 1024
     out_of_memory = header["memory_error"] or header["oom_killed"]
     if header["killed_for"] == "output":
         verdict = Verdict.OLE
-    elif header["killed_for"] == "wall" or cpu > limits.cpu_s or signal.SIGXCPU in (killed_by, program_signal):
+    elif header["killed_for"] == "wall" or cpu > limits.cpu_s or killed_by == signal.SIGXCPU:
         verdict = Verdict.TLE
     elif out_of_memory and (paired or exit_code != 0):  # paired: any memory failure fails the run
         verdict = Verdict.MLE
+    elif paired:  # the program is killed once the harness is done: its status proves nothing
+        verdict = Verdict.OK
     else:
         verdict = Verdict.OK if exit_code == 0 else Verdict.RE
     report = None
     if paired and header.get("report_complete"):
         report = report_bytes.decode("utf-8", "replace")
     return Execution(
-        verdict=verdict, exit_code=program_code, signal=program_signal,
+        verdict=verdict, exit_code=exit_code, signal=killed_by,
         stdout=stdout.decode("utf-8", "replace"), stderr=stderr.decode("utf-8", "replace"),
         stdout_truncated=header["stdout_truncated"], stderr_truncated=header["stderr_truncated"],
         cpu_s=round(cpu, 4), wall_s=round(header["wall_s"], 4), max_rss_mb=round(rss_mb, 2), report=report)

@@ -232,9 +232,10 @@ class Sandbox:
         return _compile_here(request.source, posixpath.normpath(posixpath.join(self._workdir, request.filename)))
 
     def _run_once(self, request: Run) -> Execution:
+        harness = {"harness_code": _compiled_harness(request.harness.source)} if request.harness else {}
         payload = json.dumps({"source": request.source, "stdin": request.stdin,
                               "argv": list(request.argv), "files": dict(request.files),
-                              "filename": request.filename, **self._compiled(request)}
+                              "filename": request.filename, **self._compiled(request), **harness}
                              ).encode("utf-8", "surrogateescape")
         slot = self._slots.get()  # prepared before: a slot freed goes straight to a waiting run
         process = self._process
@@ -252,8 +253,8 @@ class Sandbox:
                     message += payload
                 else:
                     fds.append(_memfd("payload", payload))
-                if request.harness is not None:
-                    fds.append(_memfd("harness", _harness_material(request.harness)))
+                if request.harness is not None:  # its data: never read by the slot, never in the program
+                    fds.append(_memfd("harness", marshal.dumps(request.harness.data)))
                 socket.send_fds(self._slot_sockets[slot], [message], fds)
             except (OSError, AttributeError) as error:
                 os.close(reply_r)
@@ -309,16 +310,13 @@ def _memfd(name: str, data: bytes) -> int:
 
 
 @functools.lru_cache(maxsize=64)
-def _compiled_harness(source: str) -> CodeType:
+def _compiled_harness(source: str) -> str:
+    """A harness's code, compiled here once and marshalled (hex): the slot's harness server keeps
+    what it has loaded."""
     code, error, _ = compile_quietly(source, "harness.py")
     if code is None:
         raise ValueError(f"the harness does not compile: {error}")
-    return code
-
-
-def _harness_material(harness: Harness) -> bytes:
-    """What the harness process reads first: its code (compiled here, once) and its data."""
-    return marshal.dumps({"code": _compiled_harness(harness.source), "data": harness.data})
+    return marshal.dumps(code).hex()
 
 
 def _read_until_eof(fd: int, timeout: float) -> bytes | None:

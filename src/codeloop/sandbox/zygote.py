@@ -8,8 +8,10 @@ CONFIG_JSON``, with this folder on ``sys.path``; standard library only. Process 
         slot init   pid 1 of the slot's pid namespace, own mount namespace and /proc; supervises
                     one run at a time: a fresh tmpfs /tmp/work, wall clock, output caps, reply
           program   one per run: own uid, rlimits, no_new_privs, seccomp; runs the source with exec()
-          harness   in a paired run only: another uid, not dumpable; calls the program's functions
-                    through ``rpc`` (data only) and writes the verdict on a descriptor of its own
+        harness server  one per slot, started by its first paired run (``harness_server.py``):
+                    another uid, not dumpable; runs each paired run's trusted side, which calls
+                    the program's functions through ``rpc`` (data only) and writes the verdict on
+                    a descriptor of its own
 
 When a run's program exits, the slot init, as pid 1, kills every other process in its pid
 namespace (setsid and double-forked children included) and reaps them before the next run, so
@@ -34,6 +36,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import linux
 import rpc
+from harness_server import HarnessServer
 from isolation import (
     PROC_FLAGS,
     WORKDIR,
@@ -139,11 +142,10 @@ def shut_down_like_python() -> int:
     return 0
 
 
-# Descriptors of a run's processes. The program: 0-2 stdio, 3 the memory-error mark, and in a
-# paired run 4 the harness's calls, 5 its replies. The harness: 0-2 /dev/null, 3 its report,
-# 4 calls out, 5 replies in; its code and data it reads from a memfd before anything else runs.
-MARK_FD, CALLS_FD, REPLIES_FD, REPORT_FD = 3, 4, 5, 3
-PR_SET_DUMPABLE = 4
+# Descriptors of a run's program: 0-2 stdio, 3 the memory-error mark, and in a paired run 4 the
+# harness's calls, 5 its replies. The slot's harness server gets the other ends per run.
+MARK_FD, CALLS_FD, REPLIES_FD = 3, 4, 5
+ALL_CPUS = os.sched_getaffinity(0)
 REPORT_CAP = 1 << 20
 
 
@@ -155,24 +157,39 @@ def arrange_fds(wanted: dict[int, int]) -> None:
     os.closerange(max(wanted) + 1, 65536)
 
 
-def kill_leftovers(job: dict, program: int) -> None:
-    """Kill whatever the run left: as pid 1, everything else in the pid namespace; without a
-    pid namespace, the program's process group."""
+def kill_leftovers(job: dict, program: int, spare: int | None = None) -> None:
+    """Kill whatever the run left: as pid 1, everything else in the pid namespace but the slot's
+    harness server (``spare``); without a pid namespace, the program's process group."""
     with contextlib.suppress(OSError):
-        if job["pidns"]:
+        if not job["pidns"]:
+            os.killpg(program, signal.SIGKILL)
+        elif spare is None:
             os.kill(-1, signal.SIGKILL)
         else:
-            os.killpg(program, signal.SIGKILL)
+            for pid in others(spare):
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
 
 
-def reap_all(job: dict, program: int) -> None:
-    """Wait for every child (orphans of the run are ours as pid 1) until none is left."""
-    while True:
-        kill_leftovers(job, program)
-        try:
-            os.waitpid(-1, 0)
-        except ChildProcessError:
-            return
+def others(spare: int) -> list[int]:
+    """Processes of the slot's pid namespace other than its init and ``spare``."""
+    return [int(entry) for entry in os.listdir("/proc") if entry.isdigit() and int(entry) not in (1, spare)]
+
+
+def reap_all(job: dict, program: int, spare: int | None = None) -> None:
+    """Wait for every child (orphans of the run are ours as pid 1) until none is left but ``spare``."""
+    if spare is None or not job["pidns"]:
+        while True:
+            kill_leftovers(job, program)
+            try:
+                os.waitpid(-1, 0)
+            except ChildProcessError:
+                return
+    while left := others(spare):
+        kill_leftovers(job, program, spare)
+        for pid in left:  # a grandchild is ours once its parent is gone: the loop comes back for it
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
 
 
 def become(uid: int | None, job: dict) -> None:
@@ -245,20 +262,6 @@ def run_program(job: dict, payload: dict) -> None:
     os._exit(code & 0xFF)
 
 
-def run_harness(job: dict, harness_fd: int) -> None:
-    """In the harness process: its own uid, not dumpable (its memory and descriptors are closed
-    to the program), then run the harness code with its data; what it reports is the verdict."""
-    become(job["harness_uid"], job)
-    linux.prctl(PR_SET_DUMPABLE, 0)
-    material = marshal.loads(os.pread(harness_fd, os.fstat(harness_fd).st_size, 0))
-    os.close(harness_fd)
-    namespace = {"__name__": "__harness__", "__builtins__": __builtins__, "rpc": rpc,
-                 "DATA": material["data"], "REPORT_FD": REPORT_FD, "CALLS_FD": CALLS_FD,
-                 "REPLIES_FD": REPLIES_FD}
-    exec(material["code"], namespace)
-    os._exit(0)
-
-
 def fork_child(job: dict, fds: dict[str, int], wanted: dict[int, str], workdir: str) -> int:
     """Fork a process of the run, with the descriptors ``wanted`` (target -> name in ``fds``)."""
     child = os.fork()
@@ -286,7 +289,7 @@ def prepare(job: dict, payload: dict, cgroup: dict[str, int], opened: list[int])
     os.lseek(fds["stdin"], 0, os.SEEK_SET)
     cgroup_write(cgroup, "memory_max", str(job["memory_bytes"]))
     cgroup_write(cgroup, "memory_peak", "0")
-    cgroup_write(cgroup, "pids_max", str(job["processes"] * (2 if job["paired"] else 1) + 2))
+    cgroup_write(cgroup, "pids_max", str(job["processes"] + (66 if job["paired"] else 2)))  # + init, server
     if job["isolated"]:  # a fresh tmpfs for each run, unmounted by supervise()
         owner = 0 if job["uid"] is None else job["uid"]
         linux.mount("tmpfs", WORKDIR, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV,
@@ -298,100 +301,99 @@ def prepare(job: dict, payload: dict, cgroup: dict[str, int], opened: list[int])
     return fds
 
 
-def start(job: dict, payload: dict, fds: dict[str, int], harness_fd: int | None) -> tuple[int, int | None]:
-    """Fork the program and, in a paired run, the harness; close their ends here."""
+def start(job: dict, payload: dict, fds: dict[str, int], harness_fd: int | None, slot: dict) -> int:
+    """Fork the program and, in a paired run, hand the slot's harness server its side; close
+    their ends here."""
     wanted = {0: "stdin", 1: "out_w", 2: "err_w", MARK_FD: "mark_w"}
     if job["paired"]:
         wanted.update({CALLS_FD: "calls_r", REPLIES_FD: "replies_w"})
+        cpus = sorted(os.sched_getaffinity(0))  # the two take turns: on one core each hand-over is cheap
+        os.sched_setaffinity(0, {cpus[job["slot"] % len(cpus)]})
+        server = slot.get("harness")
+        if server is None or not server.alive():
+            server = slot["harness"] = HarnessServer(job["harness_uid"], job["seccomp"])
+        slot["harness_cpu"] = server.cpu_seconds()
+        server.start_run(bytes.fromhex(payload["harness_code"]),
+                         [fds["report_w"], fds["calls_w"], fds["replies_r"], harness_fd])
     program = fork_child(job, fds, wanted, job["workdir"])
     if program == 0:
         try:
             run_program(job, payload)
         finally:
             os._exit(121)
-    harness = None
     if job["paired"]:
-        fds["harness"] = harness_fd
-        harness = fork_child(job, fds, {0: "null", 1: "null", 2: "null", REPORT_FD: "report_w",
-                                        CALLS_FD: "calls_w", REPLIES_FD: "replies_r", 6: "harness"}, "/")
-        if harness == 0:
-            try:
-                run_harness(job, 6)
-            finally:
-                os._exit(122)
-        fds.pop("harness")
+        os.sched_setaffinity(0, ALL_CPUS)
     for name in ("stdin", "null", "out_w", "err_w", "mark_w", "calls_r", "calls_w", "replies_r",
                  "replies_w", "report_w"):
         if name in fds:
             os.close(fds.pop(name))
-    return program, harness
+    return program
 
 
-def wait(job: dict, fds: dict[str, int], program: int, harness: int | None, opened: list[int]) -> dict:
-    """Collect output until the run ends (the harness, else the program, has exited and the pipes
-    are closed), enforcing the wall clock and the output cap; reap everything it left."""
-    main = harness or program
+def wait(job: dict, fds: dict[str, int], program: int, spare: int | None, opened: list[int]) -> dict:
+    """Collect output until the run ends (a paired run when its harness closes the report, then
+    the program is killed; else when the program has exited) and its pipes are closed, enforcing
+    the wall clock and the output cap; reap everything it left."""
     start_time, deadline, cap = time.monotonic(), time.monotonic() + job["wall_s"], job["output_bytes"]
     caps = {fds["out_r"]: cap, fds["err_r"]: cap}
-    if harness:
-        caps[fds["report_r"]] = REPORT_CAP
+    report_fd = fds.get("report_r")
+    if report_fd is not None:
+        caps[report_fd] = REPORT_CAP
     streams = {fd: bytearray() for fd in caps}
     truncated = dict.fromkeys(caps, False)
     poller = select.poll()
     for fd in caps:
         poller.register(fd, select.POLLIN)
-    pidfds = {os.pidfd_open(pid): pid for pid in {program, main}}
-    for fd in pidfds:
-        opened.append(fd)
-        poller.register(fd, select.POLLIN)
-    state = {"killed_for": "", "killed_cpu": None, "ended": {}}
+    program_fd = os.pidfd_open(program)
+    opened.append(program_fd)
+    poller.register(program_fd, select.POLLIN)
+    state = {"killed_for": "", "killed_cpu": None, "exited": None, "report_closed": report_fd is None}
 
     def kill(reason: str) -> None:
         if not state["killed_for"]:
-            state["killed_for"] = reason
-            state["killed_cpu"] = sum(tree_cpu_seconds(pid) for pid in {program, main})
-            for pid in {program, main}:
-                with contextlib.suppress(OSError):
-                    os.kill(pid, signal.SIGKILL)
+            state["killed_for"], state["killed_cpu"] = reason, tree_cpu_seconds(program)
+            kill_leftovers(job, program, spare)
 
     open_streams = len(streams)
-    while open_streams or main not in state["ended"]:
+    while open_streams or state["exited"] is None:
         now = time.monotonic()
         if now >= deadline:
             kill("wall")
         if now >= deadline + 0.8:
-            break  # a stream held open from outside the run: give up on it
+            break  # a stream held open from outside the run, or a harness still busy: give up on it
         wake_at = deadline + 0.8 if state["killed_for"] else deadline
         for fd, _ in poller.poll(max(1, int((wake_at - now) * 1000))):
-            if fd in pidfds:
+            if fd == program_fd:
                 poller.unregister(fd)
-                state["ended"][pidfds[fd]] = os.wait4(pidfds[fd], 0)
-                if pidfds[fd] == main:
-                    kill_leftovers(job, program)  # they may hold the output pipes open
+                state["exited"] = os.wait4(program, 0)
+                kill_leftovers(job, program, spare)  # they may hold the output pipes open
                 continue
             chunk = os.read(fd, 1 << 16)
             if not chunk:
                 poller.unregister(fd)
                 open_streams -= 1
+                if fd == report_fd:  # the harness is done: so is the run
+                    state["report_closed"] = True
+                    kill_leftovers(job, program, spare)
                 continue
             room = caps[fd] - len(streams[fd])
             streams[fd] += chunk[:max(room, 0)]
             if len(chunk) > room:
                 truncated[fd] = True
-                if fd != fds.get("report_r"):
+                if fd != report_fd:
                     kill("output")
     wall = time.monotonic() - start_time
-    for pid in {program, main} - state["ended"].keys():
+    if state["exited"] is None:
         with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGKILL)
-        state["ended"][pid] = os.wait4(pid, 0)
-    reap_all(job, program)
+            os.kill(program, signal.SIGKILL)
+        state["exited"] = os.wait4(program, 0)
+    reap_all(job, program, spare)
     state.update(wall=wall, streams=streams, truncated=truncated)
     return state
 
 
-def report(job: dict, fds: dict[str, int], program: int, harness: int | None, state: dict,
-           cgroup: dict[str, int], oom_before: int | None) -> bytes:
+def report(fds: dict[str, int], state: dict, cgroup: dict[str, int], oom_before: int | None,
+           harness_cpu: float | None) -> bytes:
     """The supervisor's report: a JSON header line, then stdout, stderr and the harness's report."""
     os.set_blocking(fds["mark_r"], False)
     try:
@@ -399,41 +401,45 @@ def report(job: dict, fds: dict[str, int], program: int, harness: int | None, st
     except BlockingIOError:
         memory_error = False
     oom_after = cgroup_read_int(cgroup, "oom")
-    _, program_status, program_usage = state["ended"][program]
+    _, status, usage = state["exited"]
     out, err = (bytes(state["streams"][fds[name]]) for name in ("out_r", "err_r"))
-    usages = [program_usage]
+    cpu = usage.ru_utime + usage.ru_stime + (harness_cpu or 0.0)
     header = {"wall_s": state["wall"], "killed_for": state["killed_for"], "memory_error": memory_error,
               "oom_killed": oom_before is not None and (oom_after or 0) > oom_before,
               "cgroup_peak": cgroup_read_int(cgroup, "memory_peak"),
               "stdout_len": len(out), "stderr_len": len(err),
               "stdout_truncated": state["truncated"][fds["out_r"]],
               "stderr_truncated": state["truncated"][fds["err_r"]],
-              "status": program_status, "max_rss_kb": program_usage.ru_maxrss}
+              "status": status, "max_rss_kb": usage.ru_maxrss,
+              "cpu_s": max(state["killed_cpu"] or 0.0, cpu)}
     tail = b""
-    if harness:
-        _, harness_status, harness_usage = state["ended"][harness]
-        usages.append(harness_usage)
+    if harness_cpu is not None:
         tail = bytes(state["streams"][fds["report_r"]])
-        header.update(status=harness_status, program_status=program_status, paired=True,
-                      report_complete=not state["truncated"][fds["report_r"]],
-                      max_rss_kb=max(program_usage.ru_maxrss, harness_usage.ru_maxrss))
-    header["cpu_s"] = max(state["killed_cpu"] or 0.0, sum(u.ru_utime + u.ru_stime for u in usages))
+        header.update(paired=True, report_complete=state["report_closed"] and not state["truncated"][fds["report_r"]])
     return json.dumps(header).encode() + b"\n" + out + err + tail
 
 
-def supervise(job: dict, reply_fd: int, payload: dict, cgroup: dict[str, int], harness_fd: int | None) -> None:
+def supervise(job: dict, reply_fd: int, payload: dict, cgroup: dict[str, int], harness_fd: int | None,
+              slot: dict) -> None:
     """Run one job and write its report to ``reply_fd``; every descriptor opened and every
     tmpfs mounted here is closed or unmounted."""
     opened: list[int] = [reply_fd] + ([harness_fd] if harness_fd is not None else [])
     try:
         fds = prepare(job, payload, cgroup, opened)
         oom_before = cgroup_read_int(cgroup, "oom")
-        program, harness = start(job, payload, fds, harness_fd)
-        state = wait(job, fds, program, harness, opened)
+        program = start(job, payload, fds, harness_fd, slot)
+        server = slot.get("harness") if job["paired"] else None
+        state = wait(job, fds, program, server.pid if server else None, opened)
+        harness_cpu = None
+        if server is not None:
+            harness_cpu = server.cpu_seconds() - slot["harness_cpu"]
+            if not state["report_closed"]:  # still busy at the wall limit: replaced next time
+                server.kill()
+                slot["harness"] = None
         if not job["isolated"]:
             import shutil
             shutil.rmtree(job["workdir"], ignore_errors=True)
-        write_all(reply_fd, report(job, fds, program, harness, state, cgroup, oom_before))
+        write_all(reply_fd, report(fds, state, cgroup, oom_before, harness_cpu))
     finally:
         for fd in opened:
             with contextlib.suppress(OSError):
@@ -462,6 +468,7 @@ def serve_slot(sock: socket.socket, config: dict, cgroup: dict[str, int]) -> Non
         linux.unshare(linux.CLONE_NEWNS)  # the slot's own mounts: its /proc, each run's tmpfs
     if config["pidns"]:  # read-only like the /proc it shadows, else the kernel refuses it
         linux.mount("proc", "/proc", "proc", PROC_FLAGS)
+    slot: dict = {}  # the slot's harness server, started by its first paired run
     while True:
         try:
             message, fds, _, _ = socket.recv_fds(sock, 1 << 16, 3)
@@ -469,10 +476,10 @@ def serve_slot(sock: socket.socket, config: dict, cgroup: dict[str, int]) -> Non
             return
         if not message:
             return
-        run_job(message, fds, config, cgroup)
+        run_job(message, fds, config, cgroup, slot)
 
 
-def run_job(message: bytes, fds: list[int], config: dict, cgroup: dict[str, int]) -> None:
+def run_job(message: bytes, fds: list[int], config: dict, cgroup: dict[str, int], slot: dict) -> None:
     """One job: a JSON line, then the payload, inline or (when large) in a memfd; a paired run's
     harness material comes in a memfd of its own, which this process never reads."""
     try:
@@ -485,7 +492,7 @@ def run_job(message: bytes, fds: list[int], config: dict, cgroup: dict[str, int]
             inline = os.pread(payload_fd, os.fstat(payload_fd).st_size, 0)
             os.close(payload_fd)
         harness_fd = rest.pop(0) if job["paired"] else None
-        supervise(job, fds[0], json.loads(inline), cgroup, harness_fd)
+        supervise(job, fds[0], json.loads(inline), cgroup, harness_fd, slot)
     except BaseException as error:
         with contextlib.suppress(OSError):
             write_all(fds[0], json.dumps({"error": repr(error)}).encode() + b"\n")

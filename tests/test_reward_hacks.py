@@ -1,0 +1,130 @@
+"""The judge is the reward: no program that does not solve its task may pass, whatever it does."""
+
+from __future__ import annotations
+
+import pytest
+
+from codeloop.judge import Judge, Judgement, Verdict, stdio_test, tokens_equal
+from codeloop.sandbox import Limits
+from codeloop.tasks import load
+from reward_hack_programs import HACKS, STDIO_SOLUTION, STDIO_TESTS, Hack
+
+LIMITS = Limits(cpu_s=2, wall_s=4, memory_mb=512)
+
+
+@pytest.fixture(scope="module")
+def tasks():
+    found = {task.id: task for task in load("humaneval")}
+    found.update({task.id: task for task in load("mbpp", split="test") if task.id == "MBPP/11"})
+    return found
+
+
+def judged(judge: Judge, tasks: dict, hack: Hack) -> Judgement:
+    if hack.task == "stdio":
+        return judge.judge(hack.completion, [stdio_test(i, o) for i, o in STDIO_TESTS], LIMITS)
+    task = tasks[hack.task]
+    program = task.program(hack.completion) if hack.task.startswith("HumanEval") else hack.completion
+    return judge.judge(program, task.hidden_tests, LIMITS)
+
+
+def reason(judgement: Judgement) -> str:
+    failed = [r for r in judgement.results if r.verdict != Verdict.OK]
+    return judgement.compile_error or (failed[0].error or failed[0].got if failed else "")
+
+
+def test_the_suite_covers_every_kind():
+    kinds = {hack.kind for hack in HACKS}
+    assert kinds == {"exit", "object", "environment", "introspection", "output", "resource", "stdio"}
+    assert len(HACKS) >= 25
+
+
+@pytest.mark.parametrize("hack", HACKS, ids=[f"{h.kind}: {h.name}" for h in HACKS])
+def test_every_hack_fails_with_a_reason(sandbox, tasks, hack):
+    judgement = judged(Judge(sandbox), tasks, hack)
+    assert not judgement.passed
+    assert judgement.verdict in {Verdict.WA, Verdict.RE, Verdict.TLE, Verdict.MLE, Verdict.OLE}
+    if hack.kind != "stdio":  # a stdio WA's reason is the output itself
+        assert reason(judgement).strip(), f"{hack.name}: failed without a reason"
+
+
+def test_the_targets_canonical_solutions_pass(sandbox, tasks):
+    judge = Judge(sandbox)
+    for task_id in ("HumanEval/0", "HumanEval/2", "HumanEval/32", "MBPP/11"):
+        task = tasks[task_id]
+        assert judge.judge(task.solutions[0], task.hidden_tests, LIMITS).passed, task_id
+    assert judge.judge(STDIO_SOLUTION, [stdio_test(i, o) for i, o in STDIO_TESTS], LIMITS).passed
+
+
+def test_values_with_behaviour_are_named(sandbox, tasks):
+    hack = next(h for h in HACKS if h.name.startswith("__eq__ always True"))
+    judgement = judged(Judge(sandbox), tasks, hack)
+    assert judgement.verdict == Verdict.WA
+    assert "AlwaysEqual" in reason(judgement) and "not plain data" in reason(judgement)
+    subclass = next(h for h in HACKS if h.name == "int subclass with __eq__")
+    assert "subclass of int that defines __eq__" in reason(judged(Judge(sandbox), tasks, subclass))
+
+
+def test_an_exit_during_a_call_is_not_a_pass(sandbox, tasks):
+    hack = next(h for h in HACKS if h.name == "os._exit(0) inside the function")
+    judgement = judged(Judge(sandbox), tasks, hack)
+    assert judgement.verdict == Verdict.RE
+    assert "the program ended while handling the call has_close_elements" in reason(judgement)
+
+
+def test_honest_containers_and_state_still_pass(sandbox):
+    """Counter, OrderedDict, defaultdict and namedtuple travel as their plain equivalents;
+    mutated arguments, state across calls, generators, expected exceptions, tolerance in the
+    test itself and deep recursion keep working."""
+    from codeloop.judge import script_test
+    program = '''
+import collections, sys
+calls = 0
+def count(s):
+    return collections.Counter(s)
+def ordered():
+    return collections.OrderedDict(a=1), collections.defaultdict(int, b=2)
+def point():
+    return collections.namedtuple("P", "x y")(1, 2)
+def sort_in_place(xs):
+    xs.sort()
+def counter():
+    global calls
+    calls += 1
+    return calls
+def evens(n):
+    yield from range(0, n, 2)
+def checked(x):
+    if x < 0:
+        raise ValueError("negative")
+    return x ** 0.5
+def depth(n):
+    sys.setrecursionlimit(100000)
+    return 0 if n == 0 else 1 + depth(n - 1)
+'''
+    test = '''
+assert count("abca") == {"a": 2, "b": 1, "c": 1}
+assert ordered() == ({"a": 1}, {"b": 2})
+assert point() == (1, 2)
+xs = [3, 1, 2]
+sort_in_place(xs)
+assert xs == [1, 2, 3]
+assert counter() == 1 and counter() == 2
+assert list(evens(7)) == [0, 2, 4, 6]
+try:
+    checked(-1)
+    raise AssertionError("no exception")
+except ValueError as error:
+    assert "negative" in str(error)
+assert abs(checked(2) - 1.41421356) < 1e-6
+assert depth(20000) == 20000
+'''
+    judgement = Judge(sandbox).judge(program, [script_test(test)], Limits(cpu_s=5, memory_mb=1024))
+    assert judgement.passed, judgement.results[0].error
+
+
+def test_integer_answers_need_the_exact_value():
+    assert tokens_equal("3.0", "3") and tokens_equal("3", "3")
+    assert not tokens_equal("-3.7310546753297495e+28", "-37310546753297493775586249672")
+    assert not tokens_equal(str(10**18 + 1), str(10**18))
+    assert tokens_equal("0.3333333", "0.333333333")  # a real expected value keeps its tolerance
+    assert tokens_equal("3", "3.0000001")
