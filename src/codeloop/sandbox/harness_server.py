@@ -32,12 +32,13 @@ MAX_CODE = 1 << 16  # bytes of marshalled harness code in one message
 class HarnessServer:
     """The slot init's handle on its harness server."""
 
-    def __init__(self, uid: int | None, seccomp: bool) -> None:
+    def __init__(self, uid: int | None, seccomp: bool, cpu: int) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.pid = os.fork()
         if self.pid == 0:
             ours.close()
             try:
+                os.sched_setaffinity(0, {cpu})  # its slot's programs run there too: hand-overs stay local
                 serve(theirs, uid, seccomp)
             finally:
                 os._exit(0)

@@ -122,9 +122,14 @@ _FILTER_BUFFER = ctypes.create_string_buffer(_FILTER, len(_FILTER))
 _FPROG = _SockFprog(len(_FILTER) // 8, ctypes.addressof(_FILTER_BUFFER))
 
 
+# The calls' arguments, made once here too: a forked run then allocates (and copies) less.
+_NO_NEW_PRIVS_ARGS = (ctypes.c_int(PR_SET_NO_NEW_PRIVS), ctypes.c_ulong(1), ctypes.c_ulong(0),
+                      ctypes.c_ulong(0), ctypes.c_ulong(0))
+_SECCOMP_ARGS = (ctypes.c_int(PR_SET_SECCOMP), ctypes.c_ulong(SECCOMP_MODE_FILTER), ctypes.byref(_FPROG),
+                 ctypes.c_ulong(0), ctypes.c_ulong(0))
+
+
 def install_seccomp() -> None:
     """Install the filter; needs no_new_privs (set here) or CAP_SYS_ADMIN."""
-    prctl(PR_SET_NO_NEW_PRIVS, 1)
-    fprog = _FPROG
-    _check(LIBC.prctl(ctypes.c_int(PR_SET_SECCOMP), ctypes.c_ulong(SECCOMP_MODE_FILTER),
-                      ctypes.byref(fprog), ctypes.c_ulong(0), ctypes.c_ulong(0)), "seccomp")
+    _check(LIBC.prctl(*_NO_NEW_PRIVS_ARGS), "prctl no_new_privs")
+    _check(LIBC.prctl(*_SECCOMP_ARGS), "seccomp")

@@ -283,9 +283,11 @@ class Sandbox:
 _COMPILE_LOCK = threading.Lock()
 
 
+@functools.lru_cache(maxsize=512)
 def compile_quietly(source: str, filename: str, mode: str = "exec") -> tuple[CodeType | None, Exception | None, bool]:
     """``compile(source)`` with its warnings recorded, not shown: (the code or None, the error,
-    whether it warned). Thread-safe."""
+    whether it warned). Thread-safe; the last few hundred results are kept (a program judged on
+    several tests, then checked for a compile error, compiles once)."""
     with _COMPILE_LOCK, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:

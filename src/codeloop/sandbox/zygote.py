@@ -145,13 +145,18 @@ def shut_down_like_python() -> int:
 # Descriptors of a run's program: 0-2 stdio, 3 the memory-error mark, and in a paired run 4 the
 # harness's calls, 5 its replies. The slot's harness server gets the other ends per run.
 MARK_FD, CALLS_FD, REPLIES_FD = 3, 4, 5
-ALL_CPUS = os.sched_getaffinity(0)
+
+
+def slot_cpu(job: dict) -> int:
+    """The core a paired run's program and its slot's harness server share."""
+    cpus = sorted(os.sched_getaffinity(0))
+    return cpus[job["slot"] % len(cpus)]
 REPORT_CAP = 1 << 20
 
 
 def arrange_fds(wanted: dict[int, int]) -> None:
     """Make descriptor ``target`` a copy of ``source`` for each pair, and close every other."""
-    moved = {target: fcntl.fcntl(source, fcntl.F_DUPFD, 1000) for target, source in wanted.items()}
+    moved = {target: fcntl.fcntl(source, fcntl.F_DUPFD, 10) for target, source in wanted.items()}
     for target, source in moved.items():
         os.dup2(source, target)
     os.closerange(max(wanted) + 1, 65536)
@@ -192,19 +197,22 @@ def reap_all(job: dict, program: int, spare: int | None = None) -> None:
                 os.waitpid(pid, 0)
 
 
+def rlimits(job: dict) -> list[tuple[int, tuple[int, int]]]:
+    """The run's rlimits, made before the fork (what a forked child allocates, it copies pages for)."""
+    cpu = int(job["cpu_s"] + 0.999)
+    memory, files, processes = job["memory_bytes"], job["file_size_bytes"], job["processes"]
+    return [(resource.RLIMIT_CPU, (cpu, cpu + 1)), (resource.RLIMIT_AS, (memory, memory)),
+            (resource.RLIMIT_STACK, (memory, memory)), (resource.RLIMIT_FSIZE, (files, files)),
+            (resource.RLIMIT_NPROC, (processes, processes)), (resource.RLIMIT_NOFILE, (256, 256)),
+            (resource.RLIMIT_CORE, (0, 0))]
+
+
 def become(uid: int | None, job: dict) -> None:
     """Drop to ``uid`` (when slots have their own uids), set the run's rlimits and seccomp."""
     if uid is not None:
         os.setgid(uid)
         os.setuid(uid)
-    cpu = job["cpu_s"]
-    limits = {resource.RLIMIT_CPU: (int(cpu + 0.999), int(cpu + 0.999) + 1),
-              resource.RLIMIT_AS: (job["memory_bytes"], job["memory_bytes"]),
-              resource.RLIMIT_STACK: (job["memory_bytes"], job["memory_bytes"]),
-              resource.RLIMIT_FSIZE: (job["file_size_bytes"], job["file_size_bytes"]),
-              resource.RLIMIT_NPROC: (job["processes"], job["processes"]),
-              resource.RLIMIT_NOFILE: (256, 256), resource.RLIMIT_CORE: (0, 0)}
-    for which, value in limits.items():
+    for which, value in job["rlimits"]:
         resource.setrlimit(which, value)
     if job["seccomp"]:
         linux.install_seccomp()
@@ -215,14 +223,13 @@ def become(uid: int | None, job: dict) -> None:
 def run_program(job: dict, payload: dict) -> None:
     """In the program process: write its files, drop privileges, exec the source (in a paired run,
     load it as module ``solution`` and answer the harness's calls)."""
-    for name, text in payload["files"].items():
-        path = os.path.join(os.getcwd(), name)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "w") as handle:
-            handle.write(text)
     filename = payload.get("filename") or SOLUTION
-    with open(filename, "w") as handle:
-        handle.write(payload["source"])
+    for name, data in payload["encoded_files"]:  # no file objects: fewer copied pages
+        if os.path.dirname(name):
+            os.makedirs(os.path.dirname(name), exist_ok=True)
+        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        write_all(fd, data)
+        os.close(fd)
     become(job["uid"], job)
     for own in ("linux", "isolation", "rpc"):  # the program's own modules of these names must import
         del sys.modules[own]
@@ -264,22 +271,24 @@ def run_program(job: dict, payload: dict) -> None:
 
 def fork_child(job: dict, fds: dict[str, int], wanted: dict[int, str], workdir: str) -> int:
     """Fork a process of the run, with the descriptors ``wanted`` (target -> name in ``fds``)."""
+    arranged = {target: fds[name] for target, name in wanted.items()}
     child = os.fork()
     if child:
         return child
-    linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
+    if not job["pidns"]:  # in one, the slot init's death kills everything in it anyway
+        linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
     if job["isolated"] and job["uid"] is None:
         linux.unshare(linux.CLONE_NEWNS)  # root in the namespace: its mount changes stay its own
     if not job["pidns"]:
         os.setsid()
     os.chdir(workdir)
-    arrange_fds({target: fds[name] for target, name in wanted.items()})
+    arrange_fds(arranged)
     return 0
 
 
-def prepare(job: dict, payload: dict, cgroup: dict[str, int], opened: list[int]) -> dict[str, int]:
+def prepare(job: dict, payload: dict, cgroup: dict[str, int], opened: list[int], slot: dict) -> dict[str, int]:
     """The run's descriptors (stdin, output pipes, the mark, a paired run's channel), its cgroup
-    limits and its fresh tmpfs."""
+    limits and its empty working directory (a tmpfs the slot keeps while the size limit stays)."""
     fds = {"stdin": os.memfd_create("stdin"), "null": os.open("/dev/null", os.O_RDWR)}
     pipes = ["out", "err", "mark"] + (["calls", "replies", "report"] if job["paired"] else [])
     for name in pipes:
@@ -287,13 +296,21 @@ def prepare(job: dict, payload: dict, cgroup: dict[str, int], opened: list[int])
     opened += fds.values()
     write_all(fds["stdin"], payload["stdin"].encode("utf-8", "surrogateescape"))
     os.lseek(fds["stdin"], 0, os.SEEK_SET)
+    job["rlimits"] = rlimits(job)
+    payload["encoded_files"] = [(name, text.encode("utf-8", "surrogateescape")) for name, text in
+                                [*payload["files"].items(), (payload.get("filename") or SOLUTION, payload["source"])]]
     cgroup_write(cgroup, "memory_max", str(job["memory_bytes"]))
     cgroup_write(cgroup, "memory_peak", "0")
     cgroup_write(cgroup, "pids_max", str(job["processes"] + (66 if job["paired"] else 2)))  # + init, server
-    if job["isolated"]:  # a fresh tmpfs for each run, unmounted by supervise()
+    if job["isolated"]:  # the slot's tmpfs, emptied after each run by supervise()
         owner = 0 if job["uid"] is None else job["uid"]
-        linux.mount("tmpfs", WORKDIR, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV,
-                    f"size={job['file_size_bytes']},nr_inodes=4096,mode=0700,uid={owner},gid={owner}")
+        options = f"size={job['file_size_bytes']},nr_inodes=4096,mode=0700,uid={owner},gid={owner}"
+        if slot.get("tmpfs") != options:
+            if slot.pop("tmpfs", None) is not None:
+                linux.unmount(WORKDIR)
+            linux.mount("tmpfs", WORKDIR, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, options)
+            slot["tmpfs"] = options
+        os.chmod(WORKDIR, 0o700)
         job["workdir"] = WORKDIR
     else:
         import tempfile  # here only: shutil and tempfile would add bz2, lzma and more to every fork
@@ -307,22 +324,20 @@ def start(job: dict, payload: dict, fds: dict[str, int], harness_fd: int | None,
     wanted = {0: "stdin", 1: "out_w", 2: "err_w", MARK_FD: "mark_w"}
     if job["paired"]:
         wanted.update({CALLS_FD: "calls_r", REPLIES_FD: "replies_w"})
-        cpus = sorted(os.sched_getaffinity(0))  # the two take turns: on one core each hand-over is cheap
-        os.sched_setaffinity(0, {cpus[job["slot"] % len(cpus)]})
         server = slot.get("harness")
         if server is None or not server.alive():
-            server = slot["harness"] = HarnessServer(job["harness_uid"], job["seccomp"])
+            server = slot["harness"] = HarnessServer(job["harness_uid"], job["seccomp"], slot_cpu(job))
         slot["harness_cpu"] = server.cpu_seconds()
         server.start_run(bytes.fromhex(payload["harness_code"]),
                          [fds["report_w"], fds["calls_w"], fds["replies_r"], harness_fd])
     program = fork_child(job, fds, wanted, job["workdir"])
     if program == 0:
         try:
+            if job["paired"]:  # it and the harness take turns: on one core each hand-over is cheap
+                os.sched_setaffinity(0, {slot_cpu(job)})
             run_program(job, payload)
         finally:
             os._exit(121)
-    if job["paired"]:
-        os.sched_setaffinity(0, ALL_CPUS)
     for name in ("stdin", "null", "out_w", "err_w", "mark_w", "calls_r", "calls_w", "replies_r",
                  "replies_w", "report_w"):
         if name in fds:
@@ -374,7 +389,8 @@ def wait(job: dict, fds: dict[str, int], program: int, spare: int | None, opened
                 open_streams -= 1
                 if fd == report_fd:  # the harness is done: so is the run
                     state["report_closed"] = True
-                    kill_leftovers(job, program, spare)
+                    with contextlib.suppress(OSError):
+                        os.kill(program, signal.SIGKILL)
                 continue
             room = caps[fd] - len(streams[fd])
             streams[fd] += chunk[:max(room, 0)]
@@ -425,7 +441,7 @@ def supervise(job: dict, reply_fd: int, payload: dict, cgroup: dict[str, int], h
     tmpfs mounted here is closed or unmounted."""
     opened: list[int] = [reply_fd] + ([harness_fd] if harness_fd is not None else [])
     try:
-        fds = prepare(job, payload, cgroup, opened)
+        fds = prepare(job, payload, cgroup, opened, slot)
         oom_before = cgroup_read_int(cgroup, "oom")
         program = start(job, payload, fds, harness_fd, slot)
         server = slot.get("harness") if job["paired"] else None
@@ -444,9 +460,24 @@ def supervise(job: dict, reply_fd: int, payload: dict, cgroup: dict[str, int], h
         for fd in opened:
             with contextlib.suppress(OSError):
                 os.close(fd)
-        if job["isolated"]:
-            with contextlib.suppress(OSError):  # not mounted if the run failed before
-                linux.unmount(WORKDIR)
+        if job["isolated"] and slot.get("tmpfs") is not None:
+            try:  # everything that could hold a file is dead: empty it for the next run
+                clear_directory(WORKDIR)
+            except (OSError, RecursionError):  # too deep or odd: a fresh tmpfs next time
+                slot.pop("tmpfs")
+                with contextlib.suppress(OSError):
+                    linux.unmount(WORKDIR)
+
+
+def clear_directory(path: str) -> None:
+    """Remove everything inside ``path`` (as root in the namespace: modes do not stop it)."""
+    with os.scandir(path) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                clear_directory(entry.path)
+                os.rmdir(entry.path)
+            else:
+                os.unlink(entry.path)
 
 
 def serve_slot(sock: socket.socket, config: dict, cgroup: dict[str, int]) -> None:
@@ -543,6 +574,7 @@ def main() -> None:
     for name in PRELOAD:
         __import__(name)
     warm_up()
+    rpc.warm_up()
     gc.freeze()  # forked children then leave the zygote's objects' pages shared (fewer CoW faults)
     ctrl.send(json.dumps({"ready": True, "layers": layers, "pidns": config["pidns"],
                           "workdir": WORKDIR if isolated else None}).encode())
