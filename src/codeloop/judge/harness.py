@@ -6,18 +6,20 @@ functions through ``codeloop.sandbox.rpc``, arguments and results crossing as pl
 verdict is the harness's report alone; the program's exit status, stdout and stderr never make a
 pass. See the README's "What the judge guarantees".
 
-Which of the program's names the harness binds: ``Test.names`` (the entry point, even where the
-prompt defines a stub of it or a builtin has its name, as MBPP/126's ``sum``), and every name the
-test or its set-up reads but neither defines and no builtin has (MBPP's ``Node``). So the prompt's
-helpers (HumanEval/32's ``poly``), ``math`` or ``sorted`` in a test stay the trusted ones.
+Which of the program's names the harness binds: ``Test.names`` when given (HumanEval: the entry
+point alone, even though the prompt defines a stub of it; MBPP: the entry point, even where a
+builtin has its name, as MBPP/126's ``sum``, plus ``free_names``); otherwise ``free_names``: every
+name the test or its set-up reads as a global but neither binds and no builtin has (MBPP's
+``Node``). So the prompt's helpers (HumanEval/32's ``poly``), ``math`` or ``sorted`` in a test stay
+the trusted ones.
 """
 
 from __future__ import annotations
 
-import ast
 import builtins
 import functools
 import json
+import symtable
 from pathlib import Path
 from types import CodeType
 
@@ -31,33 +33,45 @@ HARNESS_SOURCE = (Path(__file__).with_name("harness_program.py").read_text()
 _BUILTINS = frozenset(dir(builtins))
 
 
-def _names(source: str) -> tuple[set[str], set[str]]:
-    """(names read, names bound) anywhere in ``source``; scopes are not told apart, which only
-    ever binds fewer of the program's names."""
+def _globals(source: str) -> tuple[set[str], set[str]]:
+    """(names read as globals in any scope, names bound at module level) of ``source``."""
     read, bound = set(), set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Name):
-            (read if isinstance(node.ctx, ast.Load) else bound).add(node.id)
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            bound.add(node.name)
-        elif isinstance(node, ast.arg):
-            bound.add(node.arg)
-        elif isinstance(node, ast.alias):
-            bound.add((node.asname or node.name).split(".")[0])
+    try:
+        top = symtable.symtable(source, "test.py", "exec")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # the harness reports it when it runs
+        return read, bound
+    tables = [top]
+    while tables:
+        table = tables.pop()
+        for symbol in table.get_symbols():
+            if table is top:
+                if symbol.is_assigned() or symbol.is_imported() or symbol.is_namespace():
+                    bound.add(symbol.get_name())
+                if symbol.is_referenced():
+                    read.add(symbol.get_name())
+            elif symbol.is_global() and symbol.is_referenced():
+                read.add(symbol.get_name())
+        tables.extend(table.get_children())
     return read, bound
+
+
+def free_names(*sources: str) -> list[str]:
+    """Names the ``sources`` (test code, its set-up) read as globals but none binds and no builtin has."""
+    read, bound = set(), set()
+    for source in sources:
+        source_read, source_bound = _globals(source)
+        read |= source_read
+        bound |= source_bound
+    return sorted(read - bound - _BUILTINS)
 
 
 def program_names(test: Test) -> list[str]:
     """The program's names the harness binds for ``test``."""
     if test.kind == TestKind.CALL:
         return [test.fn_name, "Solution"]
-    sources = [test.input, test.setup] + ([test.output] if test.kind == TestKind.EXPR else [])
-    read, bound = set(), set()
-    for source in sources:
-        source_read, source_bound = _names(source)
-        read |= source_read
-        bound |= source_bound
-    return sorted(set(test.names) | (read - bound - _BUILTINS))
+    if test.names:
+        return list(test.names)
+    return free_names(test.input, test.setup, *([test.output] if test.kind == TestKind.EXPR else []))
 
 
 def _compiled(source: str, mode: str) -> CodeType | str:
@@ -70,10 +84,7 @@ def _compiled(source: str, mode: str) -> CodeType | str:
 @functools.lru_cache(maxsize=4096)
 def harness_for(test: Test) -> Harness:
     """The harness of a function-style test, with the test's code compiled once."""
-    try:
-        names = program_names(test)
-    except SyntaxError:
-        names = []
+    names = program_names(test)
     data = {"kind": str(test.kind), "names": names, "fn_name": test.fn_name,
             "setup": _compiled(test.setup, "exec") if test.setup else None}
     if test.kind == TestKind.SCRIPT:

@@ -12,8 +12,8 @@ Kinds:
 
 The last three are function-style: they run in a trusted harness process apart from the program
 (``codeloop.judge.harness``), after ``setup`` (trusted code: the prompt's helpers, MBPP's
-``test_setup_code``), with ``names`` (or, when empty, the names the test reads and nothing else
-defines) bound to the program's functions, classes and values.
+``test_setup_code``), with ``names`` (or, when empty, the names the test reads as globals and
+nothing else defines) bound to the program's functions, classes and values.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from __future__ import annotations
 import ast
 import enum
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 
 class TestKind(enum.StrEnum):
@@ -38,15 +38,15 @@ class Test:
     output: str = ""
     fn_name: str = ""
     setup: str = ""               # trusted code the harness runs first (function-style tests)
-    names: tuple[str, ...] = ()   # the program's names the harness binds (empty: inferred)
+    names: tuple[str, ...] = ()   # exactly the program's names the harness binds (empty: inferred)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", TestKind(self.kind))
         object.__setattr__(self, "names", tuple(self.names))
 
     def to_dict(self) -> dict:
-        data = {key: str(value) for key, value in asdict(self).items() if key != "names"}
-        return {**data, "names": list(self.names)}
+        return {"kind": str(self.kind), "input": self.input, "output": self.output, "fn_name": self.fn_name,
+                "setup": self.setup, "names": list(self.names)}
 
     @classmethod
     def from_dict(cls, data: dict) -> Test:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
+import marshal
 import os
 import signal
 from dataclasses import dataclass
@@ -59,6 +61,11 @@ class Harness:
 
     source: str
     data: object = None
+
+    @functools.cached_property
+    def marshalled(self) -> bytes:
+        """``data`` as the harness reads it, made once."""
+        return marshal.dumps(self.data)
 
 
 @dataclass

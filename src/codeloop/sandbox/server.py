@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
 import json
 import marshal
 import os
@@ -114,6 +115,7 @@ class Sandbox:
         for _, theirs in slot_pairs:
             theirs.close()
         self._slot_sockets = [ours for ours, _ in slot_pairs]
+        self._harness_codes: list[set[str]] = [set() for _ in range(self.workers)]  # what each slot holds
         host_end.settimeout(30)
         first = host_end.recv(1 << 16)
         if first == b"unshared":
@@ -232,12 +234,16 @@ class Sandbox:
         return _compile_here(request.source, posixpath.normpath(posixpath.join(self._workdir, request.filename)))
 
     def _run_once(self, request: Run) -> Execution:
-        harness = {"harness_code": _compiled_harness(request.harness.source)} if request.harness else {}
-        payload = json.dumps({"source": request.source, "stdin": request.stdin,
-                              "argv": list(request.argv), "files": dict(request.files),
-                              "filename": request.filename, **self._compiled(request), **harness}
-                             ).encode("utf-8", "surrogateescape")
+        fields = {"source": request.source, "stdin": request.stdin, "argv": list(request.argv),
+                  "files": dict(request.files), "filename": request.filename, **self._compiled(request)}
         slot = self._slots.get()  # prepared before: a slot freed goes straight to a waiting run
+        if request.harness is not None:  # its code goes to each slot once; the slot keeps it by name
+            code = _compiled_harness(request.harness.source)
+            fields["harness_code_id"] = code_id = hashlib.sha256(code.encode()).hexdigest()
+            if code_id not in self._harness_codes[slot]:
+                fields["harness_code"] = code
+                self._harness_codes[slot].add(code_id)
+        payload = json.dumps(fields).encode("utf-8", "surrogateescape")
         process = self._process
         try:
             inline = len(payload) <= INLINE_PAYLOAD  # in the message itself, else in a memfd
@@ -254,7 +260,7 @@ class Sandbox:
                 else:
                     fds.append(_memfd("payload", payload))
                 if request.harness is not None:  # its data: never read by the slot, never in the program
-                    fds.append(_memfd("harness", marshal.dumps(request.harness.data)))
+                    fds.append(_memfd("harness", request.harness.marshalled))
                 socket.send_fds(self._slot_sockets[slot], [message], fds)
             except (OSError, AttributeError) as error:
                 os.close(reply_r)

@@ -289,7 +289,7 @@ def fork_child(job: dict, fds: dict[str, int], wanted: dict[int, str], workdir: 
 def prepare(job: dict, payload: dict, cgroup: dict[str, int], opened: list[int], slot: dict) -> dict[str, int]:
     """The run's descriptors (stdin, output pipes, the mark, a paired run's channel), its cgroup
     limits and its empty working directory (a tmpfs the slot keeps while the size limit stays)."""
-    fds = {"stdin": os.memfd_create("stdin"), "null": os.open("/dev/null", os.O_RDWR)}
+    fds = {"stdin": os.memfd_create("stdin")}
     pipes = ["out", "err", "mark"] + (["calls", "replies", "report"] if job["paired"] else [])
     for name in pipes:
         fds[name + "_r"], fds[name + "_w"] = os.pipe()
@@ -318,7 +318,8 @@ def prepare(job: dict, payload: dict, cgroup: dict[str, int], opened: list[int],
     return fds
 
 
-def start(job: dict, payload: dict, fds: dict[str, int], harness_fd: int | None, slot: dict) -> int:
+def start(job: dict, payload: dict, fds: dict[str, int], harness_fd: int | None, slot: dict,
+          opened: list[int]) -> int:
     """Fork the program and, in a paired run, hand the slot's harness server its side; close
     their ends here."""
     wanted = {0: "stdin", 1: "out_w", 2: "err_w", MARK_FD: "mark_w"}
@@ -328,7 +329,10 @@ def start(job: dict, payload: dict, fds: dict[str, int], harness_fd: int | None,
         if server is None or not server.alive():
             server = slot["harness"] = HarnessServer(job["harness_uid"], job["seccomp"], slot_cpu(job))
         slot["harness_cpu"] = server.cpu_seconds()
-        server.start_run(bytes.fromhex(payload["harness_code"]),
+        codes = slot.setdefault("harness_codes", {})
+        if "harness_code" in payload:
+            codes[payload["harness_code_id"]] = bytes.fromhex(payload["harness_code"])
+        server.start_run(codes[payload["harness_code_id"]],
                          [fds["report_w"], fds["calls_w"], fds["replies_r"], harness_fd])
     program = fork_child(job, fds, wanted, job["workdir"])
     if program == 0:
@@ -338,10 +342,11 @@ def start(job: dict, payload: dict, fds: dict[str, int], harness_fd: int | None,
             run_program(job, payload)
         finally:
             os._exit(121)
-    for name in ("stdin", "null", "out_w", "err_w", "mark_w", "calls_r", "calls_w", "replies_r",
-                 "replies_w", "report_w"):
+    for name in ("stdin", "out_w", "err_w", "mark_w", "calls_r", "calls_w", "replies_r", "replies_w", "report_w"):
         if name in fds:
-            os.close(fds.pop(name))
+            fd = fds.pop(name)
+            os.close(fd)
+            opened.remove(fd)
     return program
 
 
@@ -443,7 +448,7 @@ def supervise(job: dict, reply_fd: int, payload: dict, cgroup: dict[str, int], h
     try:
         fds = prepare(job, payload, cgroup, opened, slot)
         oom_before = cgroup_read_int(cgroup, "oom")
-        program = start(job, payload, fds, harness_fd, slot)
+        program = start(job, payload, fds, harness_fd, slot, opened)
         server = slot.get("harness") if job["paired"] else None
         state = wait(job, fds, program, server.pid if server else None, opened)
         harness_cpu = None

@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 from codeloop.judge import assertion_to_test, script_test
+from codeloop.judge.harness import free_names
 from codeloop.tasks.records import jsonl_records
 from codeloop.tasks.schema import DatasetError, Task, TaskKind, require
 
@@ -58,7 +59,7 @@ def load(path: str | Path | None = None, split: str = "test", challenge_tests: b
         setup = record.get("test_setup_code", "")
         hidden = [*asserts, *(challenge if challenge_tests else [])]
         entry = entry_point(asserts[0])
-        names = (entry,) if entry else ()
+        names = tuple(sorted({entry, *free_names(*hidden, setup)} - {""}))
         tasks.append(Task(
             id=f"MBPP/{task_id}", prompt=require(record, "text", str, where), kind=TaskKind.FUNCTION,
             entry_point=entry,
