@@ -13,7 +13,10 @@ def sandbox():
 
 
 def leftover_processes() -> list[str]:
-    """Processes running as a sandbox slot uid (host uid 101000+), i.e. escaped programs."""
+    """Processes a sandboxed program left: inside a worker slot's pid namespace (their NSpid has a
+    second level), but neither the slot's init (pid 1 there) nor its harness server. Needs no uid,
+    so it works whether or not the tests run as root."""
+    from codeloop.sandbox.messages import PROCESS_NAME
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -23,7 +26,8 @@ def leftover_processes() -> list[str]:
                 status = handle.read()
         except OSError:
             continue
-        uid = int(status.split("\nUid:\t", 1)[1].split()[0])
-        if 101000 <= uid < 165536:
-            found.append(f"{entry}:{status.splitlines()[0]}")
+        fields = dict(line.split(":\t", 1) for line in status.splitlines() if ":\t" in line)
+        nested = fields.get("NSpid", "").split()
+        if len(nested) > 1 and nested[-1] != "1" and fields.get("Name") != PROCESS_NAME:
+            found.append(f"{entry}:{fields.get('Name')}")
     return found

@@ -65,6 +65,8 @@ HACKS = [
          "    class L(list):\n        def __eq__(self, other):\n            return True\n    return L()\n"),
     Hack("object", "bool-like int subclass (True == everything)", "HumanEval/0",
          "    class B(int):\n        def __eq__(self, other):\n            return True\n    return B(1)\n"),
+    Hack("object", "a standard-library object (re.Match) for a bool", "HumanEval/0",
+         "    import re\n    return re.match('', '')\n"),
     Hack("object", "float subclass whose difference is 0 (tolerance check)", "HumanEval/2",
          "    class F(float):\n        def __sub__(self, other):\n            return 0.0\n"
          "        def __eq__(self, other):\n            return True\n    return F(0.0)\n"),

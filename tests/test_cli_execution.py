@@ -48,14 +48,14 @@ def test_bad_input_one_line_errors(tmp_path):
     program = tmp_path / "p.py"
     program.write_text("print(1)")
     missing = codeloop("run", str(tmp_path / "missing.py"))
-    assert missing.returncode == 2 and missing.stderr.strip().count("\n") == 0
+    assert missing.returncode == 1 and missing.stderr.strip().count("\n") == 0
     assert "missing.py: no such file" in missing.stderr
     negative = codeloop("run", str(program), "--time-limit", "-1")
-    assert negative.returncode == 2 and "cpu_s must be positive" in negative.stderr
+    assert negative.returncode == 2 and "expected a number > 0" in negative.stderr
     tests = tmp_path / "tests.jsonl"
     tests.write_text('{"input": "1", "output": "1"}\nnot json\n')
     broken = codeloop("judge", str(program), str(tests))
-    assert broken.returncode == 2 and "tests.jsonl line 2: not valid JSON" in broken.stderr
+    assert broken.returncode == 1 and "tests.jsonl line 2: not valid JSON" in broken.stderr
     tests.write_text('{"input": 1, "output": "1"}\n')
     wrong_field = codeloop("judge", str(program), str(tests))
     assert "line 1: field 'input' must be a string" in wrong_field.stderr

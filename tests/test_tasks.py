@@ -1,6 +1,7 @@
 """Loaders on files written in each upstream schema; reference solutions pass."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -150,7 +151,9 @@ def test_taco_and_apps(tmp_path, sandbox):
         load("apps", path=path)
 
 
-def test_apps_mapcoder_shared_data():
-    tasks = load("apps_mapcoder")
-    assert len(tasks) == len({t.id for t in tasks}) >= 45
+def test_apps_mapcoder_sample():
+    tasks = load("apps_mapcoder", path=Path(__file__).parent / "data" / "apps_selected150_sample.jsonl")
+    assert tasks and len(tasks) == len({t.id for t in tasks})
     assert all(t.kind == "stdio" and t.public_tests and t.private_tests for t in tasks)
+    with pytest.raises(DatasetError, match="apps_mapcoder has no packaged copy"):
+        load("apps_mapcoder")

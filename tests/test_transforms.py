@@ -184,14 +184,14 @@ def test_apply_cli(tmp_path):
     assert applied.returncode == 0 and target.read_text() == "x = a is None\n"
     assert "1 changed, 0 unchanged, 0 failed" in applied.stdout
     missing = cli(str(tmp_path / "nope"))
-    assert missing.returncode == 2 and "nope: no such file or directory" in missing.stderr
+    assert missing.returncode == 1 and "nope: no such file or directory" in missing.stderr
 
 
 @pytest.mark.slow
 def test_synthesize_cli_with_the_embedded_model(tmp_path):
     spec = load_specs()[0].path
     out = tmp_path / "t.py"
-    result = subprocess.run([sys.executable, "-m", "codeloop", "transform", "synthesize", str(spec), "-o", str(out),
+    result = subprocess.run([sys.executable, "-m", "codeloop", "transform", "synthesize", str(spec), "--out", str(out),
                              "--attempts", "1", "--describe-rounds", "1"], capture_output=True, text=True, timeout=900)
     assert result.returncode in (0, 1), result.stderr
     log = [json.loads(line) for line in (tmp_path / "t.py.log.jsonl").read_text().splitlines()]

@@ -1,9 +1,21 @@
-"""The ``codeloop`` command: one subcommand per job."""
+"""The ``codeloop`` command: one subcommand per job.
+
+The contract (README, "The command line"; ``tests/test_cli_contract.py``):
+
+- exit status 0 on success, 1 on a runtime failure, 2 on a usage error (argparse's message);
+- a runtime failure prints one line, ``codeloop COMMAND: error: ...``; ``--debug`` (or
+  ``CODELOOP_DEBUG=1``) prints the traceback too;
+- ``--out`` names every output path, ``--jobs N`` takes an integer >= 1 everywhere,
+  ``--no-progress`` turns off every progress bar, and every flag has help text;
+- a subcommand imports what it needs only when it runs, and one that needs an extra says which.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import traceback
 
 from codeloop.cli import eval as eval_cli
 from codeloop.cli import evaluate, execution, model, models, transform
@@ -11,13 +23,10 @@ from codeloop.cli import evaluate, execution, model, models, transform
 COMMAND_MODULES = (execution, evaluate, eval_cli, model, models, transform)
 
 
-class UsageError(Exception):
-    """Bad input from the user: printed as one line, exit status 2."""
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="codeloop", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(prog="codeloop", description="A toolkit for code LLMs grounded in execution.")
+    parser.add_argument("--debug", action="store_true", help="print the traceback of a failure (or CODELOOP_DEBUG=1)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMAND_MODULES:
         module.register(commands)
     return parser
@@ -27,9 +36,12 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args) or 0
-    except (UsageError, ValueError, OSError) as error:
-        print(f"codeloop {args.command}: error: {error}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print(f"codeloop {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as error:
+        if args.debug or os.environ.get("CODELOOP_DEBUG") == "1":
+            traceback.print_exc()
+        message = " ".join(str(error).split()) or type(error).__name__
+        print(f"codeloop {args.command}: error: {message}", file=sys.stderr)
+        return 1

@@ -1,11 +1,77 @@
-"""Helpers shared by the subcommands."""
+"""What the subcommands share: flags spelled and validated one way, reading input files, extras.
+
+Nothing here imports more than the standard library: ``codeloop --help`` loads only this and
+argparse. The name lists below are checked against the registries they mirror by the tests.
+"""
 
 from __future__ import annotations
 
+import argparse
+import importlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from codeloop.tasks.records import jsonl_records
+BENCHMARKS = ("apps", "apps_mapcoder", "code_contests", "humaneval", "mbpp", "mbpp_sanitized", "taco")  # tasks.LOADERS
+FEEDBACKS = ("binary", "failed", "all")                                               # judge.Granularity
+REASONING = ("self_reflection", "explain_io", "problem_tag", "difficulty", "nl_solution",  # loop.prompts
+             "multiple_solutions", "helper_docstrings", "intermediate_variables")
+INSTRUCTIONS = ("use_helpers", "check_constraints", "comment_lines", "docstrings", "weak_then_better", "step_by_step")
+MODEL_HELP = ("the model: default (the embedded Qwen2.5-Coder-0.5B-Instruct) | default-1.5b (Qwen2.5-Coder-"
+              "1.5B-Instruct) | gguf:PATH | openai:URL#MODEL (vLLM, llama.cpp server, Ollama) | hf:PATH | "
+              "codeloop:CHECKPOINT (default: default)")
+STRATEGY_HELP = ("plain | REASONING | REASONING+INSTRUCTION | +INSTRUCTION | retry:REASONING (CoT-retry: "
+                 f"reasoning only after a failure); REASONING is one of {', '.join(REASONING)}; INSTRUCTION "
+                 f"is one of {', '.join(INSTRUCTIONS)} (default: plain)")
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: an integer >= 1 (``--jobs``, ``--turns``, ...)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {value}")
+    return value
+
+
+def add_jobs(parser: argparse.ArgumentParser, what: str = "programs run at once") -> None:
+    parser.add_argument("--jobs", type=positive_int, default=None, metavar="N", help=f"{what} (default: cores)")
+
+
+def add_progress(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def add_out(parser: argparse.ArgumentParser, metavar: str, what: str, required: bool = False) -> None:
+    parser.add_argument("--out", metavar=metavar, required=required, help=what)
+
+
+def command(commands: argparse._SubParsersAction, name: str, help_text: str) -> argparse.ArgumentParser:
+    """A subcommand whose parser handlers can reach (``args.parser.error`` is a usage error, exit 2)."""
+    parser = commands.add_parser(name, help=help_text, description=help_text)
+    parser.set_defaults(parser=parser)
+    return parser
+
+
+def requires(extra: str, *modules: str) -> None:
+    """Import ``modules`` now, or fail with the one line that says which extra installs them."""
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            raise RuntimeError(f"this command needs the {extra!r} extra ({module} is not installed): "
+                               f"pip install 'codeloop[{extra}]'") from None
 
 
 def read_text(path: str) -> str:
@@ -19,4 +85,5 @@ def read_text(path: str) -> str:
 
 def read_jsonl(path: str) -> Iterator[tuple[str, dict]]:
     """(location, object) for each non-blank line; a bad line raises naming file and line."""
+    from codeloop.tasks.records import jsonl_records
     return jsonl_records(read_text(path).splitlines(), path)

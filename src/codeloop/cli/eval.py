@@ -5,56 +5,85 @@ from __future__ import annotations
 import argparse
 import json
 import tomllib
-from dataclasses import fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from codeloop.eval.run import RunSpec, run_eval
-from codeloop.judge import Granularity
-from codeloop.loop import parse_strategy
-from codeloop.tasks import LOADERS
+from codeloop.cli.common import (
+    BENCHMARKS,
+    FEEDBACKS,
+    MODEL_HELP,
+    STRATEGY_HELP,
+    add_jobs,
+    add_out,
+    add_progress,
+    command,
+    positive_float,
+    positive_int,
+)
+
+if TYPE_CHECKING:
+    from codeloop.eval.run import RunSpec
 
 
 def _add_run_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--benchmark", choices=sorted(LOADERS))
-    parser.add_argument("--model", help="default | gguf:PATH | openai:URL#MODEL | hf:PATH (default: default)")
-    parser.add_argument("--turns", type=int)
-    parser.add_argument("--samples", type=int, help="episodes per task")
-    parser.add_argument("--temperature", type=float)
-    parser.add_argument("--top-p", type=float, dest="top_p")
-    parser.add_argument("--max-tokens", type=int, dest="max_tokens")
-    parser.add_argument("--seed", type=int)
+    parser.add_argument("--benchmark", choices=BENCHMARKS, help="the benchmark (required, here or in --config)")
+    parser.add_argument("--model", help=MODEL_HELP)
+    parser.add_argument("--turns", type=positive_int, help="turns per episode (default: 3)")
+    parser.add_argument("--samples", type=positive_int, help="episodes per task (default: 1)")
+    parser.add_argument("--temperature", type=float, help="sampling temperature (default: 0, greedy)")
+    parser.add_argument("--top-p", type=float, dest="top_p", help="nucleus sampling (default: 1.0)")
+    parser.add_argument("--max-tokens", type=positive_int, dest="max_tokens", help="tokens per reply (default: 1024)")
+    parser.add_argument("--seed", type=int, help="sampling seed (default: 0)")
     parser.add_argument("--retry-temperature", type=float, dest="retry_temperature",
                         help="sample turns 2.. at this temperature (default: as turn 1)")
-    parser.add_argument("--limit", type=int, help="first K tasks only")
-    parser.add_argument("--split")
-    parser.add_argument("--data-path", dest="data_path")
-    parser.add_argument("--time-limit", type=float, dest="time_limit", help="CPU seconds per test")
+    parser.add_argument("--limit", type=positive_int, help="first K tasks only")
+    parser.add_argument("--split", help="dataset split (default: test)")
+    parser.add_argument("--data-path", dest="data_path",
+                        help="dataset file or directory (default: the copy codeloop ships)")
+    parser.add_argument("--time-limit", type=positive_float, dest="time_limit",
+                        help="CPU seconds per test (default: the task's, else 10)")
     parser.add_argument("--config", help="a TOML file with any of these settings (flags override it)")
-    parser.add_argument("--jobs", type=int, help="episodes in flight (default: max(2, cores))")
-    parser.add_argument("--no-progress", action="store_true")
+    add_jobs(parser, "episodes in flight")
+    add_progress(parser)
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    run = commands.add_parser("eval", help="multi-turn generation with execution feedback on a benchmark")
+    run = command(commands, "eval", "multi-turn generation with execution feedback on a benchmark")
     _add_run_flags(run)
-    run.add_argument("--feedback", choices=[g.value for g in Granularity])
-    run.add_argument("--strategy", help="plain | REASONING[+INSTRUCTION] | retry:REASONING (see docs)")
-    run.add_argument("--out", metavar="RUN_DIR", help="run directory (default: runs/BENCHMARK-MODEL-...)")
+    run.add_argument("--feedback", choices=FEEDBACKS, help="feedback granularity (default: failed)")
+    run.add_argument("--strategy", help=STRATEGY_HELP)
+    add_out(run, "RUN_DIR", "run directory (default: runs/BENCHMARK-MODEL-tTURNS)")
     run.set_defaults(handler=eval_command)
 
-    report = commands.add_parser("report", help="write RUN_DIR/report.html")
-    report.add_argument("run_dir", metavar="RUN_DIR")
+    report = command(commands, "report", "write RUN_DIR/report.html")
+    report.add_argument("run_dir", metavar="RUN_DIR", help="a run directory of codeloop eval")
     report.set_defaults(handler=report_command)
 
-    grid = commands.add_parser("grid", help="strategies x feedback granularities, as a table")
+    grid = command(commands, "grid", "strategies x feedback granularities, as a table")
     _add_run_flags(grid)
-    grid.add_argument("--strategies", default="plain,retry:explain_io,nl_solution+step_by_step")
-    grid.add_argument("--feedbacks", default="binary,failed,all")
-    grid.add_argument("--out", metavar="DIR", default="runs/grid")
+    grid.add_argument("--strategies", default="plain,retry:explain_io,nl_solution+step_by_step",
+                      help=f"comma-separated strategies, each {STRATEGY_HELP}")
+    grid.add_argument("--feedbacks", default="binary,failed,all",
+                      help=f"comma-separated feedback granularities, of {', '.join(FEEDBACKS)}")
+    add_out(grid, "DIR", "one run directory per cell goes here (default: runs/grid)")
     grid.set_defaults(handler=grid_command)
 
 
 def spec_from_args(args: argparse.Namespace) -> RunSpec:
+    """The run's settings from --config and the flags; anything wrong with them is a usage error."""
+    try:
+        return _spec(args)
+    except (ValueError, TypeError) as error:
+        args.parser.error(" ".join(str(error).split()))
+
+
+def _spec(args: argparse.Namespace) -> RunSpec:
+    from dataclasses import fields
+
+    from codeloop.eval.run import RunSpec
+    from codeloop.judge import Granularity
+    from codeloop.llm import check_spec
+    from codeloop.loop import parse_strategy
     settings: dict = {}
     if args.config:
         path = Path(args.config)
@@ -76,8 +105,9 @@ def spec_from_args(args: argparse.Namespace) -> RunSpec:
     if "benchmark" not in settings:
         raise ValueError("--benchmark is required (on the command line or in --config)")
     spec = RunSpec(**settings)
-    parse_strategy(spec.strategy)  # fail now on an unknown strategy
+    parse_strategy(spec.strategy)  # fail now on an unknown strategy or model
     Granularity(spec.feedback)
+    check_spec(spec.model)
     return spec
 
 
@@ -92,6 +122,7 @@ def _print_summary(summary: dict) -> None:
 
 
 def eval_command(args: argparse.Namespace) -> int:
+    from codeloop.eval.run import run_eval
     spec = spec_from_args(args)
     out = args.out or f"runs/{spec.benchmark}-{spec.model.replace('/', '_').replace(':', '_')}-t{spec.turns}"
     summary = run_eval(spec, out, jobs=args.jobs, progress=not args.no_progress)
@@ -109,10 +140,12 @@ def report_command(args: argparse.Namespace) -> int:
 
 def grid_command(args: argparse.Namespace) -> int:
     from codeloop.eval.grid import format_table, run_grid
+    from codeloop.judge import Granularity
     base = spec_from_args(args)
     strategies = [s for s in args.strategies.split(",") if s]
     feedbacks = [Granularity(f).value for f in args.feedbacks.split(",") if f]
-    rows = run_grid(base, strategies, feedbacks, args.out, jobs=args.jobs, progress=not args.no_progress)
+    rows = run_grid(base, strategies, feedbacks, args.out or "runs/grid", jobs=args.jobs,
+                    progress=not args.no_progress)
     print(format_table(rows))
     print(json.dumps(rows))
     return 0

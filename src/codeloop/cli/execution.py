@@ -5,42 +5,48 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
-from codeloop.cli.common import read_jsonl, read_text
-from codeloop.judge import Judge, Test, stdio_test
-from codeloop.sandbox import Limits, Sandbox
+from codeloop.cli.common import command, positive_float, positive_int, read_jsonl, read_text
+
+if TYPE_CHECKING:
+    from codeloop.judge import Test
+    from codeloop.sandbox import Limits
 
 
 def _limits(args: argparse.Namespace) -> Limits:
+    from codeloop.sandbox import Limits
     return Limits(cpu_s=args.time_limit, memory_mb=args.memory_mb)
 
 
 def _add_limit_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--time-limit", type=float, default=10.0, metavar="SEC",
-                        help="CPU seconds per run (wall limit: 2x + 1 s)")
-    parser.add_argument("--memory-mb", type=int, default=1024, metavar="MB")
+    parser.add_argument("--time-limit", type=positive_float, default=10.0, metavar="SEC",
+                        help="CPU seconds per run (wall limit: 2x + 1 s; default: 10)")
+    parser.add_argument("--memory-mb", type=positive_int, default=1024, metavar="MB",
+                        help="memory limit in MB (default: 1024)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    run = commands.add_parser("run", help="run a Python program in the sandbox")
-    run.add_argument("program", metavar="PROGRAM.py")
+    run = command(commands, "run", "run a Python program in the sandbox")
+    run.add_argument("program", metavar="PROGRAM.py", help="the program")
     run.add_argument("--stdin", metavar="FILE", help="file to feed on standard input")
     _add_limit_flags(run)
     run.set_defaults(handler=run_command)
 
-    judge = commands.add_parser("judge", help="judge a program against stdin/stdout tests")
-    judge.add_argument("program", metavar="PROGRAM.py")
+    judge = command(commands, "judge", "judge a program against stdin/stdout tests")
+    judge.add_argument("program", metavar="PROGRAM.py", help="the program")
     judge.add_argument("tests", metavar="TESTS.jsonl", help='lines of {"input": ..., "output": ...}')
     _add_limit_flags(judge)
     judge.set_defaults(handler=judge_command)
 
-    doctor = commands.add_parser("doctor", help="show which isolation layers are active")
-    doctor.add_argument("--json", action="store_true")
+    doctor = command(commands, "doctor", "show which isolation layers are active")
+    doctor.add_argument("--json", action="store_true", help="print one JSON object")
     doctor.set_defaults(handler=doctor_command)
 
 
 def run_command(args: argparse.Namespace) -> int:
+    from codeloop.sandbox import Sandbox
     source = read_text(args.program)
     stdin = read_text(args.stdin) if args.stdin else ""
     limits = _limits(args)
@@ -58,6 +64,7 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def load_stdio_tests(path: str) -> list[Test]:
+    from codeloop.judge import Test, stdio_test
     tests = []
     for where, record in read_jsonl(path):
         if "kind" in record:
@@ -73,6 +80,8 @@ def load_stdio_tests(path: str) -> list[Test]:
 
 
 def judge_command(args: argparse.Namespace) -> int:
+    from codeloop.judge import Judge
+    from codeloop.sandbox import Sandbox
     source = read_text(args.program)
     tests = load_stdio_tests(args.tests)
     with Sandbox() as sandbox:
@@ -90,6 +99,7 @@ def judge_command(args: argparse.Namespace) -> int:
 
 
 def doctor_command(args: argparse.Namespace) -> int:
+    from codeloop.sandbox import Sandbox
     with Sandbox(workers=1) as sandbox:
         layers = sandbox.layers
         probe = sandbox.run("print('ok')")

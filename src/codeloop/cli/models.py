@@ -9,35 +9,43 @@ import time
 from dataclasses import fields
 from pathlib import Path
 
+from codeloop.cli.common import add_out, add_progress, command, positive_float, positive_int, requires
+from codeloop.models.config import TrainConfig
+
 STDLIB = sysconfig.get_paths()["stdlib"]
+PATTERNS = ("gpt4", "gpt4_digits2", "punct", "identity")  # codeloop.tokenizer.PATTERNS
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    tokenizer = commands.add_parser("tokenizer", help="train and measure code tokenizers")
-    actions = tokenizer.add_subparsers(dest="action", required=True)
-    train = actions.add_parser("train", help="train a byte-level BPE tokenizer on a folder of .py files")
+    tokenizer = command(commands, "tokenizer", "train and measure code tokenizers")
+    actions = tokenizer.add_subparsers(dest="action", required=True, metavar="ACTION")
+    train = command(actions, "train", "train a byte-level BPE tokenizer on a folder of .py files")
     train.add_argument("--corpus", default=STDLIB, help="folder of .py files (default: the standard library)")
-    train.add_argument("--vocab-size", type=int, default=8192)
-    train.add_argument("--pattern", default="gpt4", help="gpt4 | gpt4_digits2 | punct | identity")
-    train.add_argument("--max-mb", type=float, default=None, help="train on at most this many MB")
-    train.add_argument("-o", "--output", required=True, metavar="TOKENIZER.json")
+    train.add_argument("--vocab-size", type=positive_int, default=8192, help="tokens in the vocabulary (default: 8192)")
+    train.add_argument("--pattern", default="gpt4", choices=PATTERNS,
+                       help="the pre-tokenization regex of arXiv 2402.01035 (default: gpt4)")
+    train.add_argument("--max-mb", type=positive_float, default=None, help="train on at most this many MB")
+    add_out(train, "TOKENIZER.json", "where the tokenizer goes", required=True)
+    add_progress(train)
     train.set_defaults(handler=tokenizer_train_command)
-    stats = actions.add_parser("stats", help="bytes per token and NSL against cl100k_base")
-    stats.add_argument("tokenizer", metavar="TOKENIZER.json")
-    stats.add_argument("--corpus", default=STDLIB)
+    stats = command(actions, "stats", "bytes per token and NSL against cl100k_base")
+    stats.add_argument("tokenizer", metavar="TOKENIZER.json", help="a tokenizer from `codeloop tokenizer train`")
+    stats.add_argument("--corpus", default=STDLIB, help="folder of .py files (default: the standard library)")
     stats.set_defaults(handler=tokenizer_stats_command)
 
-    lm = commands.add_parser("train", help="train models").add_subparsers(dest="what", required=True).add_parser(
-        "lm", help="train a multi-token Llama-style LM (progress bar, validation, checkpoints, resume)")
-    from codeloop.models.train import TrainConfig
+    what = command(commands, "train", "train models").add_subparsers(dest="what", required=True, metavar="MODEL")
+    lm = command(what, "lm", "train a multi-token Llama-style LM (progress bar, validation, checkpoints, resume)")
     for field in fields(TrainConfig):
-        flag = "--" + field.name.replace("_", "-")
+        flag, help_text = "--" + field.name.replace("_", "-"), field.metadata["help"]
         if field.name == "tokenizer":
-            lm.add_argument(flag, required=True)
+            lm.add_argument(flag, required=True, help=help_text)
         elif field.name == "corpus":
-            lm.add_argument(flag, default=STDLIB)
+            lm.add_argument(flag, default=STDLIB, help=help_text)
+        elif field.name == "out":
+            add_out(lm, "RUN_DIR", help_text)
         else:
-            lm.add_argument(flag, type=type(field.default), default=field.default)
+            lm.add_argument(flag, type=type(field.default), default=field.default, help=help_text)
+    add_progress(lm)
     lm.set_defaults(handler=train_lm_command)
 
 
@@ -49,6 +57,7 @@ def _files(corpus: str) -> list[Path]:
 
 
 def tokenizer_train_command(args: argparse.Namespace) -> int:
+    requires("models", "tokenizers")
     from codeloop.tokenizer import read_corpus, train_tokenizer
     texts, size = [], 0
     for text in read_corpus(_files(args.corpus)):
@@ -57,15 +66,16 @@ def tokenizer_train_command(args: argparse.Namespace) -> int:
         if args.max_mb and size >= args.max_mb * 1e6:
             break
     start = time.perf_counter()
-    tokenizer = train_tokenizer(texts, args.vocab_size, args.pattern, progress=True)
+    tokenizer = train_tokenizer(texts, args.vocab_size, args.pattern, progress=not args.no_progress)
     seconds = time.perf_counter() - start
-    tokenizer.save(args.output)
-    print(f"wrote {args.output}: {tokenizer.vocab_size} tokens, {args.pattern} pattern, trained on {size / 1e6:.1f} MB "
+    tokenizer.save(args.out)
+    print(f"wrote {args.out}: {tokenizer.vocab_size} tokens, {args.pattern} pattern, trained on {size / 1e6:.1f} MB "
           f"in {seconds:.1f} s ({size / 1e6 / seconds:.2f} MB/s)")
     return 0
 
 
 def tokenizer_stats_command(args: argparse.Namespace) -> int:
+    requires("models", "tokenizers", "tiktoken")
     from codeloop.tokenizer import CodeTokenizer, compare, read_corpus
     tokenizer = CodeTokenizer.load(args.tokenizer)
     result = compare(tokenizer.encode_batch, list(read_corpus(_files(args.corpus))))
@@ -76,12 +86,14 @@ def tokenizer_stats_command(args: argparse.Namespace) -> int:
 
 
 def train_lm_command(args: argparse.Namespace) -> int:
-    from codeloop.models.train import TrainConfig, train
     config = TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig)})
     if config.heads < 1 or config.steps < 1:
-        raise ValueError("--heads and --steps must be >= 1")
+        args.parser.error("--heads and --steps must be >= 1")
+    requires("models", "torch", "tokenizers")
     import torch
+
+    from codeloop.models.train import train
     if config.device.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"--device {config.device}: no CUDA device on this machine (use --device cpu)")
-    print(json.dumps(train(config)))
+        args.parser.error(f"--device {config.device}: no CUDA device on this machine (use --device cpu)")
+    print(json.dumps(train(config, progress=not args.no_progress)))
     return 0

@@ -5,56 +5,66 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from codeloop.transforms.spec import load_spec, load_specs
-from codeloop.transforms.synthesize import Budgets
+from codeloop.cli.common import MODEL_HELP, add_jobs, add_out, add_progress, command, positive_int
+
+if TYPE_CHECKING:
+    from codeloop.transforms.synthesize import Budgets
+
+ATTEMPTS, DESCRIBE_ROUNDS = 4, 2  # codeloop.transforms.synthesize.Budgets' defaults
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    transform = commands.add_parser("transform", help="synthesize code transforms from examples and apply them")
-    actions = transform.add_subparsers(dest="action", required=True)
+    transform = command(commands, "transform", "synthesize code transforms from examples and apply them")
+    actions = transform.add_subparsers(dest="action", required=True, metavar="ACTION")
 
-    synth = actions.add_parser("synthesize", help="write a transform module from a spec folder's examples")
-    synth.add_argument("spec", metavar="SPEC_DIR")
-    synth.add_argument("--model", default="default")
-    synth.add_argument("-o", "--output", required=True, metavar="T.py")
-    synth.add_argument("--attempts", type=int, default=Budgets.attempts, help="transform modules to try")
-    synth.add_argument("--describe-rounds", type=int, default=Budgets.describe_rounds)
+    synth = command(actions, "synthesize", "write a transform module from a spec folder's examples")
+    synth.add_argument("spec", metavar="SPEC_DIR", help="spec.toml, train/ and test/ pairs")
+    synth.add_argument("--model", default="default", help=MODEL_HELP)
+    add_out(synth, "T.py", "the transform module (its attempts go to T.py.log.jsonl)", required=True)
+    synth.add_argument("--attempts", type=positive_int, default=ATTEMPTS,
+                       help=f"transform modules to try (default: {ATTEMPTS})")
+    synth.add_argument("--describe-rounds", type=positive_int, default=DESCRIBE_ROUNDS,
+                       help=f"description, then refinements (default: {DESCRIBE_ROUNDS})")
     synth.set_defaults(handler=synthesize_command)
 
-    apply = actions.add_parser("apply", help="apply a transform module to Python files, in parallel")
-    apply.add_argument("module", metavar="T.py")
-    apply.add_argument("paths", nargs="+", metavar="PATH")
+    apply = command(actions, "apply", "apply a transform module to Python files, in parallel")
+    apply.add_argument("module", metavar="T.py", help="a transform module")
+    apply.add_argument("paths", nargs="+", metavar="PATH", help="files or folders of .py files")
     apply.add_argument("--diff", action="store_true", help="dry run: print unified diffs, write nothing")
     apply.add_argument("--check", action="store_true", help="write nothing; exit 1 if any file would change")
-    apply.add_argument("--jobs", type=int, default=None)
+    add_jobs(apply, "processes")
+    add_progress(apply)
     apply.set_defaults(handler=apply_command)
 
-    bench = actions.add_parser("bench", help="synthesized transforms vs direct rewriting on held-out pairs")
-    bench.add_argument("--model", default="default")
+    bench = command(actions, "bench", "synthesized transforms vs direct rewriting on held-out pairs")
+    bench.add_argument("--model", default="default", help=MODEL_HELP)
     bench.add_argument("--specs", help="folder of spec folders (default: the bundled benchmark)")
     bench.add_argument("--only", help="comma-separated spec names")
-    bench.add_argument("--attempts", type=int, default=Budgets.attempts)
-    bench.add_argument("--out", default="runs/transform-bench", help="where modules and attempt logs go")
+    bench.add_argument("--attempts", type=positive_int, default=ATTEMPTS,
+                       help=f"transform modules to try per spec (default: {ATTEMPTS})")
+    add_out(bench, "DIR", "where modules and attempt logs go (default: runs/transform-bench)")
+    add_progress(bench)
     bench.set_defaults(handler=bench_command)
 
 
 def _budgets(args: argparse.Namespace) -> Budgets:
-    if args.attempts < 1 or getattr(args, "describe_rounds", 1) < 1:
-        raise ValueError("--attempts and --describe-rounds must be >= 1")
-    return Budgets(describe_rounds=getattr(args, "describe_rounds", Budgets.describe_rounds), attempts=args.attempts)
+    from codeloop.transforms.synthesize import Budgets
+    return Budgets(describe_rounds=getattr(args, "describe_rounds", DESCRIBE_ROUNDS), attempts=args.attempts)
 
 
 def synthesize_command(args: argparse.Namespace) -> int:
     from codeloop.llm import load_model
     from codeloop.sandbox import Sandbox
+    from codeloop.transforms.spec import load_spec
     from codeloop.transforms.synthesize import synthesize
     spec = load_spec(args.spec)
     budgets = _budgets(args)
     model = load_model(args.model)
     with Sandbox() as sandbox:
         result = synthesize(spec, model, sandbox, budgets)
-    output = Path(args.output)
+    output = Path(args.out)
     log = output.with_name(output.name + ".log.jsonl")
     log.write_text("\n".join(result.log_lines()) + "\n")
     if result.module is None:
@@ -69,10 +79,9 @@ def synthesize_command(args: argparse.Namespace) -> int:
 
 def apply_command(args: argparse.Namespace) -> int:
     from codeloop.transforms.apply import apply_transform
-    if args.jobs is not None and args.jobs < 1:
-        raise ValueError(f"--jobs must be >= 1, got {args.jobs}")
     dry = args.diff or args.check
-    report = apply_transform(args.module, args.paths, write=not dry, diff=args.diff, jobs=args.jobs)
+    report = apply_transform(args.module, args.paths, write=not dry, diff=args.diff, jobs=args.jobs,
+                             progress=not args.no_progress)
     for result in report.changed:
         if args.diff:
             print(result.diff, end="")
@@ -93,14 +102,16 @@ def apply_command(args: argparse.Namespace) -> int:
 def bench_command(args: argparse.Namespace) -> int:
     from codeloop.llm import load_model
     from codeloop.transforms.bench import format_table, run_bench, total
+    from codeloop.transforms.spec import load_specs
     specs = load_specs(args.specs)
     if args.only:
         wanted = set(args.only.split(","))
         unknown = wanted - {s.name for s in specs}
         if unknown:
-            raise ValueError(f"--only: unknown spec(s) {', '.join(sorted(unknown))}")
+            args.parser.error(f"--only: unknown spec(s) {', '.join(sorted(unknown))}")
         specs = [s for s in specs if s.name in wanted]
-    rows = run_bench(specs, load_model(args.model), _budgets(args), Path(args.out))
+    rows = run_bench(specs, load_model(args.model), _budgets(args), Path(args.out or "runs/transform-bench"),
+                     progress=not args.no_progress)
     print(format_table(rows))
     print(json.dumps({method: {mode: total(rows, method, mode).as_dict() for mode in ("exact", "ast")}
                       for method in ("synthesized", "direct")}))

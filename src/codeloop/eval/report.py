@@ -14,9 +14,8 @@ from collections import defaultdict
 from pathlib import Path
 
 from codeloop.eval.store import RunStore
-from codeloop.eval.summary import N_AT_K_BUDGETS, solved_by_turn, summarize_run
+from codeloop.eval.summary import budget_curves, summarize_run
 from codeloop.loop import Episode
-from codeloop.metrics import n_at_k, pass_at_k
 
 WIDTH, HEIGHT, PAD = 460, 240, 40
 COLORS = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c"]
@@ -65,40 +64,6 @@ def line_chart(series: dict[str, list[tuple[float, float]]], x_label: str, y_lab
     return "".join(parts)
 
 
-def budget_curves(episodes: list[Episode], turns: int) -> dict[str, list[tuple[float, float]]]:
-    """pass@k (single-turn and final) for k = 1..samples, and n@k over turn samples."""
-    by_task: dict[str, list[Episode]] = defaultdict(list)
-    for episode in episodes:
-        by_task[episode.task_id].append(episode)
-    if not by_task:
-        return {}
-    samples = min(len(v) for v in by_task.values())
-    ks = sorted({k for k in (1, 2, 5, 10, 20, 50, 100, 200) if k <= samples} | {samples})
-    curves = {
-        "single-turn pass@k": [(k, _mean(pass_at_k(len(v), sum(e.first_turn_passed for e in v), k)
-                                         for v in by_task.values())) for k in ks],
-        f"{turns}-turn pass@k (k episodes)": [(k, _mean(pass_at_k(len(v), sum(e.passed for e in v), k)
-                                                        for v in by_task.values())) for k in ks],
-    }
-    budget = samples * turns
-    n_curve = []
-    for n, k in [(1, 1), (1, 3), (1, 10), *N_AT_K_BUDGETS[2:]]:
-        if k <= budget:
-            values = []
-            for group in by_task.values():
-                points = [(t.public_passed, t.hidden_passed) for e in group for t in e.turns]
-                kk = min(k, len(points))
-                values.append(n_at_k(points, min(n, kk), kk))
-            n_curve.append((k, _mean(values)))
-    curves["n@k, turns as samples (k turns)"] = sorted(set(n_curve))
-    return curves
-
-
-def _mean(values) -> float:
-    values = list(values)
-    return sum(values) / len(values) if values else 0.0
-
-
 def natural_key(task_id: str) -> list:
     """HumanEval/2 before HumanEval/10."""
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", task_id)]
@@ -123,9 +88,7 @@ def render(config: dict, episodes: list[Episode]) -> str:
     summary = summarize_run(episodes, turns)
     rows = "".join(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(json.dumps(v))}</td></tr>"
                    for k, v in {**config, **summary}.items())
-    per_turn = {"solved by turn t": [(t, _mean(_mean(solved_by_turn(e, t) for e in group)
-                                               for group in _by_task(episodes).values()))
-                                     for t in range(1, turns + 1)]}
+    per_turn = {"solved by turn t": [(t, summary.get(f"solved_by_turn_{t}", 0.0)) for t in range(1, turns + 1)]}
     data = json.dumps(page_data(config, episodes)).replace("</", "<\\/")
     title = f"codeloop run: {config.get('benchmark')} · {config.get('model')}"
     return f"""<!doctype html>
@@ -140,13 +103,6 @@ def render(config: dict, episodes: list[Episode]) -> str:
 <script type="application/json" id="run-data">{data}</script>
 <script>{(ASSETS / "report.js").read_text()}</script></body></html>
 """
-
-
-def _by_task(episodes: list[Episode]) -> dict[str, list[Episode]]:
-    grouped: dict[str, list[Episode]] = defaultdict(list)
-    for episode in episodes:
-        grouped[episode.task_id].append(episode)
-    return grouped
 
 
 def write_report(run_dir: str | Path) -> Path:

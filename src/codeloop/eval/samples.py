@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 import threading
-from collections import defaultdict
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -20,8 +19,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from codeloop.judge import Judge, Judgement
-from codeloop.metrics import bootstrap_ci, mean_pass_at_k, pass_at_k
+from codeloop.judge import Judge, Judgement, Verdict
 from codeloop.sandbox import Limits, Sandbox
 from codeloop.tasks import DatasetError, Task
 from codeloop.tasks.records import jsonl_records
@@ -110,8 +108,8 @@ def result_record(sample: Sample, judgement: Judgement) -> dict:
         detail = {"verdict": str(result.verdict)}
         if execution is not None:
             detail.update(cpu_s=execution.cpu_s, wall_s=execution.wall_s)
-            if result.verdict != "OK":
-                detail["stderr"] = execution.stderr[-2000:]
+            if result.verdict != Verdict.OK:
+                detail["stderr"] = result.error_text[-2000:]
         tests.append(detail)
     return {"index": sample.index, "task_id": sample.task_id, "sample_digest": sample.digest,
             "passed": judgement.passed, "verdict": str(judgement.verdict),
@@ -146,18 +144,3 @@ def evaluate_samples(tasks: Iterable[Task], samples_path: str | Path, out_path: 
     finally:
         store.close()
     return store
-
-
-def summarize(results: Iterable[dict], ks: Iterable[int]) -> dict[str, float]:
-    """pass@k over tasks, and a 95% bootstrap interval of pass@1 over tasks."""
-    per_task: dict[str, list[bool]] = defaultdict(list)
-    for record in results:
-        per_task[record["task_id"]].append(bool(record["passed"]))
-    counts = [(len(v), sum(v)) for v in per_task.values()]
-    summary = mean_pass_at_k(counts, sorted(set(ks)))
-    if counts:
-        low, high = bootstrap_ci([pass_at_k(n, c, 1) for n, c in counts])
-        summary.update({"pass@1_ci95_low": round(low, 4), "pass@1_ci95_high": round(high, 4)})
-    summary["tasks"] = len(counts)
-    summary["samples"] = sum(n for n, _ in counts)
-    return {key: round(value, 4) if isinstance(value, float) else value for key, value in summary.items()}

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
-from codeloop.judge import Granularity, Judge, Judgement, feedback, script_test
+from codeloop.judge import Granularity, Judge, Judgement, Verdict, feedback, script_test
 from codeloop.judge.feedback import FORMAT_LINE, RETRY
 from codeloop.llm import ChatModel, Message, SamplingParams
 from codeloop.loop.extract import extract_code, sanitize_function_code
@@ -68,11 +68,11 @@ class Turn:
 
     @property
     def public_passed(self) -> bool:
-        return self.public_verdict == "OK"
+        return self.public_verdict == Verdict.OK
 
     @property
     def hidden_passed(self) -> bool:
-        return self.hidden_verdict == "OK"
+        return self.hidden_verdict == Verdict.OK
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -124,7 +124,7 @@ def _summary(judgement: Judgement) -> dict:
     return {"verdict": str(judgement.verdict), "compile_error": judgement.compile_error,
             "tests": [{"verdict": str(r.verdict), "input": r.test.shown_input()[:500],
                        "expected": r.test.shown_output()[:500], "got": r.got[:500],
-                       "stderr": (r.execution.stderr[-1000:] if r.execution and r.verdict != "OK" else "")}
+                       "stderr": r.error_text[-1000:] if r.verdict != Verdict.OK else ""}
                       for r in judgement.results]}
 
 

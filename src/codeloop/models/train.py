@@ -13,42 +13,18 @@ import json
 import math
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
 from tqdm import tqdm
 
+from codeloop.models.config import TrainConfig
 from codeloop.models.llama import ModelArgs
 from codeloop.models.mtp import MultiTokenLM
 from codeloop.tokenizer import CodeTokenizer, read_corpus
 
 SEPARATOR = "<|endoftext|>"
-
-
-@dataclass
-class TrainConfig:
-    corpus: str
-    tokenizer: str
-    out: str = "runs/lm"
-    heads: int = 4
-    dim: int = 256
-    n_layers: int = 4
-    n_heads: int = 8
-    n_kv_heads: int = 4
-    seq_len: int = 256
-    batch_size: int = 16
-    steps: int = 1000
-    lr: float = 2e-3
-    warmup: int = 50
-    weight_decay: float = 0.1
-    eval_every: int = 100
-    eval_batches: int = 8
-    checkpoint_every: int = 100
-    val_percent: int = 5
-    max_mb: float = 8.0  # of training text (files in a fixed order until this much); validation is capped alike
-    seed: int = 0
-    device: str = "cpu"  # "cuda" trains in bfloat16 autocast; the checkpoint is the same either way
 
 
 def split_files(corpus: str | Path, val_percent: int, max_mb: float | None = None) -> tuple[list[Path], list[Path]]:

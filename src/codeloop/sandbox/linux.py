@@ -64,6 +64,12 @@ def make_tree_read_only(path: str = "/") -> None:
            "mount_setattr")
 
 
+def set_process_name(name: str) -> None:
+    """prctl(PR_SET_NAME): what ``ps`` and /proc/PID/comm show (15 bytes at most)."""
+    _check(LIBC.prctl(ctypes.c_int(15), ctypes.c_char_p(name.encode()[:15]), ctypes.c_ulong(0),
+                      ctypes.c_ulong(0), ctypes.c_ulong(0)), "prctl set name")
+
+
 def prctl(option: int, arg: int) -> None:
     _check(LIBC.prctl(ctypes.c_int(option), ctypes.c_ulong(arg), ctypes.c_ulong(0),
                       ctypes.c_ulong(0), ctypes.c_ulong(0)), f"prctl {option}")

@@ -103,7 +103,7 @@ def _plain_type(value: object) -> type:
             and kind.__hash__ is tuple.__hash__:
         return tuple  # a namedtuple: compares as the tuple it is
     base = next((b for b in _PLAIN_BASES if isinstance(value, b)), None)
-    name = f"{kind.__module__}.{kind.__qualname__}" if kind.__module__ != "builtins" else kind.__qualname__
+    name = _type_name(kind)
     if base is not None:
         own = {key for cls in kind.__mro__ if cls not in (base, object) and cls not in base.__mro__
                for key in vars(cls) if key not in _INERT}
@@ -115,11 +115,28 @@ def _plain_type(value: object) -> type:
                       "complex, str, bytes, list, tuple, dict, set, frozenset)")
 
 
+def _type_name(kind: type) -> str:
+    return f"{kind.__module__}.{kind.__qualname__}" if kind.__module__ != "builtins" else kind.__qualname__
+
+
+def _opaque(value: object) -> dict | None:
+    """A value of a type the program did not define (``re.Match``), as its type's name and its
+    truth value only: no equality, no other behaviour, so it is worth exactly a ``bool``."""
+    kind = type(value)
+    if kind.__module__ in ("solution", "__main__") or isinstance(value, type | types.ModuleType) or callable(value):
+        return None
+    try:
+        return {"O": _type_name(kind)[:200], "truth": bool(value)}
+    except Exception:
+        return None
+
+
 class Encoder:
     """Encodes plain values; containers get ids so aliasing and cycles survive, and ids given by
     ``known`` (object id -> wire id) are kept, so the other side can restore those objects."""
 
-    def __init__(self, known: dict[int, int] | None = None, handle: object = None) -> None:
+    def __init__(self, known: dict[int, int] | None = None, handle: object = None, opaque_ok: bool = False) -> None:
+        self.opaque_ok = opaque_ok  # the program's side: see _opaque
         self.known = dict(known or {})
         self.seen: dict[int, int] = {}
         self.next_id = max(self.known.values(), default=0) + 1
@@ -136,7 +153,12 @@ class Encoder:
             found = self.handle(value)
             if found is not None:
                 return found if type(found) is dict else {"h": found}
-        kind = _plain_type(value)
+        try:
+            kind = _plain_type(value)
+        except Unsupported:
+            if self.opaque_ok and (opaque := _opaque(value)) is not None:
+                return opaque
+            raise
         if value is None or kind is bool or kind is str:
             return value if kind is not str else str(value)
         if kind is int:
@@ -210,6 +232,10 @@ class Decoder:
                 if self.handle is None:
                     raise ProtocolError("a handle where none may be")
                 return self.handle(data["h"])
+            if "O" in data:
+                if type(data["O"]) is not str or type(data["truth"]) is not bool:
+                    raise ProtocolError("malformed opaque value")
+                return Opaque(data["O"][:200], data["truth"])
             if "B" in data:
                 found = getattr(builtins, data["B"], None)
                 if not ((self.builtins_ok is True and callable(found))
@@ -251,6 +277,22 @@ class Decoder:
         value = (tuple if tag == "t" else frozenset)(self(item, depth + 1) for item in items)
         self.built[ident] = value
         return value
+
+
+class Opaque:
+    """On the harness's side, a value of a type the program did not define: its type's name and
+    a truth value; equal only to itself."""
+
+    __slots__ = ("truth", "type_name")
+
+    def __init__(self, type_name: str, truth: bool) -> None:
+        self.type_name, self.truth = type_name, truth
+
+    def __bool__(self) -> bool:
+        return self.truth
+
+    def __repr__(self) -> str:
+        return f"<{self.type_name} object>"
 
 
 def decode_plain(data: object) -> object:
@@ -300,13 +342,15 @@ class _Server:
         return getattr(self.resolve(owner), name)
 
     def describe(self, value: object) -> object:
-        """A global or attribute: a class, a function, plain data, or else a handle."""
+        """A global or attribute: a class, a function, a module's name, plain data, or else a handle."""
+        if isinstance(value, types.ModuleType):
+            return {"module": value.__name__}
         if isinstance(value, type):
             return "class"
         if callable(value):
             return "function"
         try:
-            return {"value": Encoder(handle=self.existing)(value)}
+            return {"value": Encoder(handle=self.existing, opaque_ok=True)(value)}
         except Unsupported:
             return {"value": {"h": self.keep(value)}}
 
@@ -320,7 +364,7 @@ class _Server:
                               for name in request["names"]}}
         if op == "next":
             try:
-                return {"value": Encoder(handle=self.existing)(next(self.handles[request["h"]]))}
+                return {"value": Encoder(handle=self.existing, opaque_ok=True)(next(self.handles[request["h"]]))}
             except StopIteration:
                 return {"stop": True}
         if op == "getattr":
@@ -346,7 +390,7 @@ class _Server:
             name = builtin_by_name(value)
             return {"B": name} if name is not None else self.existing(value)
 
-        encoder = Encoder({id(obj): ident for ident, obj in decoder.built.items()}, as_handle)
+        encoder = Encoder({id(obj): ident for ident, obj in decoder.built.items()}, as_handle, opaque_ok=True)
         after = [encoder(arg) for arg in args], [encoder(value) for value in kwargs.values()]
         return {"args": after[0], "kwargs": after[1], "value": encoder(result)}  # decoded in this order
 
@@ -437,7 +481,8 @@ class Remote:
 
     def bind(self, names: list[str]) -> dict[str, object]:
         """Proxies for the program's globals ``names`` that exist: functions and classes become
-        remote callables, other values plain copies."""
+        remote callables, a module the harness's own module of that name (if already loaded here),
+        other values plain copies."""
         reply = self.request({"op": "describe", "names": list(names)}, "loading the program")
         described = reply.get("names")
         if type(described) is not dict:
@@ -451,6 +496,8 @@ class Remote:
                 bound[name] = RemoteClass(self, {"name": name}, name)
             elif type(kind) is dict and "value" in kind:
                 bound[name] = self._decode(kind["value"], f"reading {name}")
+            elif type(kind) is dict and type(kind.get("module")) is str and kind["module"] in sys.modules:
+                bound[name] = sys.modules[kind["module"]]  # the harness's own, already loaded: nothing new runs
         return bound
 
     def encode_argument(self, value: object) -> object:

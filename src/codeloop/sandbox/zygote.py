@@ -231,7 +231,7 @@ def run_program(job: dict, payload: dict) -> None:
         write_all(fd, data)
         os.close(fd)
     become(job["uid"], job)
-    for own in ("linux", "isolation", "rpc"):  # the program's own modules of these names must import
+    for own in ("linux", "isolation", "rpc", "harness_server", "messages"):  # the program's own must import
         del sys.modules[own]
     sys.argv = [filename, *payload["argv"]]
     sys.path.insert(0, os.getcwd())

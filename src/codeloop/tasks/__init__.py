@@ -11,6 +11,7 @@ from codeloop.tasks.schema import DatasetError, Task, TaskKind
 LOADERS: dict[str, Callable[..., list[Task]]] = {
     "humaneval": lambda path=None, split="test", **_: humaneval.load(path),
     "mbpp": lambda path=None, split="test", **options: mbpp.load(path, split, **options),
+    "mbpp_sanitized": lambda path=None, split="test", **options: mbpp.load(path, split, sanitized=True, **options),
     "code_contests": lambda path=None, split="test", **_: contests.load_code_contests(path, split),
     "taco": lambda path=None, split="test", **_: contests.load_taco(path, split),
     "apps": lambda path=None, split="test", **_: contests.load_apps(path, split),

@@ -127,19 +127,17 @@ def load_apps(path: str | Path | None = None, split: str = "test") -> list[Task]
     return _load_apps_like(path, split, "codeparrot/apps", "apps", "problem_id", None)
 
 
-def default_mapcoder_path() -> Path:
-    return (Path(__file__).resolve().parents[3].parent / "shared" / "data" / "apps_selected150_mapcoder"
-            / "selected150.jsonl")
-
-
 def load_apps_mapcoder(path: str | Path | None = None, split: str = "test") -> list[Task]:
     """MapCoder's 150-problem APPS sample, its stdin/stdout problems only, each id once.
 
     Public tests are ``sample_io`` (or the first of ``test_list`` when it has none); private tests
     are ``test_list``, which overlaps the samples (see the data's SOURCE.md). No reference solutions.
     """
+    if path is None:
+        raise DatasetError("apps_mapcoder has no packaged copy: pass MapCoder's selected150.jsonl "
+                           "(--data-path, or path=)")
     tasks, seen = [], set()
-    for where, record in read_records(Path(path) if path else default_mapcoder_path()):
+    for where, record in read_records(Path(path)):
         problem_id = require(record, "id", int, where)
         if record.get("starter_code") or problem_id in seen:
             continue

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from codeloop.judge import assertion_to_test, script_test
 from codeloop.judge.harness import free_names
-from codeloop.tasks.records import jsonl_records
+from codeloop.tasks.records import read_records
 from codeloop.tasks.schema import DatasetError, Task, TaskKind, require
 
 SPLITS = {"prompt": range(1, 11), "test": range(11, 511), "validation": range(511, 601),
@@ -28,8 +28,11 @@ BROKEN = {
 }
 
 
-def default_path() -> Path:
-    return Path(__file__).resolve().parents[3].parent / "shared" / "data" / "mbpp" / "mbpp.jsonl"
+DATA = Path(__file__).with_name("data") / "mbpp"  # shipped in the package; see its SOURCE.md (CC-BY-4.0)
+
+
+def default_path(sanitized: bool = False) -> Path:
+    return DATA / ("sanitized-mbpp.json" if sanitized else "mbpp.jsonl")
 
 
 def entry_point(first_assert: str) -> str:
@@ -41,14 +44,16 @@ def entry_point(first_assert: str) -> str:
     return ""
 
 
-def load(path: str | Path | None = None, split: str = "test", challenge_tests: bool = True) -> list[Task]:
-    path = Path(path) if path else default_path()
+def load(path: str | Path | None = None, split: str = "test", challenge_tests: bool = True,
+         sanitized: bool = False) -> list[Task]:
+    """MBPP's tasks of ``split``. Either schema: the full ``mbpp.jsonl`` (``text``,
+    ``test_setup_code``, ``challenge_test_list``) or the sanitized JSON (``prompt``,
+    ``test_imports``); with no ``path``, the copy shipped in the package (``sanitized`` picks it)."""
+    path = Path(path) if path else default_path(sanitized)
     if split not in SPLITS and split != "all":
         raise DatasetError(f"MBPP split must be one of {', '.join([*SPLITS, 'all'])}, got {split!r}")
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: MBPP file not found (pass --data-path)")
     tasks = []
-    for where, record in jsonl_records(path.read_text().splitlines(), path):
+    for where, record in read_records(path):
         task_id = require(record, "task_id", int, where)
         if split != "all" and task_id not in SPLITS[split]:
             continue
@@ -56,16 +61,19 @@ def load(path: str | Path | None = None, split: str = "test", challenge_tests: b
         if not asserts or not all(isinstance(a, str) for a in asserts):
             raise DatasetError(f"{where}: field 'test_list' must be a non-empty list of strings")
         challenge = record.get("challenge_test_list") or []
-        setup = record.get("test_setup_code", "")
+        imports = record.get("test_imports") or []
+        setup = record.get("test_setup_code", "") or "\n".join(imports)
         hidden = [*asserts, *(challenge if challenge_tests else [])]
         entry = entry_point(asserts[0])
         names = tuple(sorted({entry, *free_names(*hidden, setup)} - {""}))
         tasks.append(Task(
-            id=f"MBPP/{task_id}", prompt=require(record, "text", str, where), kind=TaskKind.FUNCTION,
+            id=f"MBPP/{task_id}", prompt=require(record, "text" if "text" in record else "prompt", str, where),
+            kind=TaskKind.FUNCTION,
             entry_point=entry,
             public_tests=[assertion_to_test(asserts[0], setup, names)],
             private_tests=[script_test("\n".join(hidden), setup, names)],
             solutions=[require(record, "code", str, where)],
-            metadata={"source": "mbpp", "split": split, "task_id": task_id, "test_list": asserts,
+            metadata={"source": "mbpp_sanitized" if "prompt" in record else "mbpp", "split": split,
+                      "task_id": task_id, "test_list": asserts,
                       **({"broken": BROKEN[task_id]} if task_id in BROKEN else {})}))
     return tasks
