@@ -13,21 +13,27 @@ def sandbox():
 
 
 def leftover_processes() -> list[str]:
-    """Processes a sandboxed program left: inside a worker slot's pid namespace (their NSpid has a
-    second level), but neither the slot's init (pid 1 there) nor its harness server. Needs no uid,
-    so it works whether or not the tests run as root."""
+    """Processes a sandboxed program of this test session left: descendants of this process, inside
+    a worker slot's pid namespace (their NSpid has a second level), but neither the slot's init
+    (pid 1 there) nor its harness server. Needs no uid, so it works whether or not tests run as root."""
     from codeloop.sandbox.messages import PROCESS_NAME
-    found = []
+    statuses = {}
     for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/status") as handle:
-                status = handle.read()
-        except OSError:
-            continue
-        fields = dict(line.split(":\t", 1) for line in status.splitlines() if ":\t" in line)
-        nested = fields.get("NSpid", "").split()
-        if len(nested) > 1 and nested[-1] != "1" and fields.get("Name") != PROCESS_NAME:
-            found.append(f"{entry}:{fields.get('Name')}")
-    return found
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/status") as handle:
+                    statuses[int(entry)] = dict(line.split(":\t", 1) for line in handle.read().splitlines()
+                                                if ":\t" in line)
+            except OSError:
+                continue
+
+    def ours(pid: int) -> bool:
+        while pid > 1 and pid in statuses:
+            pid = int(statuses[pid].get("PPid", "0"))
+            if pid == os.getpid():
+                return True
+        return False
+
+    return [f"{pid}:{fields.get('Name')}" for pid, fields in statuses.items()
+            if len(fields.get("NSpid", "").split()) > 1 and fields["NSpid"].split()[-1] != "1"
+            and fields.get("Name") != PROCESS_NAME and ours(pid)]

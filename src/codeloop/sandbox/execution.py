@@ -10,6 +10,8 @@ import os
 import signal
 from dataclasses import dataclass
 
+from codeloop.sandbox.messages import Report
+
 
 class Verdict(enum.StrEnum):
     """One verdict type for sandbox and judge; the sandbox itself never gives WA or CE."""
@@ -42,11 +44,6 @@ class Limits:
                 raise ValueError(f"limit {field.name} must be positive, got {value!r}")
         if self.wall_s is None:
             object.__setattr__(self, "wall_s", 2 * self.cpu_s + 1)
-
-    def to_job(self) -> dict[str, float | int]:
-        return {"cpu_s": self.cpu_s, "wall_s": self.wall_s,
-                "memory_bytes": self.memory_mb << 20, "output_bytes": self.output_bytes,
-                "processes": self.processes, "file_size_bytes": self.file_size_mb << 20}
 
 
 @dataclass(frozen=True)
@@ -91,25 +88,22 @@ class Execution:
         return dataclasses.asdict(self)
 
 
-def execution_from_reply(header: dict, stdout: bytes, stderr: bytes, limits: Limits,
+def execution_from_reply(header: Report, stdout: bytes, stderr: bytes, limits: Limits,
                          report_bytes: bytes = b"") -> Execution:
     """Turn the supervisor's raw report into a verdict. In a paired run, the verdict says whether
     the harness finished within every limit (a memory failure anywhere fails it); whether the
     program passed is the harness's ``report``, never the program's status or output."""
-    if "error" in header:
-        return Execution(Verdict.SE, error=header["error"])
-    status = header.get("status")
-    if status is None:
+    if header.error:
+        return Execution(Verdict.SE, error=header.error)
+    if header.status is None:
         return Execution(Verdict.SE, error="the run ended without a status report")
-    exit_code, killed_by = _exit_and_signal(status)
-    paired = header.get("paired", False)
-    cpu = header.get("cpu_s") or 0.0
-    peak = header.get("cgroup_peak")
-    rss_mb = peak / 2**20 if peak else header.get("max_rss_kb", 0) / 1024
-    out_of_memory = header["memory_error"] or header["oom_killed"]
-    if header["killed_for"] == "output":
+    exit_code, killed_by = _exit_and_signal(header.status)
+    paired, cpu = header.paired, header.cpu_s
+    rss_mb = header.cgroup_peak / 2**20 if header.cgroup_peak else header.max_rss_kb / 1024
+    out_of_memory = header.memory_error or header.oom_killed
+    if header.killed_for == "output":
         verdict = Verdict.OLE
-    elif header["killed_for"] == "wall" or cpu > limits.cpu_s or killed_by == signal.SIGXCPU:
+    elif header.killed_for == "wall" or cpu > limits.cpu_s or killed_by == signal.SIGXCPU:
         verdict = Verdict.TLE
     elif out_of_memory and (paired or exit_code != 0):  # paired: any memory failure fails the run
         verdict = Verdict.MLE
@@ -118,13 +112,13 @@ def execution_from_reply(header: dict, stdout: bytes, stderr: bytes, limits: Lim
     else:
         verdict = Verdict.OK if exit_code == 0 else Verdict.RE
     report = None
-    if paired and header.get("report_complete"):
+    if paired and header.report_complete:
         report = report_bytes.decode("utf-8", "replace")
     return Execution(
         verdict=verdict, exit_code=exit_code, signal=killed_by,
         stdout=stdout.decode("utf-8", "replace"), stderr=stderr.decode("utf-8", "replace"),
-        stdout_truncated=header["stdout_truncated"], stderr_truncated=header["stderr_truncated"],
-        cpu_s=round(cpu, 4), wall_s=round(header["wall_s"], 4), max_rss_mb=round(rss_mb, 2), report=report)
+        stdout_truncated=header.stdout_truncated, stderr_truncated=header.stderr_truncated,
+        cpu_s=round(cpu, 4), wall_s=round(header.wall_s, 4), max_rss_mb=round(rss_mb, 2), report=report)
 
 
 def _exit_and_signal(status: int) -> tuple[int | None, int | None]:

@@ -8,6 +8,7 @@ import os
 import socket
 
 import linux
+from messages import Config
 
 # Each run's private tmpfs. Not /tmp itself: a kept path (a venv in a checkout under /tmp) would vanish.
 WORKDIR = "/tmp/work"
@@ -88,7 +89,7 @@ def _probe_pid_namespace() -> bool:
     return os.waitpid(child, 0)[1] == 0
 
 
-def probe_run_layers(config: dict, layers: dict[str, str]) -> None:
+def probe_run_layers(config: Config, layers: dict[str, str]) -> None:
     """Try the per-run layers once in a throwaway child, so a failure is reported, not hit."""
     read_fd, write_fd = os.pipe()
     child = os.fork()
@@ -107,9 +108,8 @@ def probe_run_layers(config: dict, layers: dict[str, str]) -> None:
     results = json.loads(os.read(read_fd, 4096) or b"{}")
     os.close(read_fd)
     os.waitpid(child, 0)
-    for key in ("pidns", "seccomp"):
-        config[key] = bool(results.get(key))
+    config.pidns, config.seccomp = bool(results.get("pidns")), bool(results.get("seccomp"))
     layers["pid namespace"] = (f"on: one per worker slot, own /proc; each run its own tmpfs {WORKDIR}, "
-                               "and all it leaves is killed" if config["pidns"]
+                               "and all it leaves is killed" if config.pidns
                                else "off: process groups instead (setsid escapes)")
-    layers["seccomp"] = "on: deny-list filter" if config["seccomp"] else "off: unavailable"
+    layers["seccomp"] = "on: deny-list filter" if config.seccomp else "off: unavailable"

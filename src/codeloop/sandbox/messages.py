@@ -1,7 +1,106 @@
 """What the host (``server.py``) and the fork server (``zygote.py``) say to each other, as typed
 records, and the constants both sides use. Standard library only: the fork server loads it by
-its bare name, the host as ``codeloop.sandbox.messages``."""
+its bare name, the host as ``codeloop.sandbox.messages``.
+
+    host -> fork server   Config, once, as its command-line argument
+    host -> slot          Job, a JSON line per run; then the payload (inline or in a memfd) and,
+                          for a paired run, a memfd with the harness's data
+    slot -> host          Report, a JSON line per run; then stdout, stderr and the harness's report
+"""
 
 from __future__ import annotations
 
-PROCESS_NAME = "codeloop-harness"  # a slot's harness server, as /proc/PID/comm shows it
+import json
+from dataclasses import dataclass, field, fields
+
+PROCESS_NAME = "cl-harness"  # a slot's harness server, as /proc/PID/comm shows it (15 bytes at most)
+
+
+def _wire(record: object, local: frozenset[str] = frozenset()) -> bytes:
+    return json.dumps({f.name: getattr(record, f.name) for f in fields(record) if f.name not in local}).encode()
+
+
+@dataclass
+class Config:
+    """The fork server's start-up configuration."""
+
+    ctrl_fd: int                  # the control socket (start-up handshake; its closing ends the server)
+    slot_fds: list[int]           # one socket per worker slot, for its jobs
+    isolate: bool                 # namespaces, file system, seccomp when available
+    hide: list[str]               # paths hidden under empty tmpfs
+    keep: list[str]               # paths under them bound back (the interpreter, site-packages if asked)
+    cgroups: list[dict[str, str]]  # per slot: control file paths by role
+    site_packages: list[str]      # added to sys.path when asked
+    # found by the fork server itself, not sent
+    isolated: bool = False
+    pidns: bool = False
+    seccomp: bool = False
+
+    LOCAL = frozenset({"isolated", "pidns", "seccomp"})
+
+    def encode(self) -> str:
+        return _wire(self, self.LOCAL).decode()
+
+    @classmethod
+    def decode(cls, text: str) -> Config:
+        return cls(**json.loads(text))
+
+
+@dataclass
+class Job:
+    """One run: its limits, whether its payload is inline and whether it is paired, its uids."""
+
+    slot: int
+    cpu_s: float
+    wall_s: float
+    memory_bytes: int
+    output_bytes: int
+    processes: int
+    file_size_bytes: int
+    inline: bool                  # the payload follows in the message, else in a memfd
+    paired: bool                  # a memfd with the harness's data comes too
+    uid: int | None               # the program's uid (None: the fork server's own)
+    harness_uid: int | None       # the slot's harness server's uid
+    # set by the slot from its configuration, not sent
+    isolated: bool = False
+    pidns: bool = False
+    seccomp: bool = False
+    workdir: str = ""
+    rlimits: list = field(default_factory=list)
+
+    LOCAL = frozenset({"isolated", "pidns", "seccomp", "workdir", "rlimits"})
+
+    def encode(self) -> bytes:
+        return _wire(self, self.LOCAL)
+
+    @classmethod
+    def decode(cls, data: bytes) -> Job:
+        return cls(**json.loads(data))
+
+
+@dataclass
+class Report:
+    """What a slot reports of a run; ``error`` alone when the sandbox itself failed."""
+
+    error: str = ""
+    status: int | None = None     # wait status of the program
+    wall_s: float = 0.0
+    cpu_s: float = 0.0            # the program's, plus the harness's in a paired run
+    killed_for: str = ""          # "wall", "output" or ""
+    memory_error: bool = False    # the program died of MemoryError
+    oom_killed: bool = False      # the cgroup's OOM killer struck during the run
+    cgroup_peak: int | None = None
+    max_rss_kb: int = 0
+    stdout_len: int = 0
+    stderr_len: int = 0
+    stdout_truncated: bool = False
+    stderr_truncated: bool = False
+    paired: bool = False
+    report_complete: bool = False  # the harness closed its report, within the cap
+
+    def encode(self) -> bytes:
+        return _wire(self)
+
+    @classmethod
+    def decode(cls, data: bytes) -> Report:
+        return cls(**json.loads(data))

@@ -25,6 +25,7 @@ from types import CodeType
 
 from codeloop.sandbox.cgroups import CgroupSlots, create_slots
 from codeloop.sandbox.execution import Execution, Harness, Limits, Verdict, execution_from_reply
+from codeloop.sandbox.messages import Config, Job, Report
 
 # The fork server is imported, not run as a script, so its compiled .pyc is reused (8 ms a start).
 ZYGOTE = [sys.executable, "-I", "-S", "-c",
@@ -101,12 +102,11 @@ class Sandbox:
         hide, keep = _paths_to_hide_and_keep(self.site_packages)
         paths = sysconfig.get_paths()
         site = sorted({paths["purelib"], paths["platlib"]}) if self.site_packages else []
-        config = {"ctrl_fd": zygote_end.fileno(), "slot_fds": [theirs.fileno() for _, theirs in slot_pairs],
-                  "isolate": self.isolate, "hide": hide, "keep": keep, "cgroups": self._cgroups.slots,
-                  "site_packages": site}
+        config = Config(ctrl_fd=zygote_end.fileno(), slot_fds=[theirs.fileno() for _, theirs in slot_pairs],
+                        isolate=self.isolate, hide=hide, keep=keep, cgroups=self._cgroups.slots, site_packages=site)
         self._process = subprocess.Popen(
-            [*ZYGOTE, json.dumps(config)],
-            pass_fds=(zygote_end.fileno(), *config["slot_fds"]), env=ZYGOTE_ENV, cwd="/",
+            [*ZYGOTE, config.encode()],
+            pass_fds=(zygote_end.fileno(), *config.slot_fds), env=ZYGOTE_ENV, cwd="/",
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=None if self.debug else subprocess.DEVNULL, start_new_session=True)
         zygote_end.close()
@@ -247,14 +247,16 @@ class Sandbox:
         process = self._process
         try:
             inline = len(payload) <= INLINE_PAYLOAD  # in the message itself, else in a memfd
-            job = {"slot": slot, **request.limits.to_job(), "inline": inline,
-                   "paired": request.harness is not None,
-                   "uid": SLOT_UID_BASE + slot if self._slot_uids else None,
-                   "harness_uid": HARNESS_UID_BASE + slot if self._slot_uids else None}
+            limits = request.limits
+            job = Job(slot=slot, cpu_s=limits.cpu_s, wall_s=limits.wall_s, memory_bytes=limits.memory_mb << 20,
+                      output_bytes=limits.output_bytes, processes=limits.processes,
+                      file_size_bytes=limits.file_size_mb << 20, inline=inline, paired=request.harness is not None,
+                      uid=SLOT_UID_BASE + slot if self._slot_uids else None,
+                      harness_uid=HARNESS_UID_BASE + slot if self._slot_uids else None)
             reply_r, reply_w = os.pipe()
             fds = [reply_w]
             try:
-                message = json.dumps(job).encode() + b"\n"
+                message = job.encode() + b"\n"
                 if inline:
                     message += payload
                 else:
@@ -276,12 +278,12 @@ class Sandbox:
             return Execution(Verdict.SE, error="no reply from the run's supervisor in time")
         line, _, rest = reply.partition(b"\n")
         try:
-            header = json.loads(line)
-        except json.JSONDecodeError:
+            header = Report.decode(line)
+        except (ValueError, TypeError):
             self._restart(process)
             return Execution(Verdict.SE, error="malformed reply from the fork server")
-        out_end = header.get("stdout_len", 0)
-        err_end = out_end + header.get("stderr_len", len(rest) - out_end)
+        out_end = header.stdout_len
+        err_end = out_end + header.stderr_len
         return execution_from_reply(header, rest[:out_end], rest[out_end:err_end], request.limits, rest[err_end:])
 
 

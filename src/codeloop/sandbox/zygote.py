@@ -46,6 +46,7 @@ from isolation import (
     open_cgroup_files,
     probe_run_layers,
 )
+from messages import Config, Job, Report
 
 del sys.path[0]
 
@@ -147,10 +148,10 @@ def shut_down_like_python() -> int:
 MARK_FD, CALLS_FD, REPLIES_FD = 3, 4, 5
 
 
-def slot_cpu(job: dict) -> int:
+def slot_cpu(job: Job) -> int:
     """The core a paired run's program and its slot's harness server share."""
     cpus = sorted(os.sched_getaffinity(0))
-    return cpus[job["slot"] % len(cpus)]
+    return cpus[job.slot % len(cpus)]
 REPORT_CAP = 1 << 20
 
 
@@ -162,11 +163,11 @@ def arrange_fds(wanted: dict[int, int]) -> None:
     os.closerange(max(wanted) + 1, 65536)
 
 
-def kill_leftovers(job: dict, program: int, spare: int | None = None) -> None:
+def kill_leftovers(job: Job, program: int, spare: int | None = None) -> None:
     """Kill whatever the run left: as pid 1, everything else in the pid namespace but the slot's
     harness server (``spare``); without a pid namespace, the program's process group."""
     with contextlib.suppress(OSError):
-        if not job["pidns"]:
+        if not job.pidns:
             os.killpg(program, signal.SIGKILL)
         elif spare is None:
             os.kill(-1, signal.SIGKILL)
@@ -181,9 +182,9 @@ def others(spare: int) -> list[int]:
     return [int(entry) for entry in os.listdir("/proc") if entry.isdigit() and int(entry) not in (1, spare)]
 
 
-def reap_all(job: dict, program: int, spare: int | None = None) -> None:
+def reap_all(job: Job, program: int, spare: int | None = None) -> None:
     """Wait for every child (orphans of the run are ours as pid 1) until none is left but ``spare``."""
-    if spare is None or not job["pidns"]:
+    if spare is None or not job.pidns:
         while True:
             kill_leftovers(job, program)
             try:
@@ -197,30 +198,30 @@ def reap_all(job: dict, program: int, spare: int | None = None) -> None:
                 os.waitpid(pid, 0)
 
 
-def rlimits(job: dict) -> list[tuple[int, tuple[int, int]]]:
+def rlimits(job: Job) -> list[tuple[int, tuple[int, int]]]:
     """The run's rlimits, made before the fork (what a forked child allocates, it copies pages for)."""
-    cpu = int(job["cpu_s"] + 0.999)
-    memory, files, processes = job["memory_bytes"], job["file_size_bytes"], job["processes"]
+    cpu = int(job.cpu_s + 0.999)
+    memory, files, processes = job.memory_bytes, job.file_size_bytes, job.processes
     return [(resource.RLIMIT_CPU, (cpu, cpu + 1)), (resource.RLIMIT_AS, (memory, memory)),
             (resource.RLIMIT_STACK, (memory, memory)), (resource.RLIMIT_FSIZE, (files, files)),
             (resource.RLIMIT_NPROC, (processes, processes)), (resource.RLIMIT_NOFILE, (256, 256)),
             (resource.RLIMIT_CORE, (0, 0))]
 
 
-def become(uid: int | None, job: dict) -> None:
+def become(uid: int | None, job: Job) -> None:
     """Drop to ``uid`` (when slots have their own uids), set the run's rlimits and seccomp."""
     if uid is not None:
         os.setgid(uid)
         os.setuid(uid)
-    for which, value in job["rlimits"]:
+    for which, value in job.rlimits:
         resource.setrlimit(which, value)
-    if job["seccomp"]:
+    if job.seccomp:
         linux.install_seccomp()
     else:
         linux.prctl(linux.PR_SET_NO_NEW_PRIVS, 1)
 
 
-def run_program(job: dict, payload: dict) -> None:
+def run_program(job: Job, payload: dict) -> None:
     """In the program process: write its files, drop privileges, exec the source (in a paired run,
     load it as module ``solution`` and answer the harness's calls)."""
     filename = payload.get("filename") or SOLUTION
@@ -230,7 +231,7 @@ def run_program(job: dict, payload: dict) -> None:
         fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         write_all(fd, data)
         os.close(fd)
-    become(job["uid"], job)
+    become(job.uid, job)
     for own in ("linux", "isolation", "rpc", "harness_server", "messages"):  # the program's own must import
         del sys.modules[own]
     sys.argv = [filename, *payload["argv"]]
@@ -245,7 +246,7 @@ def run_program(job: dict, payload: dict) -> None:
             code = marshal.loads(bytes.fromhex(payload["code"]))
         else:
             code = compile(payload["source"], main.__file__, "exec", dont_inherit=True)
-        if job["paired"]:
+        if job.paired:
             rpc.program_main(code, main.__file__, CALLS_FD, REPLIES_FD)
         else:
             exec(code, main.__dict__)
@@ -269,75 +270,75 @@ def run_program(job: dict, payload: dict) -> None:
     os._exit(code & 0xFF)
 
 
-def fork_child(job: dict, fds: dict[str, int], wanted: dict[int, str], workdir: str) -> int:
+def fork_child(job: Job, fds: dict[str, int], wanted: dict[int, str], workdir: str) -> int:
     """Fork a process of the run, with the descriptors ``wanted`` (target -> name in ``fds``)."""
     arranged = {target: fds[name] for target, name in wanted.items()}
     child = os.fork()
     if child:
         return child
-    if not job["pidns"]:  # in one, the slot init's death kills everything in it anyway
+    if not job.pidns:  # in one, the slot init's death kills everything in it anyway
         linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
-    if job["isolated"] and job["uid"] is None:
+    if job.isolated and job.uid is None:
         linux.unshare(linux.CLONE_NEWNS)  # root in the namespace: its mount changes stay its own
-    if not job["pidns"]:
+    if not job.pidns:
         os.setsid()
     os.chdir(workdir)
     arrange_fds(arranged)
     return 0
 
 
-def prepare(job: dict, payload: dict, cgroup: dict[str, int], opened: list[int], slot: dict) -> dict[str, int]:
+def prepare(job: Job, payload: dict, cgroup: dict[str, int], opened: list[int], slot: dict) -> dict[str, int]:
     """The run's descriptors (stdin, output pipes, the mark, a paired run's channel), its cgroup
     limits and its empty working directory (a tmpfs the slot keeps while the size limit stays)."""
     fds = {"stdin": os.memfd_create("stdin")}
-    pipes = ["out", "err", "mark"] + (["calls", "replies", "report"] if job["paired"] else [])
+    pipes = ["out", "err", "mark"] + (["calls", "replies", "report"] if job.paired else [])
     for name in pipes:
         fds[name + "_r"], fds[name + "_w"] = os.pipe()
     opened += fds.values()
     write_all(fds["stdin"], payload["stdin"].encode("utf-8", "surrogateescape"))
     os.lseek(fds["stdin"], 0, os.SEEK_SET)
-    job["rlimits"] = rlimits(job)
+    job.rlimits = rlimits(job)
     payload["encoded_files"] = [(name, text.encode("utf-8", "surrogateescape")) for name, text in
                                 [*payload["files"].items(), (payload.get("filename") or SOLUTION, payload["source"])]]
-    cgroup_write(cgroup, "memory_max", str(job["memory_bytes"]))
+    cgroup_write(cgroup, "memory_max", str(job.memory_bytes))
     cgroup_write(cgroup, "memory_peak", "0")
-    cgroup_write(cgroup, "pids_max", str(job["processes"] + (66 if job["paired"] else 2)))  # + init, server
-    if job["isolated"]:  # the slot's tmpfs, emptied after each run by supervise()
-        owner = 0 if job["uid"] is None else job["uid"]
-        options = f"size={job['file_size_bytes']},nr_inodes=4096,mode=0700,uid={owner},gid={owner}"
+    cgroup_write(cgroup, "pids_max", str(job.processes + (66 if job.paired else 2)))  # + init, server
+    if job.isolated:  # the slot's tmpfs, emptied after each run by supervise()
+        owner = 0 if job.uid is None else job.uid
+        options = f"size={job.file_size_bytes},nr_inodes=4096,mode=0700,uid={owner},gid={owner}"
         if slot.get("tmpfs") != options:
             if slot.pop("tmpfs", None) is not None:
                 linux.unmount(WORKDIR)
             linux.mount("tmpfs", WORKDIR, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, options)
             slot["tmpfs"] = options
         os.chmod(WORKDIR, 0o700)
-        job["workdir"] = WORKDIR
+        job.workdir = WORKDIR
     else:
         import tempfile  # here only: shutil and tempfile would add bz2, lzma and more to every fork
-        job["workdir"] = tempfile.mkdtemp(prefix="codeloop-run-")
+        job.workdir = tempfile.mkdtemp(prefix="codeloop-run-")
     return fds
 
 
-def start(job: dict, payload: dict, fds: dict[str, int], harness_fd: int | None, slot: dict,
+def start(job: Job, payload: dict, fds: dict[str, int], harness_fd: int | None, slot: dict,
           opened: list[int]) -> int:
     """Fork the program and, in a paired run, hand the slot's harness server its side; close
     their ends here."""
     wanted = {0: "stdin", 1: "out_w", 2: "err_w", MARK_FD: "mark_w"}
-    if job["paired"]:
+    if job.paired:
         wanted.update({CALLS_FD: "calls_r", REPLIES_FD: "replies_w"})
         server = slot.get("harness")
         if server is None or not server.alive():
-            server = slot["harness"] = HarnessServer(job["harness_uid"], job["seccomp"], slot_cpu(job))
+            server = slot["harness"] = HarnessServer(job.harness_uid, job.seccomp, slot_cpu(job))
         slot["harness_cpu"] = server.cpu_seconds()
         codes = slot.setdefault("harness_codes", {})
         if "harness_code" in payload:
             codes[payload["harness_code_id"]] = bytes.fromhex(payload["harness_code"])
         server.start_run(codes[payload["harness_code_id"]],
                          [fds["report_w"], fds["calls_w"], fds["replies_r"], harness_fd])
-    program = fork_child(job, fds, wanted, job["workdir"])
+    program = fork_child(job, fds, wanted, job.workdir)
     if program == 0:
         try:
-            if job["paired"]:  # it and the harness take turns: on one core each hand-over is cheap
+            if job.paired:  # it and the harness take turns: on one core each hand-over is cheap
                 os.sched_setaffinity(0, {slot_cpu(job)})
             run_program(job, payload)
         finally:
@@ -350,11 +351,11 @@ def start(job: dict, payload: dict, fds: dict[str, int], harness_fd: int | None,
     return program
 
 
-def wait(job: dict, fds: dict[str, int], program: int, spare: int | None, opened: list[int]) -> dict:
+def wait(job: Job, fds: dict[str, int], program: int, spare: int | None, opened: list[int]) -> dict:
     """Collect output until the run ends (a paired run when its harness closes the report, then
     the program is killed; else when the program has exited) and its pipes are closed, enforcing
     the wall clock and the output cap; reap everything it left."""
-    start_time, deadline, cap = time.monotonic(), time.monotonic() + job["wall_s"], job["output_bytes"]
+    start_time, deadline, cap = time.monotonic(), time.monotonic() + job.wall_s, job.output_bytes
     caps = {fds["out_r"]: cap, fds["err_r"]: cap}
     report_fd = fds.get("report_r")
     if report_fd is not None:
@@ -424,32 +425,28 @@ def report(fds: dict[str, int], state: dict, cgroup: dict[str, int], oom_before:
     oom_after = cgroup_read_int(cgroup, "oom")
     _, status, usage = state["exited"]
     out, err = (bytes(state["streams"][fds[name]]) for name in ("out_r", "err_r"))
-    cpu = usage.ru_utime + usage.ru_stime + (harness_cpu or 0.0)
-    header = {"wall_s": state["wall"], "killed_for": state["killed_for"], "memory_error": memory_error,
-              "oom_killed": oom_before is not None and (oom_after or 0) > oom_before,
-              "cgroup_peak": cgroup_read_int(cgroup, "memory_peak"),
-              "stdout_len": len(out), "stderr_len": len(err),
-              "stdout_truncated": state["truncated"][fds["out_r"]],
-              "stderr_truncated": state["truncated"][fds["err_r"]],
-              "status": status, "max_rss_kb": usage.ru_maxrss,
-              "cpu_s": max(state["killed_cpu"] or 0.0, cpu)}
-    tail = b""
-    if harness_cpu is not None:
-        tail = bytes(state["streams"][fds["report_r"]])
-        header.update(paired=True, report_complete=state["report_closed"] and not state["truncated"][fds["report_r"]])
-    return json.dumps(header).encode() + b"\n" + out + err + tail
+    tail = bytes(state["streams"][fds["report_r"]]) if harness_cpu is not None else b""
+    header = Report(status=status, wall_s=state["wall"], killed_for=state["killed_for"], memory_error=memory_error,
+                    cpu_s=max(state["killed_cpu"] or 0.0, usage.ru_utime + usage.ru_stime + (harness_cpu or 0.0)),
+                    oom_killed=oom_before is not None and (oom_after or 0) > oom_before,
+                    cgroup_peak=cgroup_read_int(cgroup, "memory_peak"), max_rss_kb=usage.ru_maxrss,
+                    stdout_len=len(out), stderr_len=len(err), stdout_truncated=state["truncated"][fds["out_r"]],
+                    stderr_truncated=state["truncated"][fds["err_r"]], paired=harness_cpu is not None,
+                    report_complete=harness_cpu is not None and state["report_closed"]
+                    and not state["truncated"][fds["report_r"]])
+    return header.encode() + b"\n" + out + err + tail
 
 
-def supervise(job: dict, reply_fd: int, payload: dict, cgroup: dict[str, int], harness_fd: int | None,
+def supervise(job: Job, reply_fd: int, payload: dict, cgroup: dict[str, int], harness_fd: int | None,
               slot: dict) -> None:
-    """Run one job and write its report to ``reply_fd``; every descriptor opened and every
-    tmpfs mounted here is closed or unmounted."""
-    opened: list[int] = [reply_fd] + ([harness_fd] if harness_fd is not None else [])
+    """Run one job and write its report to ``reply_fd`` (which ``run_job`` closes); every
+    descriptor opened here is closed, and the working directory emptied."""
+    opened: list[int] = [harness_fd] if harness_fd is not None else []
     try:
         fds = prepare(job, payload, cgroup, opened, slot)
         oom_before = cgroup_read_int(cgroup, "oom")
         program = start(job, payload, fds, harness_fd, slot, opened)
-        server = slot.get("harness") if job["paired"] else None
+        server = slot.get("harness") if job.paired else None
         state = wait(job, fds, program, server.pid if server else None, opened)
         harness_cpu = None
         if server is not None:
@@ -457,15 +454,15 @@ def supervise(job: dict, reply_fd: int, payload: dict, cgroup: dict[str, int], h
             if not state["report_closed"]:  # still busy at the wall limit: replaced next time
                 server.kill()
                 slot["harness"] = None
-        if not job["isolated"]:
+        if not job.isolated:
             import shutil
-            shutil.rmtree(job["workdir"], ignore_errors=True)
+            shutil.rmtree(job.workdir, ignore_errors=True)
         write_all(reply_fd, report(fds, state, cgroup, oom_before, harness_cpu))
     finally:
         for fd in opened:
             with contextlib.suppress(OSError):
                 os.close(fd)
-        if job["isolated"] and slot.get("tmpfs") is not None:
+        if job.isolated and slot.get("tmpfs") is not None:
             try:  # everything that could hold a file is dead: empty it for the next run
                 clear_directory(WORKDIR)
             except (OSError, RecursionError):  # too deep or odd: a fresh tmpfs next time
@@ -485,14 +482,14 @@ def clear_directory(path: str) -> None:
                 os.unlink(entry.path)
 
 
-def serve_slot(sock: socket.socket, config: dict, cgroup: dict[str, int]) -> None:
+def serve_slot(sock: socket.socket, config: Config, cgroup: dict[str, int]) -> None:
     """One worker slot: joins its cgroup once (runs forked from here inherit it, sparing a
     cgroup migration per run), then, with pid namespaces, starts the slot init in a fresh one."""
     linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # it waits for each child it starts
     for key in ("procs", "pids_procs"):
         cgroup_write(cgroup, key, str(os.getpid()))
-    if config["pidns"]:
+    if config.pidns:
         linux.unshare(linux.CLONE_NEWPID)  # our next child is pid 1 of a new pid namespace
         init = os.fork()
         if init:
@@ -500,9 +497,9 @@ def serve_slot(sock: socket.socket, config: dict, cgroup: dict[str, int]) -> Non
             os.waitpid(init, 0)
             return
         linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
-    if config["isolated"]:
+    if config.isolated:
         linux.unshare(linux.CLONE_NEWNS)  # the slot's own mounts: its /proc, each run's tmpfs
-    if config["pidns"]:  # read-only like the /proc it shadows, else the kernel refuses it
+    if config.pidns:  # read-only like the /proc it shadows, else the kernel refuses it
         linux.mount("proc", "/proc", "proc", PROC_FLAGS)
     slot: dict = {}  # the slot's harness server, started by its first paired run
     while True:
@@ -515,30 +512,32 @@ def serve_slot(sock: socket.socket, config: dict, cgroup: dict[str, int]) -> Non
         run_job(message, fds, config, cgroup, slot)
 
 
-def run_job(message: bytes, fds: list[int], config: dict, cgroup: dict[str, int], slot: dict) -> None:
+def run_job(message: bytes, fds: list[int], config: Config, cgroup: dict[str, int], slot: dict) -> None:
     """One job: a JSON line, then the payload, inline or (when large) in a memfd; a paired run's
     harness material comes in a memfd of its own, which this process never reads."""
     try:
         header, _, inline = message.partition(b"\n")
-        job = json.loads(header)
-        job.update(isolated=config["isolated"], pidns=config["pidns"], seccomp=config["seccomp"])
+        job = Job.decode(header)
+        job.isolated, job.pidns, job.seccomp = config.isolated, config.pidns, config.seccomp
         rest = fds[1:]
-        if not job["inline"]:
+        if not job.inline:
             payload_fd = rest.pop(0)
             inline = os.pread(payload_fd, os.fstat(payload_fd).st_size, 0)
             os.close(payload_fd)
-        harness_fd = rest.pop(0) if job["paired"] else None
+        harness_fd = rest.pop(0) if job.paired else None
         supervise(job, fds[0], json.loads(inline), cgroup, harness_fd, slot)
     except BaseException as error:
         with contextlib.suppress(OSError):
-            write_all(fds[0], json.dumps({"error": repr(error)}).encode() + b"\n")
+            write_all(fds[0], Report(error=repr(error)).encode() + b"\n")
+    finally:
+        with contextlib.suppress(OSError):
             os.close(fds[0])
 
 
-def start_slots(ctrl: socket.socket, config: dict, cgroups: list[dict[str, int]]) -> None:
+def start_slots(ctrl: socket.socket, config: Config, cgroups: list[dict[str, int]]) -> None:
     """Fork one server per worker slot, then wait until the host hangs up."""
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # slot servers are auto-reaped
-    sockets = [socket.socket(fileno=fd) for fd in config["slot_fds"]]
+    sockets = [socket.socket(fileno=fd) for fd in config.slot_fds]
     for slot, sock in enumerate(sockets):
         if os.fork() == 0:
             ctrl.close()
@@ -555,33 +554,33 @@ def start_slots(ctrl: socket.socket, config: dict, cgroups: list[dict[str, int]]
 
 
 def main() -> None:
-    config = json.loads(sys.argv[1])
-    ctrl = socket.socket(fileno=config["ctrl_fd"])
+    config = Config.decode(sys.argv[1])
+    ctrl = socket.socket(fileno=config.ctrl_fd)
     layers: dict[str, str] = {}
-    cgroups = open_cgroup_files(config["cgroups"])
+    cgroups = open_cgroup_files(config.cgroups)
     os.setgroups([]) if os.geteuid() == 0 else None
     isolated = False
-    if config["isolate"] and os.geteuid() == 0:
+    if config.isolate and os.geteuid() == 0:
         linux.unshare(linux.CLONE_NEWNS)
-        build_filesystem(config["hide"], config["keep"], layers)
+        build_filesystem(config.hide, config.keep, layers)
         isolated = enter_namespaces(ctrl, layers)
-    elif config["isolate"]:
+    elif config.isolate:
         isolated = enter_namespaces(ctrl, layers)
         if isolated:
-            build_filesystem(config["hide"], config["keep"], layers)
-    config["isolated"] = isolated
+            build_filesystem(config.hide, config.keep, layers)
+    config.isolated = isolated
     if isolated:
         probe_run_layers(config, layers)
     else:
-        config.update(pidns=False, seccomp=False)
+        config.pidns = config.seccomp = False
         layers.setdefault("namespaces", "off: disabled by the caller")
-    sys.path.extend(config["site_packages"])  # empty unless the host asked for its packages
+    sys.path.extend(config.site_packages)  # empty unless the host asked for its packages
     for name in PRELOAD:
         __import__(name)
     warm_up()
     rpc.warm_up()
     gc.freeze()  # forked children then leave the zygote's objects' pages shared (fewer CoW faults)
-    ctrl.send(json.dumps({"ready": True, "layers": layers, "pidns": config["pidns"],
+    ctrl.send(json.dumps({"ready": True, "layers": layers, "pidns": config.pidns,
                           "workdir": WORKDIR if isolated else None}).encode())
     start_slots(ctrl, config, cgroups)
 
