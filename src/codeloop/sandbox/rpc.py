@@ -308,7 +308,7 @@ def _describe_error(error: BaseException, skip_file: str) -> dict:
     while tb is not None and tb.tb_frame.f_code.co_filename == skip_file:
         tb = tb.tb_next
     text = "".join(traceback.format_exception(type(error), error, tb))
-    return {"type": type(error).__name__, "base": base.__name__, "message": str(error)[:MAX_ERROR_CHARS],
+    return {"base": base.__name__, "message": str(error)[:MAX_ERROR_CHARS],
             "traceback": text[-MAX_ERROR_CHARS:]}
 
 
@@ -455,7 +455,7 @@ class Remote:
 
     def _exception(self, info: object, what: str) -> BaseException:
         try:
-            name, base, message, text = (str(info[key]) for key in ("type", "base", "message", "traceback"))
+            base, message, text = (str(info[key]) for key in ("base", "message", "traceback"))
         except (TypeError, KeyError):
             return self.fail(f"{what}: malformed exception report")
         cls = getattr(builtins, base, None)
@@ -463,7 +463,6 @@ class Remote:
             cls = RuntimeError  # the report names no built-in exception: it stays an error, nothing more
         error = cls(message[:MAX_ERROR_CHARS]) if cls is not KeyError else KeyError(message)
         error.program_traceback = text[-MAX_ERROR_CHARS:]
-        error.program_type = name[:200]
         return error
 
     def _decode(self, data: object, what: str, restore: dict[int, object] | None = None) -> object:

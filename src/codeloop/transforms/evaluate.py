@@ -10,7 +10,6 @@ of a positive is thus both a false positive and a false negative.
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from codeloop.transforms.spec import Pair
@@ -61,13 +60,3 @@ def score(pairs: list[Pair], outputs: list[str | None]) -> dict[str, Scores]:
                 scores.fn += pair.positive
                 scores.fp += changed
     return result
-
-
-def run_transformer(transform: Callable[[str], str], pairs: list[Pair]) -> list[str | None]:
-    outputs: list[str | None] = []
-    for pair in pairs:
-        try:
-            outputs.append(transform(pair.before))
-        except Exception:
-            outputs.append(None)
-    return outputs
