@@ -7,7 +7,7 @@ set-up) in a namespace of its own, binds the names the test needs from the progr
 descriptor. The program never sees this process's memory, descriptors or data.
 
 Report: ``{"outcome": "pass" | "assertion" | "error" | "program", ...}`` with ``error`` (the
-traceback, the program's own traceback first when the exception came from the program),
+traceback: the program's own when the exception came from the program, else the test's),
 ``exception`` (its type), ``failure`` (why the program broke the protocol or died), and per kind
 ``got``/``got_repr``/``expected_repr``/``equal``.
 """
@@ -21,14 +21,16 @@ MAX_TEXT = 4096
 
 
 def _text(error: BaseException) -> str:
+    """The program's own traceback when the exception came from it (what feedback shows, as in
+    RLEF's), else the test's frames and the exception."""
+    program_text = getattr(error, "program_traceback", "")
+    if program_text:
+        return program_text[-MAX_TEXT:]
     frames = traceback.extract_tb(error.__traceback__)
     shown = [frame for frame in frames if frame.filename == "test.py"]
     lines = traceback.format_list(shown) if shown else []
     lines += traceback.format_exception_only(type(error), error)
     text = "Traceback (most recent call last):\n" + "".join(lines) if shown else "".join(lines)
-    program_text = getattr(error, "program_traceback", "")
-    if program_text:
-        text = program_text + "\nwhich the test saw as:\n" + text
     return text[-MAX_TEXT:]
 
 
