@@ -2,7 +2,7 @@
 
 The trusted side never runs candidate code: the test, the prompt's helper definitions and the
 expected values live in a harness process (``harness_program.py``) that calls the program's
-functions through ``codeloop.sandbox.rpc``, arguments and results crossing as plain data. The
+functions through ``codeloop/sandbox/rpc.py``, arguments and results crossing as plain data. The
 verdict is the harness's report alone; the program's exit status, stdout and stderr never make a
 pass. See the README's "What the judge guarantees".
 
@@ -26,7 +26,7 @@ from types import CodeType
 from codeloop.judge.checkers import values_equal
 from codeloop.judge.tests import Test, TestKind
 from codeloop.sandbox import Execution, Harness, Verdict, compile_quietly
-from codeloop.sandbox.rpc import ProtocolError, decode_plain
+from codeloop.sandbox.codec import ProtocolError, decode_plain
 
 HARNESS_SOURCE = (Path(__file__).with_name("harness_program.py").read_text()
                   + "\nmain(DATA, rpc, REPORT_FD, CALLS_FD, REPLIES_FD)\n")

@@ -1,0 +1,157 @@
+"""A run's program process: forked from the slot init, it writes its files, drops to the run's uid,
+limits and seccomp, then runs the source as ``python`` would (or, in a paired run, loads it as
+module ``solution`` and answers the harness's calls). Standard library only; loaded by
+``zygote.py`` beside it. Each object made here before the program runs is a page copied from the
+slot init, so what can be made before the fork is (``rlimits``, the encoded files, the fd plan).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import marshal
+import os
+import resource
+import signal
+import sys
+
+import linux
+import rpc
+from messages import Job
+
+# Descriptors of a run's program: 0-2 stdio, 3 the memory-error mark, and in a paired run 4 the
+# harness's calls, 5 its replies. The slot's harness server gets the other ends per run.
+MARK_FD, CALLS_FD, REPLIES_FD = 3, 4, 5
+OWN_MODULES = ("linux", "isolation", "rpc", "codec", "harness_server", "messages", "program", "supervise")
+SOLUTION = "solution.py"
+
+MEMORY_ERROR_MARK = b"M"
+
+
+
+def write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def exit_code(stop: SystemExit) -> int:
+    if stop.code is None or isinstance(stop.code, int):
+        return stop.code or 0
+    print(stop.code, file=sys.stderr)
+    return 1
+
+
+def shut_down_like_python() -> int:
+    """What the interpreter does after ``__main__`` ends: join non-daemon threads, run atexit."""
+    try:
+        threading = sys.modules.get("threading")
+        if threading is not None:
+            threading._shutdown()
+        import atexit
+        atexit._run_exitfuncs()
+    except SystemExit as stop:
+        return exit_code(stop)
+    return 0
+
+
+def slot_cpu(job: Job) -> int:
+    """The core a paired run's program and its slot's harness server share."""
+    cpus = sorted(os.sched_getaffinity(0))
+    return cpus[job.slot % len(cpus)]
+
+
+def arrange_fds(wanted: dict[int, int]) -> None:
+    """Make descriptor ``target`` a copy of ``source`` for each pair, and close every other."""
+    moved = {target: fcntl.fcntl(source, fcntl.F_DUPFD, 10) for target, source in wanted.items()}
+    for target, source in moved.items():
+        os.dup2(source, target)
+    os.closerange(max(wanted) + 1, 65536)
+
+
+def rlimits(job: Job) -> list[tuple[int, tuple[int, int]]]:
+    """The run's rlimits, made before the fork (what a forked child allocates, it copies pages for)."""
+    cpu = int(job.cpu_s + 0.999)
+    memory, files, processes = job.memory_bytes, job.file_size_bytes, job.processes
+    return [(resource.RLIMIT_CPU, (cpu, cpu + 1)), (resource.RLIMIT_AS, (memory, memory)),
+            (resource.RLIMIT_STACK, (memory, memory)), (resource.RLIMIT_FSIZE, (files, files)),
+            (resource.RLIMIT_NPROC, (processes, processes)), (resource.RLIMIT_NOFILE, (256, 256)),
+            (resource.RLIMIT_CORE, (0, 0))]
+
+
+def become(uid: int | None, job: Job) -> None:
+    """Drop to ``uid`` (when slots have their own uids), set the run's rlimits and seccomp."""
+    if uid is not None:
+        os.setgid(uid)
+        os.setuid(uid)
+    for which, value in job.rlimits:
+        resource.setrlimit(which, value)
+    if job.seccomp:
+        linux.install_seccomp()
+    else:
+        linux.prctl(linux.PR_SET_NO_NEW_PRIVS, 1)
+
+
+def run_program(job: Job, payload: dict) -> None:
+    """In the program process: write its files, drop privileges, exec the source (in a paired run,
+    load it as module ``solution`` and answer the harness's calls)."""
+    filename = payload.get("filename") or SOLUTION
+    for name, data in payload["encoded_files"]:  # no file objects: fewer copied pages
+        if os.path.dirname(name):
+            os.makedirs(os.path.dirname(name), exist_ok=True)
+        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        write_all(fd, data)
+        os.close(fd)
+    become(job.uid, job)
+    for own in OWN_MODULES:  # the program's own modules of these names must import
+        sys.modules.pop(own, None)
+    sys.argv = [filename, *payload["argv"]]
+    sys.path.insert(0, os.getcwd())
+    main = type(sys)("__main__")
+    main.__file__ = os.path.abspath(filename)
+    main.__builtins__ = __builtins__
+    sys.modules["__main__"] = main
+    code = 0
+    try:
+        if payload.get("code_file") == main.__file__:  # compiled by the host, same interpreter
+            code = marshal.loads(bytes.fromhex(payload["code"]))
+        else:
+            code = compile(payload["source"], main.__file__, "exec", dont_inherit=True)
+        if job.paired:
+            rpc.program_main(code, main.__file__, CALLS_FD, REPLIES_FD)
+        else:
+            exec(code, main.__dict__)
+        code = shut_down_like_python()
+    except SystemExit as stop:
+        code = exit_code(stop)
+    except BaseException as error:  # the program's own failure: report it as python would
+        if isinstance(error, MemoryError):
+            os.write(MARK_FD, MEMORY_ERROR_MARK)
+        error.__traceback__ = error.__traceback__.tb_next  # from the program's own frames on
+        try:
+            sys.excepthook(type(error), error, error.__traceback__)
+        except BaseException:
+            sys.__excepthook__(type(error), error, error.__traceback__)
+        code = 1
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BaseException:
+        code = code or 120
+    os._exit(code & 0xFF)
+
+
+def fork_child(job: Job, fds: dict[str, int], wanted: dict[int, str], workdir: str) -> int:
+    """Fork a process of the run, with the descriptors ``wanted`` (target -> name in ``fds``)."""
+    arranged = {target: fds[name] for target, name in wanted.items()}
+    child = os.fork()
+    if child:
+        return child
+    if not job.pidns:  # in one, the slot init's death kills everything in it anyway
+        linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
+    if job.isolated and job.uid is None:
+        linux.unshare(linux.CLONE_NEWNS)  # root in the namespace: its mount changes stay its own
+    if not job.pidns:
+        os.setsid()
+    os.chdir(workdir)
+    arrange_fds(arranged)
+    return 0

@@ -1,0 +1,299 @@
+"""A slot's supervision of one run: its descriptors and working directory, the program's fork
+(and a paired run's hand-over to the slot's harness server), the wall clock and output caps, the
+clean-up of everything the run left, and the report. Standard library only; loaded by
+``zygote.py`` beside it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import signal
+import time
+
+import linux
+from harness_server import HarnessServer
+from isolation import WORKDIR, log
+from messages import Job, Report
+from program import (
+    CALLS_FD,
+    MARK_FD,
+    MEMORY_ERROR_MARK,
+    REPLIES_FD,
+    SOLUTION,
+    fork_child,
+    rlimits,
+    run_program,
+    slot_cpu,
+    write_all,
+)
+
+REPORT_CAP = 1 << 20  # bytes of a harness's report
+
+
+def cgroup_write(fds: dict[str, int], key: str, value: str) -> None:
+    if key in fds:
+        try:
+            os.pwrite(fds[key], value.encode(), 0)
+        except OSError as error:
+            log(f"cgroup {key}: {error}")
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """CPU seconds used so far by ``root`` and its descendants, read from /proc."""
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        try:
+            with open(f"/proc/{pid}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+            with open(f"/proc/{pid}/task/{pid}/children") as handle:
+                stack.extend(int(child) for child in handle.read().split())
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def cgroup_read_int(fds: dict[str, int], key: str) -> int | None:
+    if key not in fds:
+        return None
+    text = os.pread(fds[key], 4096, 0).decode()
+    if key == "oom":  # memory.events (v2) or memory.oom_control (v1)
+        for line in text.splitlines():
+            name, _, value = line.partition(" ")
+            if name == "oom_kill":
+                return int(value)
+        return 0
+    return int(text.split()[0]) if text.strip() and text.split()[0].isdigit() else None
+
+
+def kill_leftovers(job: Job, program: int, spare: int | None = None) -> None:
+    """Kill whatever the run left: as pid 1, everything else in the pid namespace but the slot's
+    harness server (``spare``); without a pid namespace, the program's process group."""
+    with contextlib.suppress(OSError):
+        if not job.pidns:
+            os.killpg(program, signal.SIGKILL)
+        elif spare is None:
+            os.kill(-1, signal.SIGKILL)
+        else:
+            for pid in others(spare):
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+
+
+def others(spare: int) -> list[int]:
+    """Processes of the slot's pid namespace other than its init and ``spare``."""
+    return [int(entry) for entry in os.listdir("/proc") if entry.isdigit() and int(entry) not in (1, spare)]
+
+
+def reap_all(job: Job, program: int, spare: int | None = None) -> None:
+    """Wait for every child (orphans of the run are ours as pid 1) until none is left but ``spare``."""
+    if spare is None or not job.pidns:
+        while True:
+            kill_leftovers(job, program)
+            try:
+                os.waitpid(-1, 0)
+            except ChildProcessError:
+                return
+    while left := others(spare):
+        kill_leftovers(job, program, spare)
+        for pid in left:  # a grandchild is ours once its parent is gone: the loop comes back for it
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+
+
+def prepare(job: Job, payload: dict, cgroup: dict[str, int], opened: list[int], slot: dict) -> dict[str, int]:
+    """The run's descriptors (stdin, output pipes, the mark, a paired run's channel), its cgroup
+    limits and its empty working directory (a tmpfs the slot keeps while the size limit stays)."""
+    fds = {"stdin": os.memfd_create("stdin")}
+    pipes = ["out", "err", "mark"] + (["calls", "replies", "report"] if job.paired else [])
+    for name in pipes:
+        fds[name + "_r"], fds[name + "_w"] = os.pipe()
+    opened += fds.values()
+    write_all(fds["stdin"], payload["stdin"].encode("utf-8", "surrogateescape"))
+    os.lseek(fds["stdin"], 0, os.SEEK_SET)
+    job.rlimits = rlimits(job)
+    payload["encoded_files"] = [(name, text.encode("utf-8", "surrogateescape")) for name, text in
+                                [*payload["files"].items(), (payload.get("filename") or SOLUTION, payload["source"])]]
+    cgroup_write(cgroup, "memory_max", str(job.memory_bytes))
+    cgroup_write(cgroup, "memory_peak", "0")
+    cgroup_write(cgroup, "pids_max", str(job.processes + (66 if job.paired else 2)))  # + init, server
+    if job.isolated:  # the slot's tmpfs, emptied after each run by supervise()
+        owner = 0 if job.uid is None else job.uid
+        options = f"size={job.file_size_bytes},nr_inodes=4096,mode=0700,uid={owner},gid={owner}"
+        if slot.get("tmpfs") != options:
+            if slot.pop("tmpfs", None) is not None:
+                linux.unmount(WORKDIR)
+            linux.mount("tmpfs", WORKDIR, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, options)
+            slot["tmpfs"] = options
+        os.chmod(WORKDIR, 0o700)
+        job.workdir = WORKDIR
+    else:
+        import tempfile  # here only: shutil and tempfile would add bz2, lzma and more to every fork
+        job.workdir = tempfile.mkdtemp(prefix="codeloop-run-")
+    return fds
+
+
+def start(job: Job, payload: dict, fds: dict[str, int], harness_fd: int | None, slot: dict,
+          opened: list[int]) -> int:
+    """Fork the program and, in a paired run, hand the slot's harness server its side; close
+    their ends here."""
+    wanted = {0: "stdin", 1: "out_w", 2: "err_w", MARK_FD: "mark_w"}
+    if job.paired:
+        wanted.update({CALLS_FD: "calls_r", REPLIES_FD: "replies_w"})
+        server = slot.get("harness")
+        if server is None or not server.alive():
+            server = slot["harness"] = HarnessServer(job.harness_uid, job.seccomp, slot_cpu(job))
+        slot["harness_cpu"] = server.cpu_seconds()
+        codes = slot.setdefault("harness_codes", {})
+        if "harness_code" in payload:
+            codes[payload["harness_code_id"]] = bytes.fromhex(payload["harness_code"])
+        server.start_run(codes[payload["harness_code_id"]],
+                         [fds["report_w"], fds["calls_w"], fds["replies_r"], harness_fd])
+    program = fork_child(job, fds, wanted, job.workdir)
+    if program == 0:
+        try:
+            if job.paired:  # it and the harness take turns: on one core each hand-over is cheap
+                os.sched_setaffinity(0, {slot_cpu(job)})
+            run_program(job, payload)
+        finally:
+            os._exit(121)
+    for name in ("stdin", "out_w", "err_w", "mark_w", "calls_r", "calls_w", "replies_r", "replies_w", "report_w"):
+        if name in fds:
+            fd = fds.pop(name)
+            os.close(fd)
+            opened.remove(fd)
+    return program
+
+
+def wait(job: Job, fds: dict[str, int], program: int, spare: int | None, opened: list[int]) -> dict:
+    """Collect output until the run ends (a paired run when its harness closes the report, then
+    the program is killed; else when the program has exited) and its pipes are closed, enforcing
+    the wall clock and the output cap; reap everything it left."""
+    start_time, deadline, cap = time.monotonic(), time.monotonic() + job.wall_s, job.output_bytes
+    caps = {fds["out_r"]: cap, fds["err_r"]: cap}
+    report_fd = fds.get("report_r")
+    if report_fd is not None:
+        caps[report_fd] = REPORT_CAP
+    streams = {fd: bytearray() for fd in caps}
+    truncated = dict.fromkeys(caps, False)
+    poller = select.poll()
+    for fd in caps:
+        poller.register(fd, select.POLLIN)
+    program_fd = os.pidfd_open(program)
+    opened.append(program_fd)
+    poller.register(program_fd, select.POLLIN)
+    state = {"killed_for": "", "killed_cpu": None, "exited": None, "report_closed": report_fd is None}
+
+    def kill(reason: str) -> None:
+        if not state["killed_for"]:
+            state["killed_for"], state["killed_cpu"] = reason, tree_cpu_seconds(program)
+            kill_leftovers(job, program, spare)
+
+    open_streams = len(streams)
+    while open_streams or state["exited"] is None:
+        now = time.monotonic()
+        if now >= deadline:
+            kill("wall")
+        if now >= deadline + 0.8:
+            break  # a stream held open from outside the run, or a harness still busy: give up on it
+        wake_at = deadline + 0.8 if state["killed_for"] else deadline
+        for fd, _ in poller.poll(max(1, int((wake_at - now) * 1000))):
+            if fd == program_fd:
+                poller.unregister(fd)
+                state["exited"] = os.wait4(program, 0)
+                kill_leftovers(job, program, spare)  # they may hold the output pipes open
+                continue
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                poller.unregister(fd)
+                open_streams -= 1
+                if fd == report_fd:  # the harness is done: so is the run
+                    state["report_closed"] = True
+                    with contextlib.suppress(OSError):
+                        os.kill(program, signal.SIGKILL)
+                continue
+            room = caps[fd] - len(streams[fd])
+            streams[fd] += chunk[:max(room, 0)]
+            if len(chunk) > room:
+                truncated[fd] = True
+                if fd != report_fd:
+                    kill("output")
+    wall = time.monotonic() - start_time
+    if state["exited"] is None:
+        with contextlib.suppress(OSError):
+            os.kill(program, signal.SIGKILL)
+        state["exited"] = os.wait4(program, 0)
+    reap_all(job, program, spare)
+    state.update(wall=wall, streams=streams, truncated=truncated)
+    return state
+
+
+def report(fds: dict[str, int], state: dict, cgroup: dict[str, int], oom_before: int | None,
+           harness_cpu: float | None) -> bytes:
+    """The supervisor's report: a JSON header line, then stdout, stderr and the harness's report."""
+    os.set_blocking(fds["mark_r"], False)
+    try:
+        memory_error = os.read(fds["mark_r"], 1) == MEMORY_ERROR_MARK
+    except BlockingIOError:
+        memory_error = False
+    oom_after = cgroup_read_int(cgroup, "oom")
+    _, status, usage = state["exited"]
+    out, err = (bytes(state["streams"][fds[name]]) for name in ("out_r", "err_r"))
+    tail = bytes(state["streams"][fds["report_r"]]) if harness_cpu is not None else b""
+    header = Report(status=status, wall_s=state["wall"], killed_for=state["killed_for"], memory_error=memory_error,
+                    cpu_s=max(state["killed_cpu"] or 0.0, usage.ru_utime + usage.ru_stime + (harness_cpu or 0.0)),
+                    oom_killed=oom_before is not None and (oom_after or 0) > oom_before,
+                    cgroup_peak=cgroup_read_int(cgroup, "memory_peak"), max_rss_kb=usage.ru_maxrss,
+                    stdout_len=len(out), stderr_len=len(err), stdout_truncated=state["truncated"][fds["out_r"]],
+                    stderr_truncated=state["truncated"][fds["err_r"]], paired=harness_cpu is not None,
+                    report_complete=harness_cpu is not None and state["report_closed"]
+                    and not state["truncated"][fds["report_r"]])
+    return header.encode() + b"\n" + out + err + tail
+
+
+def supervise(job: Job, reply_fd: int, payload: dict, cgroup: dict[str, int], harness_fd: int | None,
+              slot: dict) -> None:
+    """Run one job and write its report to ``reply_fd`` (which ``run_job`` closes); every
+    descriptor opened here is closed, and the working directory emptied."""
+    opened: list[int] = [harness_fd] if harness_fd is not None else []
+    try:
+        fds = prepare(job, payload, cgroup, opened, slot)
+        oom_before = cgroup_read_int(cgroup, "oom")
+        program = start(job, payload, fds, harness_fd, slot, opened)
+        server = slot.get("harness") if job.paired else None
+        state = wait(job, fds, program, server.pid if server else None, opened)
+        harness_cpu = None
+        if server is not None:
+            harness_cpu = server.cpu_seconds() - slot["harness_cpu"]
+            if not state["report_closed"]:  # still busy at the wall limit: replaced next time
+                server.kill()
+                slot["harness"] = None
+        if not job.isolated:
+            import shutil
+            shutil.rmtree(job.workdir, ignore_errors=True)
+        write_all(reply_fd, report(fds, state, cgroup, oom_before, harness_cpu))
+    finally:
+        for fd in opened:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        if job.isolated and slot.get("tmpfs") is not None:
+            try:  # everything that could hold a file is dead: empty it for the next run
+                clear_directory(WORKDIR)
+            except (OSError, RecursionError):  # too deep or odd: a fresh tmpfs next time
+                slot.pop("tmpfs")
+                with contextlib.suppress(OSError):
+                    linux.unmount(WORKDIR)
+
+
+def clear_directory(path: str) -> None:
+    """Remove everything inside ``path`` (as root in the namespace: modes do not stop it)."""
+    with os.scandir(path) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                clear_directory(entry.path)
+                os.rmdir(entry.path)
+            else:
+                os.unlink(entry.path)
