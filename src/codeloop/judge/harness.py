@@ -93,7 +93,7 @@ def harness_for(test: Test) -> Harness:
         data.update(code=_compiled(test.input, "eval"), expected=_compiled(test.output, "eval"))
     else:
         data["args"] = json.loads(test.input)
-    return Harness(HARNESS_SOURCE, data)
+    return Harness(HARNESS_SOURCE, data, tuple(names))
 
 
 def _report(execution: Execution) -> dict | None:

@@ -41,7 +41,7 @@ def _safe_repr(value: object) -> str:
 
 def run_test(data: dict, remote: object, rpc: object) -> dict:
     namespace = {"__name__": "__test__", "__builtins__": builtins}
-    bound = remote.bind(data["names"])
+    bound = remote.bind(data["names"])  # also in Harness.names, which the program describes unasked
     namespace.update(bound)  # the set-up may build the program's objects (MBPP's trees of Node)
     if data["setup"] is not None:
         exec(data["setup"], namespace)

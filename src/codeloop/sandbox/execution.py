@@ -58,6 +58,8 @@ class Harness:
 
     source: str
     data: object = None
+    names: tuple[str, ...] = ()  # the program's names the harness binds first: public, so the program
+    #                              describes them as soon as it has loaded, without being asked
 
     @functools.cached_property
     def marshalled(self) -> bytes:

@@ -109,7 +109,7 @@ def probe_run_layers(config: Config, layers: dict[str, str]) -> None:
     os.close(read_fd)
     os.waitpid(child, 0)
     config.pidns, config.seccomp = bool(results.get("pidns")), bool(results.get("seccomp"))
-    layers["pid namespace"] = (f"on: one per worker slot, own /proc; each run its own tmpfs {WORKDIR}, "
+    layers["pid namespace"] = (f"on: one per worker slot, own /proc and tmpfs {WORKDIR} (emptied after each run), "
                                "and all it leaves is killed" if config.pidns
                                else "off: process groups instead (setsid escapes)")
     layers["seccomp"] = "on: deny-list filter" if config.seccomp else "off: unavailable"

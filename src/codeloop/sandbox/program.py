@@ -117,7 +117,7 @@ def run_program(job: Job, payload: dict) -> None:
         else:
             code = compile(payload["source"], main.__file__, "exec", dont_inherit=True)
         if job.paired:
-            rpc.program_main(code, main.__file__, CALLS_FD, REPLIES_FD)
+            rpc.program_main(code, main.__file__, CALLS_FD, REPLIES_FD, payload["announce"])
         else:
             exec(code, main.__dict__)
         code = shut_down_like_python()

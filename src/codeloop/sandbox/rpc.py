@@ -125,9 +125,12 @@ class _Server:
         return {"args": after[0], "kwargs": after[1], "value": encoder(result)}  # decoded in this order
 
 
-def serve(namespace: dict, rfd: int, wfd: int) -> None:
-    """Answer the harness's requests until it hangs up, in the program's process."""
+def serve(namespace: dict, rfd: int, wfd: int, announce: list[str] | None = None) -> None:
+    """Answer the harness's requests until it hangs up, in the program's process; first, unasked,
+    describe the names in ``announce`` (what ``Remote.bind`` reads)."""
     server, channel = _Server(namespace), Channel(rfd, wfd)
+    if announce is not None:
+        channel.send(server.answer({"op": "describe", "names": announce}))
     while True:
         try:
             request = channel.receive()
@@ -165,11 +168,12 @@ class Remote:
         self.failure = self.failure or (kind, reason)
         return ProgramFailure(reason, kind)
 
-    def request(self, message: dict, what: str) -> dict:
+    def request(self, message: dict | None, what: str) -> dict:
         if self.failure is not None:
             raise ProgramFailure(self.failure[1], self.failure[0])
         try:
-            self.channel.send(message)
+            if message is not None:  # None: read what the program sends unasked
+                self.channel.send(message)
             reply = self.channel.receive()
         except (EOFError, OSError):
             raise self.fail(f"the program ended while handling {what}", "ended") from None
@@ -209,15 +213,16 @@ class Remote:
         return self._handles[ident]
 
     def bind(self, names: list[str]) -> dict[str, object]:
-        """Proxies for the program's globals ``names`` that exist: functions and classes become
-        remote callables, a module the harness's own module of that name (if already loaded here),
-        other values plain copies."""
-        reply = self.request({"op": "describe", "names": list(names)}, "loading the program")
+        """Proxies for the program's globals ``names`` that exist (``Harness.names``, which the
+        program describes unasked once it has loaded; only these are read from its answer):
+        functions and classes become remote callables, a module the harness's own module of that
+        name (if already loaded here), other values plain copies."""
+        reply = self.request(None, "loading the program")
         described = reply.get("names")
         if type(described) is not dict:
             raise self.fail("loading the program: malformed reply")
         bound = {}
-        for name in names:
+        for name in names:  # the harness's own list: the program cannot add a name
             kind = described.get(name)
             if kind == "function":
                 bound[name] = RemoteCallable(self, {"name": name}, name)
@@ -323,14 +328,14 @@ class RemoteObject:
         return "<an object of the program>"
 
 
-def program_main(code: types.CodeType, path: str, rfd: int, wfd: int) -> None:
+def program_main(code: types.CodeType, path: str, rfd: int, wfd: int, announce: list[str]) -> None:
     """The program's process of a paired run: load the program as module ``solution``, then serve."""
     module = types.ModuleType("solution")
     module.__file__ = path
     module.__builtins__ = builtins
     sys.modules["solution"] = module
     exec(code, module.__dict__)
-    serve(module.__dict__, rfd, wfd)
+    serve(module.__dict__, rfd, wfd, announce)
 
 
 def warm_up(rounds: int = 32) -> None:
@@ -346,8 +351,7 @@ def warm_up(rounds: int = 32) -> None:
         values = [[1, 2.5, "a", None, True], (1, (2,)), {"k": [3]}, {4, 5}, frozenset({6}), b"7", 2**70, 1j]
         for index in range(rounds):
             encoder = Encoder()
-            ours.send({"op": "describe", "names": ["f", "g"]})
-            theirs.send(server.answer(theirs.receive()))
+            theirs.send(server.answer({"op": "describe", "names": ["f", "g"]}))
             ours.receive()
             ours.send({"op": "call", "target": {"name": "f"}, "args": [encoder(values[index % len(values)])],
                        "kwargs": []})

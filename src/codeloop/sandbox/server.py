@@ -238,6 +238,7 @@ class Sandbox:
                   "files": dict(request.files), "filename": request.filename, **self._compiled(request)}
         slot = self._slots.get()  # prepared before: a slot freed goes straight to a waiting run
         if request.harness is not None:  # its code goes to each slot once; the slot keeps it by name
+            fields["announce"] = list(request.harness.names)
             code = _compiled_harness(request.harness.source)
             fields["harness_code_id"] = code_id = hashlib.sha256(code.encode()).hexdigest()
             if code_id not in self._harness_codes[slot]:
