@@ -31,6 +31,8 @@ from codeloop.sandbox.codec import ProtocolError, decode_plain
 HARNESS_SOURCE = (Path(__file__).with_name("harness_program.py").read_text()
                   + "\nmain(DATA, rpc, REPORT_FD, CALLS_FD, REPLIES_FD)\n")
 _BUILTINS = frozenset(dir(builtins))
+LIMITS = {Verdict.TLE: "the time limit was exceeded", Verdict.MLE: "the memory limit was exceeded",
+          Verdict.OLE: "the output limit was exceeded", Verdict.SE: "the sandbox failed"}
 
 
 def _globals(source: str) -> tuple[set[str], set[str]]:
@@ -110,7 +112,9 @@ def verdict_of(test: Test, execution: Execution) -> tuple[Verdict, str, str]:
     report = _report(execution)
     stderr = execution.stderr.strip()
     if execution.verdict != Verdict.OK:
-        return Verdict(execution.verdict), "", (report or {}).get("error", "") or stderr
+        report = report or {}
+        reason = str(report.get("error") or report.get("failure") or stderr or LIMITS.get(execution.verdict, ""))
+        return Verdict(execution.verdict), "", reason
     if report is None:
         return Verdict.RE, "", "the test harness gave no verdict" + (f"\n{stderr}" if stderr else "")
     outcome, got = report["outcome"], str(report.get("got_repr", ""))

@@ -79,12 +79,17 @@ def rlimits(job: Job) -> list[tuple[int, tuple[int, int]]]:
 
 
 def become(uid: int | None, job: Job) -> None:
-    """Drop to ``uid`` (when slots have their own uids), set the run's rlimits and seccomp."""
+    """Drop to ``uid`` (when slots have their own uids), set the run's rlimits and seccomp. Without
+    a uid to drop to (the sandbox not run as root), drop every capability instead: the process
+    stays uid 0 of the user namespace, and its capabilities there would open non-dumpable
+    processes' /proc files (the harness's memory) to it."""
     if uid is not None:
         os.setgid(uid)
         os.setuid(uid)
     for which, value in job.rlimits:
         resource.setrlimit(which, value)
+    if uid is None and job.isolated:
+        linux.drop_capabilities()
     if job.seccomp:
         linux.install_seccomp()
     else:
@@ -150,8 +155,7 @@ def fork_child(job: Job, fds: dict[str, int], wanted: dict[int, str], workdir: s
         linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
     if job.isolated and job.uid is None:
         linux.unshare(linux.CLONE_NEWNS)  # root in the namespace: its mount changes stay its own
-    if not job.pidns:
-        os.setsid()
+    os.setsid()  # its own process group: kill(0) reaches neither the slot nor the fork server
     os.chdir(workdir)
     arrange_fds(arranged)
     return 0
