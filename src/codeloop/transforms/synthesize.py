@@ -22,25 +22,36 @@ from dataclasses import asdict, dataclass, field
 from codeloop.judge.feedback import normalize_traceback
 from codeloop.llm import ChatModel, Message, SamplingParams
 from codeloop.loop import extract_code
-from codeloop.sandbox import Limits, Sandbox
+from codeloop.sandbox import Harness, Limits, Run, Sandbox, Verdict
 from codeloop.transforms.spec import Pair, TransformSpec
 from codeloop.transforms.splice import HELPER
 
-RESULT_MARK = "\x1e\x1ecodeloop-transform\x1e\x1e"
-VALIDATOR = f'''import json, sys, traceback
-pairs = json.load(open("pairs.json"))
+# The trusted side of a transform's validation, a paired sandbox run like the judge's: it calls the
+# module's transform() on each pair and compares here, so the module's output and exit status
+# decide nothing (before, a module could print a forged result).
+VALIDATOR = '''import json, os
+remote = rpc.Remote(REPLIES_FD, CALLS_FD)
 try:
-    import candidate
+    transform = remote.bind(["transform"]).get("transform")
+    if transform is None:
+        raise NameError("the module defines no transform(source)")
     results = []
-    for name, before, after in pairs:
+    for name, before, after in DATA:
         try:
-            got = candidate.transform(before)
-            results.append({{"name": name, "got": got, "ok": got == after}})
-        except BaseException:
-            results.append({{"name": name, "error": traceback.format_exc()}})
-except BaseException:
-    results = {{"load_error": traceback.format_exc()}}
-sys.stdout.write("{RESULT_MARK}" + json.dumps(results))
+            got = transform(before)
+        except Exception as error:
+            results.append({"name": name, "error": getattr(error, "program_traceback", "") or repr(error)})
+            continue
+        if type(got) is not str:
+            results.append({"name": name, "error": f"transform returned {type(got).__name__}, not str"})
+        else:
+            results.append({"name": name, "got": got, "ok": got == after})
+    report = {"results": results}
+except BaseException as error:
+    report = {"load_error": getattr(error, "program_traceback", "") or f"{type(error).__name__}: {error}"}
+if remote.failure is not None:
+    report = {"load_error": remote.failure[1]}
+os.write(REPORT_FD, json.dumps(report).encode())
 '''
 
 # A worked example for a transformation that is not in the bundled benchmark.
@@ -132,17 +143,20 @@ def with_helper(code: str) -> str:
 
 
 def validate(sandbox: Sandbox, module: str, pairs: list[Pair], limits: Limits) -> tuple[list[dict], str]:
-    """Run ``module`` on each pair in the sandbox: per-pair results, or a load/run error text."""
-    spec = json.dumps([[p.name, p.before, p.after] for p in pairs])
-    run = sandbox.run(VALIDATOR, files={"candidate.py": module, "pairs.json": spec}, limits=limits,
-                      filename="validate.py")
-    _, mark, encoded = run.stdout.rpartition(RESULT_MARK)
-    if not mark:
+    """Run ``module``'s transform on each pair in the sandbox, compared on the trusted side:
+    per-pair results, or a load/run error text."""
+    harness = Harness(VALIDATOR, [(p.name, p.before, p.after) for p in pairs], ("transform",))
+    run = sandbox.execute(Run(module, limits=limits, harness=harness))
+    try:
+        report = json.loads(run.report or "")
+    except ValueError:
+        report = None
+    if run.verdict != Verdict.OK or not isinstance(report, dict):
         return [], f"The module could not run ({run.verdict}):\n{normalize_traceback(run.stderr)[-2000:]}"
-    results = json.loads(encoded)
-    if isinstance(results, dict):
-        return [], "The module failed to import:\n" + normalize_traceback(results["load_error"])[-2000:]
-    return results, ""
+    if "load_error" in report:  # the program's own traceback, if it died loading, is on its stderr
+        text = "\n".join(part for part in (str(report["load_error"]), run.stderr.strip()) if part)
+        return [], "The module failed to load:\n" + normalize_traceback(text)[-2000:]
+    return list(report.get("results", [])), ""
 
 
 def mismatch_feedback(pairs: list[Pair], results: list[dict], limit: int = 3000) -> str:
