@@ -134,7 +134,8 @@ def test_the_core_runs_without_extras(tmp_path):
     records = [json.loads(line) for line in (REPO / "src/codeloop/tasks/data/mbpp/mbpp.jsonl").open()][10:13]
     (work / "s.jsonl").write_text("".join(json.dumps({"task_id": f"MBPP/{r['task_id']}", "program": r["code"]})
                                           + "\n" for r in records))
-    evaluated = codeloop("evaluate", "s.jsonl", "--benchmark", "mbpp", "--k", "1", "--no-progress", env=env, cwd=work)
+    evaluated = codeloop("evaluate", "s.jsonl", "--benchmark", "mbpp", "--k", "1", "--no-progress",
+                         "--out", "new/folder/results.jsonl", env=env, cwd=work)  # --out creates its folder
     assert evaluated.returncode == 0, evaluated.stderr
     assert json.loads(evaluated.stdout.splitlines()[-1])["pass@1"] == 1.0
     train = codeloop("train", "lm", "--tokenizer", "tok.json", env=env, cwd=work)

@@ -68,6 +68,7 @@ def tokenizer_train_command(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     tokenizer = train_tokenizer(texts, args.vocab_size, args.pattern, progress=not args.no_progress)
     seconds = time.perf_counter() - start
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     tokenizer.save(args.out)
     print(f"wrote {args.out}: {tokenizer.vocab_size} tokens, {args.pattern} pattern, trained on {size / 1e6:.1f} MB "
           f"in {seconds:.1f} s ({size / 1e6 / seconds:.2f} MB/s)")

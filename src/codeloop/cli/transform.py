@@ -65,6 +65,7 @@ def synthesize_command(args: argparse.Namespace) -> int:
     with Sandbox() as sandbox:
         result = synthesize(spec, model, sandbox, budgets)
     output = Path(args.out)
+    output.parent.mkdir(parents=True, exist_ok=True)
     log = output.with_name(output.name + ".log.jsonl")
     log.write_text("\n".join(result.log_lines()) + "\n")
     if result.module is None:

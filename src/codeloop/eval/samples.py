@@ -72,6 +72,7 @@ class ResultStore:
         self._lock = threading.Lock()
         if self.path.exists():
             self._load()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._handle = open(self.path, "a")  # noqa: SIM115 (held for the store's life; see close)
 
     def _load(self) -> None:
