@@ -239,8 +239,8 @@ class Sandbox:
         slot = self._slots.get()  # prepared before: a slot freed goes straight to a waiting run
         if request.harness is not None:  # its code goes to each slot once; the slot keeps it by name
             fields["announce"] = list(request.harness.names)
-            code = _compiled_harness(request.harness.source)
-            fields["harness_code_id"] = code_id = hashlib.sha256(code.encode()).hexdigest()
+            code_id, code = _compiled_harness(request.harness.source)
+            fields["harness_code_id"] = code_id
             if code_id not in self._harness_codes[slot]:
                 fields["harness_code"] = code
                 self._harness_codes[slot].add(code_id)
@@ -321,13 +321,14 @@ def _memfd(name: str, data: bytes) -> int:
 
 
 @functools.lru_cache(maxsize=64)
-def _compiled_harness(source: str) -> str:
-    """A harness's code, compiled here once and marshalled (hex): the slot's harness server keeps
-    what it has loaded."""
+def _compiled_harness(source: str) -> tuple[str, str]:
+    """A harness's code, compiled here once and marshalled (hex), with the id slots keep it by:
+    (id, code)."""
     code, error, _ = compile_quietly(source, "harness.py")
     if code is None:
         raise ValueError(f"the harness does not compile: {error}")
-    return marshal.dumps(code).hex()
+    marshalled = marshal.dumps(code).hex()
+    return hashlib.sha256(marshalled.encode()).hexdigest(), marshalled
 
 
 def _read_until_eof(fd: int, timeout: float) -> bytes | None:
