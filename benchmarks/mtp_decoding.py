@@ -5,7 +5,7 @@ interleaved (the order alternates per prompt), on the same prompts; their output
 identical. Prints tokens per second of each, their ratio, and tokens accepted per forward.
 
     python benchmarks/mtp_decoding.py --train-cpu       # a fresh clone: trains the README's CPU model first
-                                                        # (3.2M parameters, ~20 min on 2 cores), then measures
+                                                        # (3.2M parameters, 17.5 min on 2 cores), then measures
     python benchmarks/mtp_decoding.py --checkpoint runs/mtp4-gpu4k/checkpoint.pt   # the README's GPU recipe
 """
 

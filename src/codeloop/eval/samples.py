@@ -17,8 +17,6 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-from tqdm import tqdm
-
 from codeloop.judge import Judge, Judgement, Verdict
 from codeloop.sandbox import Limits, Sandbox
 from codeloop.tasks import DatasetError, Task
@@ -136,12 +134,16 @@ def evaluate_samples(tasks: Iterable[Task], samples_path: str | Path, out_path: 
                 return result_record(sample, judge.judge(sample.program, task.hidden_tests, task_limits(task)))
 
             futures = [pool.submit(one, sample) for sample in pending]
-            bar = tqdm(total=len(samples), initial=len(samples) - len(pending), desc="evaluate",
-                       unit="sample", disable=not progress)
+            bar = None
+            if progress:  # imported only then: tqdm alone takes a fifth of this command's start-up
+                from tqdm import tqdm
+                bar = tqdm(total=len(samples), initial=len(samples) - len(pending), desc="evaluate", unit="sample")
             for future in as_completed(futures):
                 store.append(future.result())
-                bar.update()
-            bar.close()
+                if bar is not None:
+                    bar.update()
+            if bar is not None:
+                bar.close()
     finally:
         store.close()
     return store

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import hashlib
 import json
@@ -212,9 +211,11 @@ class Sandbox:
         return execution
 
     async def arun(self, source: str, **kwargs: object) -> Execution:
+        import asyncio  # its caller has loaded it already; a plain import here costs nothing
         return await asyncio.to_thread(self.run, source, **kwargs)
 
     async def aexecute(self, request: Run) -> Execution:
+        import asyncio
         return await asyncio.to_thread(self.execute, request)
 
     def run_many(self, requests: Iterable[Run], *, progress: bool = False) -> list[Execution]:

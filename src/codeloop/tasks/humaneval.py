@@ -20,7 +20,21 @@ from codeloop.tasks.schema import Task, TaskKind, require
 _EXAMPLE = re.compile(r"^\s*>>>\s?(?P<call>.+)$")
 # Inline examples of the other shapes HumanEval docstrings use: "f(x) == y", "f(x) ➞ y",
 # "f(x) => y", "f(x) returns y", "f(x) should return y".
-_INLINE = re.compile(r"(?P<call>\b{name}\(.*\))\s*(?:==|➞|=>|->|should return|returns|return)\s*(?P<expected>.+?)\.?$")
+# Matched where the entry point's name starts (one pattern for all tasks: none compiled per task).
+_INLINE = re.compile(r"(?P<call>\w+\(.*\))\s*(?:==|➞|=>|->|should return|returns|return)\s*(?P<expected>.+?)\.?$")
+
+
+def _inline_example(line: str, name: str) -> re.Match | None:
+    """The first inline example of a call to ``name`` on ``line`` (the name as a whole word)."""
+    start = line.find(name + "(")
+    while start != -1:
+        before = line[start - 1] if start else " "
+        if not (before.isalnum() or before == "_"):
+            found = _INLINE.match(line, start)
+            if found:
+                return found
+        start = line.find(name + "(", start + 1)
+    return None
 
 
 def default_path() -> Path:
@@ -50,7 +64,6 @@ def docstring_examples(prompt: str, entry_point: str) -> list[Test]:
     an inline ``entry_point(...) == / ➞ / => / returns value`` line. Like the hidden test, they
     run after the prompt's own definitions, with only ``entry_point`` taken from the program."""
     lines = prompt.splitlines()
-    inline = re.compile(_INLINE.pattern.format(name=re.escape(entry_point)))
     tests = []
     for index, line in enumerate(lines):
         match = _EXAMPLE.match(line)
@@ -60,7 +73,7 @@ def docstring_examples(prompt: str, entry_point: str) -> list[Test]:
             if expected and not expected.startswith(">>>") and _usable(call, expected):
                 tests.append(expr_test(call, expected, prompt, (entry_point,)))
             continue
-        found = inline.search(line.strip())
+        found = _inline_example(line.strip(), entry_point)
         if found and _usable(found["call"], found["expected"].strip()):
             tests.append(expr_test(found["call"], found["expected"].strip(), prompt, (entry_point,)))
     return tests
