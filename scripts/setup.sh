@@ -7,6 +7,12 @@ cd "$(dirname "$0")/.."
 if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
     missing=()
     command -v chromium >/dev/null || missing+=(chromium chromium-driver)
+    # the sandbox's languages: C++, Java 17, JavaScript, Rust, Go (Debian's, where the machine has none)
+    command -v g++ >/dev/null || missing+=(g++)
+    command -v javac >/dev/null || missing+=(openjdk-17-jdk-headless)
+    command -v node >/dev/null || missing+=(nodejs)
+    command -v rustc >/dev/null || missing+=(rustc)
+    command -v go >/dev/null || missing+=(golang-go)
     if [ ${#missing[@]} -gt 0 ]; then
         apt-get update -qq
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null

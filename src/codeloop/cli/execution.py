@@ -27,16 +27,42 @@ def _add_limit_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
+EXTENSIONS = {".cpp": "cpp", ".cc": "cpp", ".cxx": "cpp", ".java": "java", ".js": "nodejs", ".mjs": "nodejs",
+              ".rs": "rust", ".go": "go"}
+
+
+def language_name(text: str) -> str:
+    """An argparse type: a language of the sandbox's table, by name or alias."""
+    from codeloop.sandbox.languages import language
+    try:
+        return language(text).name
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _add_language_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--language", type=language_name, metavar="NAME",
+                        help="python, cpp, java, nodejs, rust or go (aliases: python3, c++, cpp17, javascript, js, "
+                             "...); default: from the file's extension, else python")
+
+
+def _language(args: argparse.Namespace) -> str:
+    import os
+    return args.language or EXTENSIONS.get(os.path.splitext(args.program)[1].lower(), "python")
+
+
 def register(commands: argparse._SubParsersAction) -> None:
-    run = command(commands, "run", "run a Python program in the sandbox")
-    run.add_argument("program", metavar="PROGRAM.py", help="the program")
+    run = command(commands, "run", "run a program in the sandbox (compiled first in a compiled language)")
+    run.add_argument("program", metavar="PROGRAM", help="the program's source file")
     run.add_argument("--stdin", metavar="FILE", help="file to feed on standard input")
+    _add_language_flag(run)
     _add_limit_flags(run)
     run.set_defaults(handler=run_command)
 
     judge = command(commands, "judge", "judge a program against stdin/stdout tests")
-    judge.add_argument("program", metavar="PROGRAM.py", help="the program")
+    judge.add_argument("program", metavar="PROGRAM", help="the program's source file")
     judge.add_argument("tests", metavar="TESTS.jsonl", help='lines of {"input": ..., "output": ...}')
+    _add_language_flag(judge)
     _add_limit_flags(judge)
     judge.set_defaults(handler=judge_command)
 
@@ -46,12 +72,12 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    from codeloop.sandbox import Sandbox
+    from codeloop.sandbox import Run, Sandbox
     source = read_text(args.program)
     stdin = read_text(args.stdin) if args.stdin else ""
     limits = _limits(args)
     with Sandbox(workers=1) as sandbox:
-        execution = sandbox.run(source, stdin=stdin, limits=limits)
+        execution = sandbox.execute(Run(source, stdin=stdin, limits=limits, language=_language(args)))
     if args.json:
         print(json.dumps(execution.to_dict()))
     else:
@@ -85,7 +111,7 @@ def judge_command(args: argparse.Namespace) -> int:
     source = read_text(args.program)
     tests = load_stdio_tests(args.tests)
     with Sandbox() as sandbox:
-        judgement = Judge(sandbox).judge(source, tests, _limits(args))
+        judgement = Judge(sandbox).judge(source, tests, _limits(args), language=_language(args))
     if args.json:
         print(json.dumps(judgement.to_dict()))
     else:
@@ -99,15 +125,19 @@ def judge_command(args: argparse.Namespace) -> int:
 
 
 def doctor_command(args: argparse.Namespace) -> int:
-    from codeloop.sandbox import Sandbox
+    from codeloop.sandbox import LANGUAGES, Sandbox
+    from codeloop.sandbox.languages import missing_tools
     with Sandbox(workers=1) as sandbox:
         layers = sandbox.layers
         probe = sandbox.run("print('ok')")
+    languages = {name: ("missing " + ", ".join(missing) if (missing := missing_tools(row)) else "ready")
+                 for name, row in LANGUAGES.items()}
     if args.json:
-        print(json.dumps({"layers": layers, "probe": probe.verdict}))
+        print(json.dumps({"layers": layers, "languages": languages, "probe": probe.verdict}))
         return 0 if probe.ok else 1
-    width = max(map(len, layers))
+    width = max(map(len, [*layers, "languages"]))
     for name, state in layers.items():
         print(f"{name:<{width}}  {state}")
+    print(f"{'languages':<{width}}  " + ", ".join(f"{name} {state}" for name, state in languages.items()))
     print(f"{'probe run':<{width}}  {probe.verdict} in {probe.wall_s * 1000:.1f} ms")
     return 0 if probe.ok else 1

@@ -19,7 +19,8 @@ from pathlib import Path
 
 from codeloop.judge import Judge, Judgement, Verdict
 from codeloop.sandbox import Limits, Sandbox
-from codeloop.tasks import DatasetError, Task
+from codeloop.sandbox.languages import language as sandbox_language
+from codeloop.tasks import DatasetError, Task, TaskKind
 from codeloop.tasks.records import jsonl_records
 
 DEFAULT_CPU_S = 10.0     # RLEF's default where a problem gives none (arXiv 2410.02089, sec. 4.1)
@@ -32,6 +33,8 @@ class Sample:
     task_id: str
     program: str
     digest: str     # of the sample's line, to tell a results file from another samples file
+    language: str = "python"  # the sandbox's name for it
+    correct: bool | None = None  # a reference solution's label (``write_reference_samples``)
 
 
 def task_limits(task: Task) -> Limits:
@@ -56,9 +59,33 @@ def read_samples(path: str | Path, tasks: dict[str, Task]) -> list[Sample]:
             program = task.program(record["completion"])
         else:
             raise DatasetError(f"{where}: expected a string field 'completion' or 'program'")
+        language = record.get("language", "python")
+        if not isinstance(language, str):
+            raise DatasetError(f"{where}: field 'language' must be a string such as \"cpp\"")
+        try:
+            language = sandbox_language(language).name
+        except ValueError as error:
+            raise DatasetError(f"{where}: field 'language': {error}") from None
+        if language != "python" and task.kind != TaskKind.STDIO:
+            raise DatasetError(f"{where}: field 'language': {task.id} is a function-call task, Python only")
         digest = hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()[:16]
-        samples.append(Sample(len(samples), str(task_id), program, digest))
+        correct = record.get("correct")
+        samples.append(Sample(len(samples), str(task_id), program, digest, language,
+                              correct if isinstance(correct, bool) else None))
     return samples
+
+
+def write_reference_samples(tasks: Iterable[Task], path: str | Path) -> int:
+    """A samples file of the tasks' own reference solutions, every language, correct and
+    incorrect (``"correct"`` says which); the number written."""
+    count = 0
+    with open(path, "w") as handle:
+        for task in tasks:
+            for reference in task.references:
+                handle.write(json.dumps({"task_id": task.id, "program": reference.program,
+                                         "language": reference.language, "correct": reference.correct}) + "\n")
+                count += 1
+    return count
 
 
 class ResultStore:
@@ -111,6 +138,7 @@ def result_record(sample: Sample, judgement: Judgement) -> dict:
                 detail["stderr"] = result.error_text[-2000:]
         tests.append(detail)
     return {"index": sample.index, "task_id": sample.task_id, "sample_digest": sample.digest,
+            "language": sample.language, **({} if sample.correct is None else {"correct": sample.correct}),
             "passed": judgement.passed, "verdict": str(judgement.verdict),
             "compile_error": judgement.compile_error, "tests": tests}
 
@@ -131,7 +159,8 @@ def evaluate_samples(tasks: Iterable[Task], samples_path: str | Path, out_path: 
 
             def one(sample: Sample) -> dict:
                 task = by_id[sample.task_id]
-                return result_record(sample, judge.judge(sample.program, task.hidden_tests, task_limits(task)))
+                return result_record(sample, judge.judge(sample.program, task.hidden_tests, task_limits(task),
+                                                         language=sample.language))
 
             futures = [pool.submit(one, sample) for sample in pending]
             bar = None

@@ -36,6 +36,22 @@ def summarize_samples(results: Iterable[dict], ks: Iterable[int]) -> dict[str, f
     return {key: round(value, 4) if isinstance(value, float) else value for key, value in summary.items()}
 
 
+def summarize_references(results: Iterable[dict]) -> dict[str, dict[str, int]]:
+    """Per language, how a dataset's own solutions fare: correct ones that pass, incorrect ones
+    that fail (the sanity check of a dataset and of a judge)."""
+    table: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(
+        ("correct", "correct_passed", "incorrect", "incorrect_failed"), 0))
+    for record in results:
+        row = table[record.get("language", "python")]
+        if record.get("correct", True):
+            row["correct"] += 1
+            row["correct_passed"] += bool(record["passed"])
+        else:
+            row["incorrect"] += 1
+            row["incorrect_failed"] += not record["passed"]
+    return dict(sorted(table.items()))
+
+
 def episodes_by_task(episodes: list[Episode]) -> dict[str, list[Episode]]:
     groups: dict[str, list[Episode]] = defaultdict(list)
     for episode in episodes:

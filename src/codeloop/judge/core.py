@@ -13,6 +13,7 @@ from codeloop.judge.checkers import Checker, ProgramChecker, TokenChecker
 from codeloop.judge.harness import harness_for, verdict_of
 from codeloop.judge.tests import Test, TestKind
 from codeloop.sandbox import Execution, Limits, Run, Sandbox, Verdict, compile_quietly
+from codeloop.sandbox.languages import language as sandbox_language
 
 
 @dataclass
@@ -60,9 +61,11 @@ def compile_error(program: str) -> str:
     return f"{type(error).__name__}: {getattr(error, 'msg', error)}" + (f" (line {line})" if line else "")
 
 
-def _run_for(program: str, test: Test, limits: Limits) -> Run:
+def _run_for(program: str, test: Test, limits: Limits, lang: str) -> Run:
     if test.kind == TestKind.STDIO:
-        return Run(program, stdin=test.input, limits=limits)
+        return Run(program, stdin=test.input, limits=limits, language=lang)
+    if lang != "python":
+        raise ValueError(f"{test.kind} tests call Python functions; a {lang} program takes stdin/stdout tests only")
     return Run(program, limits=limits, harness=harness_for(test))
 
 
@@ -76,20 +79,26 @@ class Judge:
         self._lock = threading.Lock()
 
     def judge(self, program: str, tests: Sequence[Test], limits: Limits = Limits(),
-              stop_on_first_failure: bool = False) -> Judgement:
-        key = self._key(program, tests, limits, stop_on_first_failure)
+              stop_on_first_failure: bool = False, language: str = "python") -> Judgement:
+        """Judge ``program``, written in ``language`` (a name or alias of the sandbox's table), on
+        ``tests``; a compiled language is compiled once, a compile error giving CE."""
+        lang = sandbox_language(language).name
+        key = self._key(program, tests, limits, stop_on_first_failure, lang)
         with self._lock:
             cached = self._cache.get(key)
         if cached is not None:
             return cached
-        judgement = self._judge(program, list(tests), limits, stop_on_first_failure)
+        if lang == "python":
+            judgement = self._judge(program, list(tests), limits, stop_on_first_failure)
+        else:
+            judgement = self._judge_compiled(program, list(tests), limits, stop_on_first_failure, lang)
         if judgement.verdict != Verdict.SE:
             with self._lock:
                 self._cache[key] = judgement
         return judgement
 
-    def _key(self, program: str, tests: Sequence[Test], limits: Limits, stop: bool) -> str:
-        blob = json.dumps([program, [t.to_dict() for t in tests], repr(limits), repr(self.checker), stop])
+    def _key(self, program: str, tests: Sequence[Test], limits: Limits, stop: bool, lang: str) -> str:
+        blob = json.dumps([program, [t.to_dict() for t in tests], repr(limits), repr(self.checker), stop, lang])
         return hashlib.sha256(blob.encode("utf-8", "surrogateescape")).hexdigest()
 
     def _judge(self, program: str, tests: list[Test], limits: Limits, stop: bool) -> Judgement:
@@ -100,20 +109,31 @@ class Judge:
         error = compile_error(program)
         if error:
             return Judgement(Verdict.CE, compile_error=error)
+        return self._run_tests(program, tests, limits, stop, "python")
+
+    def _judge_compiled(self, program: str, tests: list[Test], limits: Limits, stop: bool, lang: str) -> Judgement:
+        build = self.sandbox.build(program, sandbox_language(lang)) if sandbox_language(lang).compile else None
+        if build is not None and build.sandbox_failed:
+            return Judgement(Verdict.SE, compile_error=build.error)
+        if build is not None and not build.ok:
+            return Judgement(Verdict.CE, compile_error=build.error)
+        return self._run_tests(program, tests, limits, stop, lang)
+
+    def _run_tests(self, program: str, tests: list[Test], limits: Limits, stop: bool, lang: str) -> Judgement:
         results: list[TestResult] = []
         if stop:
             for test in tests:
-                results.append(self.judge_one(program, test, limits))
+                results.append(self.judge_one(program, test, limits, lang))
                 if results[-1].verdict != Verdict.OK:
                     break
         else:
             with ThreadPoolExecutor(self.sandbox.workers) as pool:
-                results = list(pool.map(lambda test: self.judge_one(program, test, limits), tests))
+                results = list(pool.map(lambda test: self.judge_one(program, test, limits, lang), tests))
         failed = [r.verdict for r in results if r.verdict != Verdict.OK]
         return Judgement(failed[0] if failed else Verdict.OK, results)
 
-    def judge_one(self, program: str, test: Test, limits: Limits) -> TestResult:
-        execution = self.sandbox.execute(_run_for(program, test, limits))
+    def judge_one(self, program: str, test: Test, limits: Limits, language: str = "python") -> TestResult:
+        execution = self.sandbox.execute(_run_for(program, test, limits, sandbox_language(language).name))
         if test.kind != TestKind.STDIO:
             verdict, got, error = verdict_of(test, execution)
             return TestResult(verdict, test, got, execution, error)

@@ -1,10 +1,14 @@
-"""Run untrusted Python programs fast and safely, with exact verdicts; paired runs let a trusted
-harness call an untrusted program's functions with data only (``Harness``, ``rpc``).
+"""Run untrusted programs fast and safely, with exact verdicts: Python in a fork server; C++,
+Java, JavaScript, Rust and Go compiled (once, cached) and run in the same isolation
+(``languages``); paired runs let a trusted harness call an untrusted Python program's functions
+with data only (``Harness``, ``rpc``).
 
 This package imports nothing else of codeloop.
 """
 
 from codeloop.sandbox.execution import Execution, Harness, Limits, Verdict
+from codeloop.sandbox.languages import LANGUAGES, Language, language
 from codeloop.sandbox.server import Run, Sandbox, compile_quietly
 
-__all__ = ["Execution", "Harness", "Limits", "Run", "Sandbox", "Verdict", "compile_quietly"]
+__all__ = ["LANGUAGES", "Execution", "Harness", "Language", "Limits", "Run", "Sandbox", "Verdict", "compile_quietly",
+           "language"]

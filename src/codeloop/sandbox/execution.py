@@ -101,7 +101,7 @@ def execution_from_reply(header: Report, stdout: bytes, stderr: bytes, limits: L
         return Execution(Verdict.SE, error="the run ended without a status report")
     exit_code, killed_by = _exit_and_signal(header.status)
     paired, cpu = header.paired, header.cpu_s
-    rss_mb = header.cgroup_peak / 2**20 if header.cgroup_peak else header.max_rss_kb / 1024
+    rss_mb = header.max_rss_kb / 1024  # the program's own peak (the cgroup's counts cached files too)
     out_of_memory = header.memory_error or header.oom_killed
     if header.killed_for == "output":
         verdict = Verdict.OLE

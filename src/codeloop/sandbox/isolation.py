@@ -49,6 +49,7 @@ def build_filesystem(hide: list[str], keep: list[str], layers: dict[str, str]) -
     """
     linux.mount(None, "/", None, linux.MS_REC | linux.MS_PRIVATE)
     handles = {path: os.open(path, os.O_PATH | os.O_DIRECTORY) for path in keep if os.path.isdir(path)}
+    minimal_dev(layers)
     hidden = []
     for path in hide:
         if os.path.isdir(path):
@@ -61,6 +62,26 @@ def build_filesystem(hide: list[str], keep: list[str], layers: dict[str, str]) -
         os.close(fd)
     linux.make_tree_read_only("/")
     layers["filesystem"] = "on: read-only root; hidden " + ", ".join(hidden)
+
+
+DEVICES = ("null", "zero", "full", "random", "urandom")
+DEV_LINKS = {"fd": "/proc/self/fd", "stdin": "/proc/self/fd/0", "stdout": "/proc/self/fd/1",
+             "stderr": "/proc/self/fd/2"}
+
+
+def minimal_dev(layers: dict[str, str]) -> None:
+    """Replace /dev with what programs use, as bubblewrap's ``--dev`` does: null, zero, full,
+    random and urandom (bound from the host's), the fd links, and an empty shm folder."""
+    nodes = {name: os.open(f"/dev/{name}", os.O_PATH) for name in DEVICES if os.path.exists(f"/dev/{name}")}
+    linux.mount("tmpfs", "/dev", "tmpfs", linux.MS_NOSUID | linux.MS_NOEXEC, "size=64k,nr_inodes=64,mode=0755")
+    for name, fd in nodes.items():
+        os.close(os.open(f"/dev/{name}", os.O_CREAT | os.O_WRONLY, 0o666))
+        linux.mount(f"/proc/self/fd/{fd}", f"/dev/{name}", None, linux.MS_BIND)
+        os.close(fd)
+    for name, target in DEV_LINKS.items():
+        os.symlink(target, f"/dev/{name}")
+    os.mkdir("/dev/shm", 0o755)
+    layers["devices"] = "on: /dev has " + ", ".join(nodes) + " and the fd links only"
 
 
 def open_cgroup_files(slots: list[dict[str, str]]) -> list[dict[str, int]]:

@@ -5,7 +5,8 @@ its bare name, the host as ``codeloop.sandbox.messages``.
     host -> fork server   Config, once, as its command-line argument
     host -> slot          Job, a JSON line per run; then the payload (inline or in a memfd) and,
                           for a paired run, a memfd with the harness's data
-    slot -> host          Report, a JSON line per run; then stdout, stderr and the harness's report
+    slot -> host          Report, a JSON line per run; then stdout, stderr, the harness's report and
+                          a compile's artefacts
 """
 
 from __future__ import annotations
@@ -61,6 +62,8 @@ class Job:
     paired: bool                  # a memfd with the harness's data comes too
     uid: int | None               # the program's uid (None: the fork server's own)
     harness_uid: int | None       # the slot's harness server's uid
+    address_limit: bool = True    # RLIMIT_AS at the memory limit (off where the slot's cgroup limits memory)
+    artefacts: bool = False       # a memfd with a compiled program's artefacts comes last
     # set by the slot from its configuration, not sent
     isolated: bool = False
     pidns: bool = False
@@ -97,6 +100,7 @@ class Report:
     stderr_truncated: bool = False
     paired: bool = False
     report_complete: bool = False  # the harness closed its report, within the cap
+    artefacts: list = field(default_factory=list)  # [name, size] of files a compile left, after the rest
 
     def encode(self) -> bytes:
         return _wire(self)

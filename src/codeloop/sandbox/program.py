@@ -21,6 +21,7 @@ from messages import Job
 # Descriptors of a run's program: 0-2 stdio, 3 the memory-error mark, and in a paired run 4 the
 # harness's calls, 5 its replies. The slot's harness server gets the other ends per run.
 MARK_FD, CALLS_FD, REPLIES_FD = 3, 4, 5
+ARTEFACTS_FD = 6  # a compiled program's artefacts (a sealed memfd): copied into the working directory, or exec'd
 OWN_MODULES = ("linux", "isolation", "rpc", "codec", "harness_server", "messages", "program", "supervise")
 SOLUTION = "solution.py"
 
@@ -72,7 +73,8 @@ def rlimits(job: Job) -> list[tuple[int, tuple[int, int]]]:
     """The run's rlimits, made before the fork (what a forked child allocates, it copies pages for)."""
     cpu = int(job.cpu_s + 0.999)
     memory, files, processes = job.memory_bytes, job.file_size_bytes, job.processes
-    return [(resource.RLIMIT_CPU, (cpu, cpu + 1)), (resource.RLIMIT_AS, (memory, memory)),
+    address = memory if job.address_limit else resource.RLIM_INFINITY  # else the cgroup limits memory
+    return [(resource.RLIMIT_CPU, (cpu, cpu + 1)), (resource.RLIMIT_AS, (address, address)),
             (resource.RLIMIT_STACK, (memory, memory)), (resource.RLIMIT_FSIZE, (files, files)),
             (resource.RLIMIT_NPROC, (processes, processes)), (resource.RLIMIT_NOFILE, (256, 256)),
             (resource.RLIMIT_CORE, (0, 0))]
@@ -106,7 +108,20 @@ def run_program(job: Job, payload: dict) -> None:
         fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         write_all(fd, data)
         os.close(fd)
+    in_memory = payload.get("exec_artefact", False)  # a lone binary: exec'd from its sealed memfd
+    if "artefacts" in payload and not in_memory:
+        copy_artefacts(payload["artefacts"])
     become(job.uid, job)
+    if "exec" in payload:  # a compiler, or a compiled program or its runtime
+        argv = payload["exec"]
+        os.close(MARK_FD)  # a Python run's alone
+        if in_memory:
+            os.set_inheritable(ARTEFACTS_FD, False)  # an ELF binary execs from a close-on-exec descriptor
+        try:
+            os.execve(ARTEFACTS_FD if in_memory else argv[0], argv, payload["env"])
+        except OSError as error:
+            os.write(2, f"cannot run {argv[0]}: {error.strerror}\n".encode())
+            os._exit(127)
     for own in OWN_MODULES:  # the program's own modules of these names must import
         sys.modules.pop(own, None)
     sys.argv = [filename, *payload["argv"]]
@@ -143,6 +158,22 @@ def run_program(job: Job, payload: dict) -> None:
     except BaseException:
         code = code or 120
     os._exit(code & 0xFF)
+
+
+def copy_artefacts(artefacts: list) -> None:
+    """Write each (name, size, mode) of the artefacts memfd, in order, into the working directory."""
+    offset = 0
+    for name, size, mode in artefacts:
+        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
+        copied = 0
+        while copied < size:
+            sent = os.sendfile(fd, ARTEFACTS_FD, offset + copied, size - copied)
+            if not sent:
+                raise OSError("artefact shorter than announced")
+            copied += sent
+        os.close(fd)
+        offset += size
+    os.close(ARTEFACTS_FD)
 
 
 def fork_child(job: Job, fds: dict[str, int], wanted: dict[int, str], workdir: str) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
@@ -22,8 +23,20 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from types import CodeType
 
+from codeloop.sandbox.build import (
+    BASE_ENV,
+    COMPILE_LIMITS,
+    Build,
+    BuildCache,
+    build_key,
+    compiler_message,
+    executable_mode,
+    file_name,
+    fill,
+)
 from codeloop.sandbox.cgroups import CgroupSlots, create_slots
 from codeloop.sandbox.execution import Execution, Harness, Limits, Verdict, execution_from_reply
+from codeloop.sandbox.languages import LANGUAGES, Language, language, source_stem, toolchain_dirs
 from codeloop.sandbox.messages import Config, Job, Report
 
 # The fork server is imported, not run as a script, so its compiled .pyc is reused (8 ms a start).
@@ -50,6 +63,7 @@ class Run:
     limits: Limits = Limits()
     filename: str = "solution.py"  # the name the source is written and run under
     harness: Harness | None = None  # a paired run: the program only answers this harness's calls
+    language: str = "python"  # a name or alias of ``languages.LANGUAGES``; others than Python compile first
 
 
 def _is_under(path: str, parent: str) -> bool:
@@ -61,7 +75,7 @@ def _paths_to_hide_and_keep(site_packages: bool) -> tuple[list[str], list[str]]:
     for extra in (os.getcwd(), os.path.expanduser("~")):
         if extra != "/" and not any(_is_under(extra, h) for h in hide):
             hide.append(extra)
-    wanted = {sys.base_prefix, sys.base_exec_prefix}  # the interpreter and its standard library
+    wanted = {sys.base_prefix, sys.base_exec_prefix, *toolchain_dirs()}  # the interpreter, its library, compilers
     if site_packages:
         wanted |= {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
     keep = sorted(p for p in wanted if any(_is_under(p, h) for h in hide))
@@ -70,15 +84,17 @@ def _paths_to_hide_and_keep(site_packages: bool) -> tuple[list[str], list[str]]:
 
 
 class Sandbox:
-    """Runs untrusted Python programs in an isolated fork server.
+    """Runs untrusted programs in an isolated fork server: Python directly, other languages
+    compiled first (``compile_limits``, once per source: ``builds`` caches the artefacts).
 
     ``workers`` bounds how many programs run at once (default: the core count). Use as a
     context manager, or call ``close()``. Thread-safe; ``arun`` is the asyncio entry point.
     """
 
     def __init__(self, workers: int | None = None, *, isolate: bool = True,
-                 site_packages: bool = False, debug: bool = False) -> None:
+                 site_packages: bool = False, debug: bool = False, compile_limits: Limits = COMPILE_LIMITS) -> None:
         self.workers = workers or os.cpu_count() or 1
+        self.compile_limits = compile_limits
         self.isolate = isolate
         self.site_packages = site_packages
         self.debug = debug
@@ -92,6 +108,7 @@ class Sandbox:
         self._ctrl: socket.socket | None = None
         self._slot_uids = False
         self._slot_sockets: list[socket.socket] = []
+        self.builds = BuildCache()
         self._start()
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -154,7 +171,15 @@ class Sandbox:
                              f"{HOST_UID_BASE + SLOT_UID_BASE}+)")
         else:
             layers["uid"] = "off: programs share the fork server's uid"
-        layers["rlimits"] = "on: cpu, address space, stack, file size, processes, open files"
+        if self.memory_by_cgroup:
+            layers["rlimits"] = "on: cpu, stack, file size, processes, open files"
+            layers["memory"] = "on: the slot's cgroup limits resident memory, for every language"
+        else:
+            layers["rlimits"] = "on: cpu, address space, stack, file size, processes, open files"
+            unlimited = [name for name, row in LANGUAGES.items() if not row.address_space_ok]
+            layers["memory"] = ("address space (RLIMIT_AS), no cgroup: thread stacks count against it; "
+                                f"{', '.join(unlimited)} run without a memory limit (their runtimes reserve "
+                                "far more address space than they use)")
         layers["environment"] = "on: empty but PATH, LANG, HOME=/tmp/work"
         if self._cgroups.slots:
             layers["cgroups"] = f"on: {self._cgroups.version} memory + pids per worker slot"
@@ -204,10 +229,66 @@ class Sandbox:
         return self.execute(Run(source, stdin, tuple(argv), dict(files or {}), limits, filename))
 
     def execute(self, request: Run) -> Execution:
-        """``run`` for a prepared ``Run``."""
-        execution = self._run_once(request)
+        """``run`` for a prepared ``Run``; in a compiled language, compiled first (once: the
+        artefacts are cached), a compile error giving ``CE`` with the compiler's message."""
+        lang = language(request.language)
+        if lang.name != "python":
+            return self._execute_exec(request, lang)
+        execution, _ = self._run_once(request)
         if execution.verdict == Verdict.SE:
-            execution = self._run_once(request)
+            execution, _ = self._run_once(request)
+        return execution
+
+    @property
+    def memory_by_cgroup(self) -> bool:
+        """Whether memory is limited by each slot's cgroup (resident memory), not RLIMIT_AS."""
+        return bool(self._cgroups.slots) and all("memory_max" in slot for slot in self._cgroups.slots)
+
+    def build(self, source: str, lang: Language) -> Build:
+        """``source`` compiled (or taken from the cache): its artefacts, or the compiler's message."""
+        return self.builds.get(build_key(lang, source), lambda: self._compile(source, lang))
+
+    def _compile(self, source: str, lang: Language) -> Build:
+        name = file_name(lang, source)
+        argv = fill(lang.compile, name, source_stem(lang, source), self.compile_limits.memory_mb)
+        fields = {"exec": argv, "env": {**BASE_ENV, **lang.env}, "collect": list(lang.artefacts)}
+        request = Run(source, limits=self.compile_limits, filename=name, language=lang.name)
+        execution, files = self._run_once(request, fields)
+        if execution.verdict == Verdict.SE:
+            execution, files = self._run_once(request, fields)
+        if execution.verdict == Verdict.SE:
+            return Build(error=execution.error, sandbox_failed=True)
+        message = compiler_message(execution.stdout, execution.stderr, self._workdir, name)
+        if execution.verdict != Verdict.OK:
+            limit = {Verdict.TLE: "the compile exceeded its time limit", Verdict.MLE: "the compile exceeded its "
+                     "memory limit", Verdict.OLE: "the compiler's output exceeded its limit"}.get(execution.verdict)
+            return Build(error="\n".join(filter(None, [message, limit])) or f"compile failed ({execution.verdict})",
+                         cpu_s=execution.cpu_s)
+        if lang.artefacts and not files:
+            return Build(error=f"the compiler left none of {', '.join(lang.artefacts)}", cpu_s=execution.cpu_s)
+        return Build(tuple((name, data, executable_mode(name)) for name, data in files), cpu_s=execution.cpu_s)
+
+    def _execute_exec(self, request: Run, lang: Language) -> Execution:
+        if request.harness is not None:
+            raise ValueError(f"paired runs (function-call tests) are Python-only, not {lang.name}")
+        build = Build()
+        if lang.compile is not None:
+            build = self.build(request.source, lang)
+            if build.sandbox_failed:
+                return Execution(Verdict.SE, error=build.error)
+            if not build.ok:
+                return Execution(Verdict.CE, stderr=build.error, cpu_s=build.cpu_s)
+        limits = request.limits
+        limits = dataclasses.replace(limits, cpu_s=limits.cpu_s + lang.extra_cpu_s,
+                                     wall_s=limits.wall_s + lang.extra_cpu_s,
+                                     processes=limits.processes + lang.extra_processes)
+        name = file_name(lang, request.source)
+        argv = fill(lang.run, name, source_stem(lang, request.source), request.limits.memory_mb)
+        fields = {"exec": argv + list(request.argv), "env": {**BASE_ENV, **lang.env}}
+        run = dataclasses.replace(request, limits=limits, filename=name)
+        execution, _ = self._run_once(run, fields, build)
+        if execution.verdict == Verdict.SE:
+            execution, _ = self._run_once(run, fields, build)
         return execution
 
     async def arun(self, source: str, **kwargs: object) -> Execution:
@@ -234,9 +315,18 @@ class Sandbox:
             return {}
         return _compile_here(request.source, posixpath.normpath(posixpath.join(self._workdir, request.filename)))
 
-    def _run_once(self, request: Run) -> Execution:
+    def _run_once(self, request: Run, exec_fields: dict | None = None,
+                  build: Build | None = None) -> tuple[Execution, list[tuple[str, bytes]]]:
+        """One run: (its execution, the artefacts a compile left). ``exec_fields`` make the slot
+        exec a command (a compiler, a compiled program) instead of running Python itself, with
+        ``build``'s artefacts in its working directory (or, a lone binary, exec'd from memory)."""
+        artefacts = build.artefacts if build is not None else ()
         fields = {"source": request.source, "stdin": request.stdin, "argv": list(request.argv),
-                  "files": dict(request.files), "filename": request.filename, **self._compiled(request)}
+                  "files": dict(request.files), "filename": request.filename,
+                  **(exec_fields or self._compiled(request))}
+        if artefacts:
+            fields["artefacts"] = [[name, len(data), mode] for name, data, mode in artefacts]
+            fields["exec_artefact"] = build.lone_executable and fields["exec"][0] == "./" + artefacts[0][0]
         slot = self._slots.get()  # prepared before: a slot freed goes straight to a waiting run
         if request.harness is not None:  # its code goes to each slot once; the slot keeps it by name
             fields["announce"] = list(request.harness.names)
@@ -254,7 +344,9 @@ class Sandbox:
                       output_bytes=limits.output_bytes, processes=limits.processes,
                       file_size_bytes=limits.file_size_mb << 20, inline=inline, paired=request.harness is not None,
                       uid=SLOT_UID_BASE + slot if self._slot_uids else None,
-                      harness_uid=HARNESS_UID_BASE + slot if self._slot_uids else None)
+                      harness_uid=HARNESS_UID_BASE + slot if self._slot_uids else None,
+                      address_limit=not self.memory_by_cgroup and language(request.language).address_space_ok,
+                      artefacts=bool(artefacts))
             reply_r, reply_w = os.pipe()
             fds = [reply_w]
             try:
@@ -265,11 +357,13 @@ class Sandbox:
                     fds.append(_memfd("payload", payload))
                 if request.harness is not None:  # its data: never read by the slot, never in the program
                     fds.append(_memfd("harness", request.harness.marshalled))
+                if artefacts:
+                    fds.append(os.dup(build.artefacts_fd()))  # closed below, like the others
                 socket.send_fds(self._slot_sockets[slot], [message], fds)
             except (OSError, AttributeError) as error:
                 os.close(reply_r)
                 self._restart(process)
-                return Execution(Verdict.SE, error=f"fork server unreachable: {error}")
+                return Execution(Verdict.SE, error=f"fork server unreachable: {error}"), []
             finally:
                 for fd in fds:
                     os.close(fd)
@@ -277,16 +371,22 @@ class Sandbox:
         finally:
             self._slots.put(slot)
         if reply is None:
-            return Execution(Verdict.SE, error="no reply from the run's supervisor in time")
+            return Execution(Verdict.SE, error="no reply from the run's supervisor in time"), []
         line, _, rest = reply.partition(b"\n")
         try:
             header = Report.decode(line)
         except (ValueError, TypeError):
             self._restart(process)
-            return Execution(Verdict.SE, error="malformed reply from the fork server")
+            return Execution(Verdict.SE, error="malformed reply from the fork server"), []
         out_end = header.stdout_len
         err_end = out_end + header.stderr_len
-        return execution_from_reply(header, rest[:out_end], rest[out_end:err_end], request.limits, rest[err_end:])
+        files, end = [], len(rest)
+        for name, size in reversed(header.artefacts):  # the artefacts come last
+            files.insert(0, (name, rest[end - size:end]))
+            end -= size
+        execution = execution_from_reply(header, rest[:out_end], rest[out_end:err_end], request.limits,
+                                         rest[err_end:end])
+        return execution, files
 
 
 # warnings.catch_warnings swaps process-wide state, so host threads compile one at a time

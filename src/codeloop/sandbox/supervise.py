@@ -7,9 +7,11 @@ clean-up of everything the run left, and the report. Standard library only; load
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import os
 import select
 import signal
+import stat
 import time
 
 import linux
@@ -17,6 +19,7 @@ from harness_server import HarnessServer
 from isolation import WORKDIR, log
 from messages import Job, Report
 from program import (
+    ARTEFACTS_FD,
     CALLS_FD,
     MARK_FD,
     MEMORY_ERROR_MARK,
@@ -30,6 +33,7 @@ from program import (
 )
 
 REPORT_CAP = 1 << 20  # bytes of a harness's report
+ARTEFACTS_CAP = 256 << 20  # bytes a compile may leave for its runs
 
 
 def cgroup_write(fds: dict[str, int], key: str, value: str) -> None:
@@ -108,6 +112,8 @@ def prepare(job: Job, payload: dict, cgroup: dict[str, int], opened: list[int], 
     """The run's descriptors (stdin, output pipes, the mark, a paired run's channel), its cgroup
     limits and its empty working directory (a tmpfs the slot keeps while the size limit stays)."""
     fds = {"stdin": os.memfd_create("stdin")}
+    if "artefacts_fd" in payload:
+        fds["artefacts"] = payload.pop("artefacts_fd")
     pipes = ["out", "err", "mark"] + (["calls", "replies", "report"] if job.paired else [])
     for name in pipes:
         fds[name + "_r"], fds[name + "_w"] = os.pipe()
@@ -141,6 +147,8 @@ def start(job: Job, payload: dict, fds: dict[str, int], harness_fd: int | None, 
     """Fork the program and, in a paired run, hand the slot's harness server its side; close
     their ends here."""
     wanted = {0: "stdin", 1: "out_w", 2: "err_w", MARK_FD: "mark_w"}
+    if "artefacts" in fds:
+        wanted[ARTEFACTS_FD] = "artefacts"
     if job.paired:
         wanted.update({CALLS_FD: "calls_r", REPLIES_FD: "replies_w"})
         server = slot.get("harness")
@@ -160,7 +168,8 @@ def start(job: Job, payload: dict, fds: dict[str, int], harness_fd: int | None, 
             run_program(job, payload)
         finally:
             os._exit(121)
-    for name in ("stdin", "out_w", "err_w", "mark_w", "calls_r", "calls_w", "replies_r", "replies_w", "report_w"):
+    for name in ("stdin", "out_w", "err_w", "mark_w", "calls_r", "calls_w", "replies_r", "replies_w", "report_w",
+                 "artefacts"):
         if name in fds:
             fd = fds.pop(name)
             os.close(fd)
@@ -231,9 +240,34 @@ def wait(job: Job, fds: dict[str, int], program: int, spare: int | None, opened:
     return state
 
 
+def collect(patterns: list[str], workdir: str) -> list[tuple[str, bytes]]:
+    """The regular files of ``workdir`` (top level) that a compile left and its runs need."""
+    found, total = [], 0
+    for name in sorted(os.listdir(workdir)):
+        if not any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns):
+            continue
+        fd = os.open(os.path.join(workdir, name), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                continue
+            total += info.st_size
+            if total > ARTEFACTS_CAP:
+                raise OSError(f"the compile left more than {ARTEFACTS_CAP >> 20} MB")
+            chunks, left = [], info.st_size
+            while left > 0 and (chunk := os.read(fd, min(left, 1 << 24))):
+                chunks.append(chunk)
+                left -= len(chunk)
+            found.append((name, b"".join(chunks)))
+        finally:
+            os.close(fd)
+    return found
+
+
 def report(fds: dict[str, int], state: dict, cgroup: dict[str, int], oom_before: int | None,
-           harness_cpu: float | None) -> bytes:
-    """The supervisor's report: a JSON header line, then stdout, stderr and the harness's report."""
+           harness_cpu: float | None, artefacts: list[tuple[str, bytes]]) -> bytes:
+    """The supervisor's report: a JSON header line, then stdout, stderr, the harness's report and
+    a compile's artefacts."""
     os.set_blocking(fds["mark_r"], False)
     try:
         memory_error = os.read(fds["mark_r"], 1) == MEMORY_ERROR_MARK
@@ -250,8 +284,9 @@ def report(fds: dict[str, int], state: dict, cgroup: dict[str, int], oom_before:
                     stdout_len=len(out), stderr_len=len(err), stdout_truncated=state["truncated"][fds["out_r"]],
                     stderr_truncated=state["truncated"][fds["err_r"]], paired=harness_cpu is not None,
                     report_complete=harness_cpu is not None and state["report_closed"]
-                    and not state["truncated"][fds["report_r"]])
-    return header.encode() + b"\n" + out + err + tail
+                    and not state["truncated"][fds["report_r"]],
+                    artefacts=[[name, len(data)] for name, data in artefacts])
+    return b"".join([header.encode(), b"\n", out, err, tail, *(data for _, data in artefacts)])
 
 
 def supervise(job: Job, reply_fd: int, payload: dict, cgroup: dict[str, int], harness_fd: int | None,
@@ -271,10 +306,13 @@ def supervise(job: Job, reply_fd: int, payload: dict, cgroup: dict[str, int], ha
             if not state["report_closed"]:  # still busy at the wall limit: replaced next time
                 server.kill()
                 slot["harness"] = None
+        artefacts = []
+        if payload.get("collect") and state["exited"][1] == 0 and not state["killed_for"]:
+            artefacts = collect(payload["collect"], job.workdir)
         if not job.isolated:
             import shutil
             shutil.rmtree(job.workdir, ignore_errors=True)
-        write_all(reply_fd, report(fds, state, cgroup, oom_before, harness_cpu))
+        write_all(reply_fd, report(fds, state, cgroup, oom_before, harness_cpu, artefacts))
     finally:
         for fd in opened:
             with contextlib.suppress(OSError):

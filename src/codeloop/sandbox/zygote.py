@@ -110,7 +110,10 @@ def run_job(message: bytes, fds: list[int], config: Config, cgroup: dict[str, in
             inline = os.pread(payload_fd, os.fstat(payload_fd).st_size, 0)
             os.close(payload_fd)
         harness_fd = rest.pop(0) if job.paired else None
-        supervise(job, fds[0], json.loads(inline), cgroup, harness_fd, slot)
+        payload = json.loads(inline)
+        if job.artefacts:
+            payload["artefacts_fd"] = rest.pop(0)
+        supervise(job, fds[0], payload, cgroup, harness_fd, slot)
     except BaseException as error:
         with contextlib.suppress(OSError):
             write_all(fds[0], Report(error=repr(error)).encode() + b"\n")

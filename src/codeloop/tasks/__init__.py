@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from codeloop.tasks import contests, humaneval, mbpp
-from codeloop.tasks.schema import DatasetError, Task, TaskKind
+from codeloop.tasks.schema import DatasetError, Reference, Task, TaskKind
 
 LOADERS: dict[str, Callable[..., list[Task]]] = {
     "humaneval": lambda path=None, split="test", **_: humaneval.load(path),
@@ -26,4 +26,4 @@ def load(name: str, split: str = "test", path: str | Path | None = None, **optio
     return LOADERS[name](path=path, split=split, **options)
 
 
-__all__ = ["LOADERS", "DatasetError", "Task", "TaskKind", "load"]
+__all__ = ["LOADERS", "DatasetError", "Reference", "Task", "TaskKind", "load"]

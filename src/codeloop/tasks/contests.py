@@ -6,15 +6,17 @@ shards), or through ``datasets`` when ``path`` is omitted and the machine is onl
 
 from __future__ import annotations
 
+import ast
 import json
 from pathlib import Path
 
 from codeloop.judge import Test, call_test, stdio_test
 from codeloop.tasks.records import read_records
-from codeloop.tasks.schema import DatasetError, Task, TaskKind, require
+from codeloop.tasks.schema import DatasetError, Reference, Task, TaskKind, require
 
-# deepmind/code_contests enums (contest_problem.proto)
-CC_PYTHON3 = 3
+# deepmind/code_contests enums (contest_problem.proto): Language
+CC_PYTHON2, CC_CPP, CC_PYTHON3, CC_JAVA = 1, 2, 3, 4
+CC_LANGUAGES = {CC_PYTHON2: "python", CC_CPP: "cpp", CC_PYTHON3: "python", CC_JAVA: "java"}
 CC_DIFFICULTY = ["UNKNOWN_DIFFICULTY", "EASY", "MEDIUM", "HARD", "HARDER", "HARDEST", "EXTERNAL",
                  *"ABCDEFGHIJKLMNOPQRSTUV"]
 
@@ -42,12 +44,47 @@ def _io_tests(block: object, field_name: str, where: str) -> list[Test]:
     return [stdio_test(i, o) for i, o in zip(block["input"], block["output"], strict=True)]
 
 
+def parses_as_python3(program: str) -> bool:
+    try:
+        ast.parse(program)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
+
+
+def _cc_references(block: object, field_name: str, correct: bool, where: str,
+                   counts: dict[str, int]) -> list[Reference]:
+    """A ``{"language": [int], "solution": [str]}`` block. Language 1 is Python 2: such a program
+    is kept, as Python 3, only when it parses as Python 3 (``print x`` does not); ``counts``
+    tallies those kept and dropped."""
+    if block is None:
+        return []
+    if not isinstance(block, dict) or not isinstance(block.get("language"), list) \
+            or not isinstance(block.get("solution"), list) or len(block["language"]) != len(block["solution"]):
+        raise DatasetError(f"{where}: field {field_name!r} must be {{language: [int], solution: [str]}} "
+                           "of equal length")
+    references = []
+    for code, program in zip(block["language"], block["solution"], strict=True):
+        if code not in CC_LANGUAGES or not isinstance(program, str):
+            continue
+        if code == CC_PYTHON2:
+            kept = parses_as_python3(program)
+            counts["python2_kept" if kept else "python2_dropped"] += 1
+            if not kept:
+                continue
+        references.append(Reference(program, CC_LANGUAGES[code], correct))
+    return references
+
+
 def load_code_contests(path: str | Path | None = None, split: str = "test") -> list[Task]:
+    """CodeContests (Li et al., arXiv 2203.07814): stdin/stdout problems with public, private
+    and generated tests, and the correct and incorrect solutions in Python, C++ and Java."""
     tasks = []
     for where, record in _records(path, "deepmind/code_contests", split):
-        solutions = record.get("solutions") or {"language": [], "solution": []}
-        python = [s for lang, s in zip(solutions.get("language", []), solutions.get("solution", []), strict=False)
-                  if lang == CC_PYTHON3]
+        counts = {"python2_kept": 0, "python2_dropped": 0}
+        references = (_cc_references(record.get("solutions"), "solutions", True, where, counts)
+                      + _cc_references(record.get("incorrect_solutions"), "incorrect_solutions", False, where, counts))
+        python = [r.program for r in references if r.correct and r.language == "python"]
         limit = record.get("time_limit") or None
         seconds = limit["seconds"] + limit.get("nanos", 0) / 1e9 if limit else None
         memory = record.get("memory_limit_bytes") or None
@@ -59,7 +96,8 @@ def load_code_contests(path: str | Path | None = None, split: str = "test") -> l
             private_tests=_io_tests(record.get("private_tests"), "private_tests", where),
             generated_tests=_io_tests(record.get("generated_tests"), "generated_tests", where),
             time_limit_s=seconds, memory_limit_mb=memory // 2**20 if memory else None, solutions=python,
-            metadata={"source": "code_contests", "split": split,
+            other_references=[r for r in references if not (r.correct and r.language == "python")],
+            metadata={"source": "code_contests", "split": split, **counts,
                       "difficulty": CC_DIFFICULTY[difficulty] if isinstance(difficulty, int)
                       and difficulty < len(CC_DIFFICULTY) else difficulty,
                       "cf_rating": record.get("cf_rating"), "tags": list(record.get("cf_tags") or [])}))

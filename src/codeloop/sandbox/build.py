@@ -1,0 +1,148 @@
+"""Compiled languages on the host's side: the compile run, its artefacts, and the cache that
+makes a program compile once however many tests (or times) it is run on.
+
+A compile is a sandbox run like any other (same isolation, its own limits, ``COMPILE_LIMITS``):
+the compiler runs in the run's private working directory; when it succeeds, the slot's
+supervisor reads back the files the language's row names as artefacts. Each later run gets
+them written into its own fresh working directory before the program starts. Artefacts are kept
+here, in memory, by the SHA-256 of (language, compile command, file name, source); compile errors
+are kept too, so a program that does not compile is not compiled again either.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import threading
+import weakref
+from collections import OrderedDict
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+
+from codeloop.sandbox.execution import Limits
+from codeloop.sandbox.languages import Language, source_stem, tool_path
+
+# A compile's own limits: compilers need far more than a test program, and javac and go start
+# many threads. Its CPU and wall limits are what stops a compile bomb (templates, #include).
+COMPILE_LIMITS = Limits(cpu_s=30.0, wall_s=45.0, memory_mb=2048, output_bytes=64 << 10, processes=128,
+                        file_size_mb=512)
+MESSAGE_CAP = 4000  # characters of a compiler's message kept for the CE verdict
+CACHE_BYTES = 512 << 20  # artefacts kept at most, least recently used dropped first
+SEALS = fcntl.F_SEAL_SEAL | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_WRITE
+BASE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp/work", "TMPDIR": "/tmp/work"}
+
+
+@dataclass
+class Build:
+    """A compile's outcome: its artefacts (name, bytes, mode), or the compiler's message."""
+
+    artefacts: tuple[tuple[str, bytes, int], ...] = ()
+    error: str = ""
+    cpu_s: float = 0.0
+    sandbox_failed: bool = False  # the sandbox failed, not the compile: never cached
+    _fd: int | None = field(default=None, repr=False, compare=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def artefacts_fd(self) -> int:
+        """The artefacts, one after another, in a sealed memfd made on first use and shared by
+        every run of this build (sealed: no run can change what the next one gets). Closed when
+        the build is dropped (a run in flight holds the build, so never under it)."""
+        with self._lock:
+            if self._fd is None:
+                fd = os.memfd_create("artefacts", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+                for _, data, _ in self.artefacts:
+                    view = memoryview(data)
+                    while view:
+                        view = view[os.write(fd, view):]
+                fcntl.fcntl(fd, fcntl.F_ADD_SEALS, SEALS)
+                self._fd = fd
+                weakref.finalize(self, os.close, fd)
+            return self._fd
+
+    @property
+    def lone_executable(self) -> bool:
+        """A single binary, which a run can exec straight from the memfd (no copy)."""
+        return len(self.artefacts) == 1 and self.artefacts[0][2] & 0o111 != 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+    @property
+    def size(self) -> int:
+        return sum(len(data) for _, data, _ in self.artefacts)
+
+
+def fill(command: tuple[str, ...], source: str, stem: str, memory_mb: int) -> list[str]:
+    """A command of the table with its placeholders filled and its program found on the host."""
+    words = [word.format(source=source, stem=stem, memory_mb=memory_mb) for word in command]
+    if not words[0].startswith("."):
+        found = tool_path(words[0])
+        if found is None:
+            raise FileNotFoundError(f"{words[0]}: not installed (scripts/setup.sh installs the language tools)")
+        words[0] = found
+    return words
+
+
+def file_name(lang: Language, source: str) -> str:
+    return lang.source.format(stem=source_stem(lang, source))
+
+
+def build_key(lang: Language, source: str) -> str:
+    parts = [lang.name, "\0".join(lang.compile or ()), file_name(lang, source), source]
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def compiler_message(stdout: str, stderr: str, workdir: str | None, filename: str) -> str:
+    """What the compiler said, with the sandbox's paths reduced to the program's file name, capped."""
+    text = (stderr + ("\n" + stdout if stdout.strip() else "")).strip()
+    if workdir:
+        text = text.replace(workdir.rstrip("/") + "/", "")
+    text = text.replace("./" + filename, filename)
+    return text if len(text) <= MESSAGE_CAP else text[:MESSAGE_CAP] + "\n... (truncated)"
+
+
+def executable_mode(name: str) -> int:
+    return 0o644 if "." in name else 0o755  # class files read; binaries (no extension) run
+
+
+class BuildCache:
+    """Compiles once per key, even when several threads ask at the same time; LRU by bytes."""
+
+    def __init__(self, capacity: int = CACHE_BYTES) -> None:
+        self.capacity = capacity
+        self._builds: OrderedDict[str, Build] = OrderedDict()
+        self._pending: dict[str, Future] = {}
+        self._lock = threading.Lock()
+        self._bytes = 0
+        self.compiles = 0  # how many compiles ran (the rest were served from here)
+
+    def get(self, key: str, compile_it) -> Build:
+        with self._lock:
+            if key in self._builds:
+                self._builds.move_to_end(key)
+                return self._builds[key]
+            pending = self._pending.get(key)
+            owner = pending is None
+            if owner:
+                pending = self._pending[key] = Future()
+        if not owner:
+            return pending.result()
+        try:
+            build = compile_it()
+        except BaseException as error:
+            with self._lock:
+                del self._pending[key]
+            pending.set_exception(error)
+            raise
+        with self._lock:
+            del self._pending[key]
+            self.compiles += 1
+            if not build.sandbox_failed and build.size <= self.capacity:
+                self._builds[key] = build
+                self._bytes += build.size
+                while self._bytes > self.capacity:
+                    self._bytes -= self._builds.popitem(last=False)[1].size
+        pending.set_result(build)
+        return build
