@@ -8,7 +8,8 @@ This package imports nothing else of codeloop.
 
 from codeloop.sandbox.execution import Execution, Harness, Limits, Verdict
 from codeloop.sandbox.languages import LANGUAGES, Language, language
-from codeloop.sandbox.server import Run, Sandbox, compile_quietly
+from codeloop.sandbox.pycode import compile_quietly
+from codeloop.sandbox.server import Run, Sandbox
 
 __all__ = ["LANGUAGES", "Execution", "Harness", "Language", "Limits", "Run", "Sandbox", "Verdict", "compile_quietly",
            "language"]

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
-import hashlib
 import json
-import marshal
 import os
 import posixpath
 import queue
@@ -17,11 +14,9 @@ import sys
 import sysconfig
 import threading
 import time
-import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from types import CodeType
 
 from codeloop.sandbox.build import (
     BASE_ENV,
@@ -38,6 +33,7 @@ from codeloop.sandbox.cgroups import CgroupSlots, create_slots
 from codeloop.sandbox.execution import Execution, Harness, Limits, Verdict, execution_from_reply
 from codeloop.sandbox.languages import LANGUAGES, Language, language, source_stem, toolchain_dirs
 from codeloop.sandbox.messages import Config, Job, Report
+from codeloop.sandbox.pycode import compile_here, compiled_harness
 
 # The fork server is imported, not run as a script, so its compiled .pyc is reused (8 ms a start).
 ZYGOTE = [sys.executable, "-I", "-S", "-c",
@@ -313,7 +309,7 @@ class Sandbox:
     def _compiled(self, request: Run) -> dict[str, str]:
         if self._workdir is None:  # each run's directory is made when it starts
             return {}
-        return _compile_here(request.source, posixpath.normpath(posixpath.join(self._workdir, request.filename)))
+        return compile_here(request.source, posixpath.normpath(posixpath.join(self._workdir, request.filename)))
 
     def _run_once(self, request: Run, exec_fields: dict | None = None,
                   build: Build | None = None) -> tuple[Execution, list[tuple[str, bytes]]]:
@@ -330,7 +326,7 @@ class Sandbox:
         slot = self._slots.get()  # prepared before: a slot freed goes straight to a waiting run
         if request.harness is not None:  # its code goes to each slot once; the slot keeps it by name
             fields["announce"] = list(request.harness.names)
-            code_id, code = _compiled_harness(request.harness.source)
+            code_id, code = compiled_harness(request.harness.source)
             fields["harness_code_id"] = code_id
             if code_id not in self._harness_codes[slot]:
                 fields["harness_code"] = code
@@ -389,47 +385,10 @@ class Sandbox:
         return execution, files
 
 
-# warnings.catch_warnings swaps process-wide state, so host threads compile one at a time
-_COMPILE_LOCK = threading.Lock()
-
-
-@functools.lru_cache(maxsize=512)
-def compile_quietly(source: str, filename: str, mode: str = "exec") -> tuple[CodeType | None, Exception | None, bool]:
-    """``compile(source)`` with its warnings recorded, not shown: (the code or None, the error,
-    whether it warned). Thread-safe; the last few hundred results are kept (a program judged on
-    several tests, then checked for a compile error, compiles once)."""
-    with _COMPILE_LOCK, warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            return compile(source, filename, mode, dont_inherit=True), None, bool(caught)
-        except (SyntaxError, ValueError, OverflowError, RecursionError, MemoryError) as error:
-            return None, error, bool(caught)
-
-
-def _compile_here(source: str, path: str) -> dict[str, str]:
-    """The program compiled on the host, marshalled: the run skips its own ``compile``, which
-    costs ~2.5x more there (the fork server's parser memory is copy-on-write). Empty when it
-    does not compile cleanly; the run then compiles it and prints the error or warnings as
-    Python would."""
-    code, _, warned = compile_quietly(source, path)
-    return {} if code is None or warned else {"code": marshal.dumps(code).hex(), "code_file": path}
-
-
 def _memfd(name: str, data: bytes) -> int:
     fd = os.memfd_create(name)
     os.write(fd, data)  # a memfd takes all of it in one write
     return fd
-
-
-@functools.lru_cache(maxsize=64)
-def _compiled_harness(source: str) -> tuple[str, str]:
-    """A harness's code, compiled here once and marshalled (hex), with the id slots keep it by:
-    (id, code)."""
-    code, error, _ = compile_quietly(source, "harness.py")
-    if code is None:
-        raise ValueError(f"the harness does not compile: {error}")
-    marshalled = marshal.dumps(code).hex()
-    return hashlib.sha256(marshalled.encode()).hexdigest(), marshalled
 
 
 def _read_until_eof(fd: int, timeout: float) -> bytes | None:
