@@ -159,3 +159,24 @@ def test_code_contests_references_in_every_language(tmp_path):
         "java": {"correct": 1, "correct_passed": 1, "incorrect": 1, "incorrect_failed": 1},
         "python": {"correct": 2, "correct_passed": 1, "incorrect": 1, "incorrect_failed": 1},
     }  # the Python 2 program that parses still calls raw_input: it fails as Python 3, as labelled it should not
+
+
+def test_loop_in_cpp_feeds_back_compiler_errors(sandbox, tmp_path):
+    """``codeloop eval --language cpp``'s mechanics, with a scripted model: RLEF's prompt names C++
+    and its fence, the ```cpp block is extracted, a compile error comes back as feedback."""
+    from codeloop.llm import ScriptedModel
+    from codeloop.loop import LoopConfig, run_episode
+    path = tmp_path / "code_contests.jsonl"
+    path.write_text(json.dumps(CC_RECORD) + "\n")
+    [task] = load("code_contests", path=path)
+    broken = "```cpp\n#include <iostream>\nint main() { long long a, b; std::cin >> a >> b; std::cout << a + c; }\n```"
+    right = f"Sure.\n```c++\n{PROGRAMS['cpp']['right']}```\n"
+    model = ScriptedModel([broken, right])
+    episode = run_episode(task, model, Judge(sandbox), LoopConfig(turns=3, language="cpp"))
+    assert model.calls[0][0]["content"].startswith("Provide a C++ solution for the following competitive")
+    assert "```cpp YOUR CODE HERE ```" in model.calls[0][0]["content"]
+    assert [t.public_verdict for t in episode.turns] == ["CE", "OK"] and episode.passed
+    feedback = model.calls[1][-1]["content"]
+    assert feedback.startswith("Could not parse your code.\nmain.cpp:") and "'c' was not declared" in feedback
+    assert feedback.endswith("```cpp YOUR CODE HERE ```. Use the backticks for your code only.")
+    assert "/tmp/work" not in feedback

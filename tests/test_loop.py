@@ -15,7 +15,7 @@ from codeloop.loop import (
     run_episode,
     sanitize_function_code,
 )
-from codeloop.loop.episode import INVALID_FEEDBACK
+from codeloop.loop.episode import invalid_feedback
 from codeloop.tasks import Task, TaskKind
 
 TASK = Task(id="toy/1", prompt="Double a number.", kind=TaskKind.FUNCTION, entry_point="double",
@@ -59,8 +59,8 @@ def test_invalid_reply_is_recorded_and_reminded(judge):
     model = ScriptedModel(["I think you should double it.", RIGHT])
     episode = run_episode(TASK, model, judge, LoopConfig(turns=3))
     first, second = episode.turns
-    assert not first.valid and first.public_verdict == "INVALID" and first.feedback == INVALID_FEEDBACK
-    assert model.calls[1][-1]["content"] == INVALID_FEEDBACK
+    assert not first.valid and first.public_verdict == "INVALID" and first.feedback == invalid_feedback("python")
+    assert model.calls[1][-1]["content"] == invalid_feedback("python")
     assert second.valid and episode.passed
 
 

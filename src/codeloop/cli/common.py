@@ -11,7 +11,8 @@ import importlib
 from collections.abc import Iterator
 from pathlib import Path
 
-BENCHMARKS = ("apps", "apps_mapcoder", "code_contests", "humaneval", "mbpp", "mbpp_sanitized", "taco")  # tasks.LOADERS
+BENCHMARKS = ("apps", "apps_mapcoder", "code_contests", "humaneval", "livecodebench", "mbpp", "mbpp_sanitized",
+              "taco")  # tasks.LOADERS
 FEEDBACKS = ("binary", "failed", "all")                                               # judge.Granularity
 REASONING = ("self_reflection", "explain_io", "problem_tag", "difficulty", "nl_solution",  # loop.prompts
              "multiple_solutions", "helper_docstrings", "intermediate_variables")

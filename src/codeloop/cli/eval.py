@@ -43,6 +43,11 @@ def _add_run_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--time-limit", type=positive_float, dest="time_limit",
                         help="CPU seconds per test (default: the task's, else 10)")
     parser.add_argument("--config", help="a TOML file with any of these settings (flags override it)")
+    parser.add_argument("--since", metavar="YYYY-MM-DD", help="livecodebench: problems from contests on or after")
+    parser.add_argument("--until", metavar="YYYY-MM-DD", help="livecodebench: problems from contests on or before")
+    parser.add_argument("--language", help="the language the model answers in: python (default), cpp, java, nodejs, "
+                                           "rust or go (or an alias: c++, cpp17, js, ...); other than Python, "
+                                           "stdin/stdout tasks only")
     add_jobs(parser, "episodes in flight")
     add_progress(parser)
 

@@ -30,6 +30,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--benchmark", required=True, choices=BENCHMARKS, help="the benchmark the samples answer")
     parser.add_argument("--split", default="test", help="dataset split (default: test)")
     parser.add_argument("--data-path", help="dataset file or directory (default: the copy codeloop ships)")
+    parser.add_argument("--since", metavar="YYYY-MM-DD", help="livecodebench: problems from contests on or after")
+    parser.add_argument("--until", metavar="YYYY-MM-DD", help="livecodebench: problems from contests on or before")
     parser.add_argument("--k", type=parse_ks, default=[1, 10, 100],
                         help="comma-separated k for pass@k (default: 1,10,100)")
     add_jobs(parser)
@@ -45,7 +47,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
     if (args.samples is None) == (not args.references):
         args.parser.error("give either SAMPLES.jsonl or --references")
     ks = args.k
-    tasks = load(args.benchmark, split=args.split, path=args.data_path)
+    tasks = load(args.benchmark, split=args.split, path=args.data_path, since=args.since, until=args.until)
     samples = args.samples
     if args.references:
         from pathlib import Path

@@ -15,7 +15,8 @@ from codeloop.judge import Judge
 from codeloop.llm import ChatModel, SamplingParams, load_model
 from codeloop.loop import LoopConfig, parse_strategy, run_episode
 from codeloop.sandbox import Limits, Sandbox
-from codeloop.tasks import Task, load
+from codeloop.sandbox.languages import language as sandbox_language
+from codeloop.tasks import Task, TaskKind, load
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,12 @@ class RunSpec:
     data_path: str | None = None
     time_limit: float | None = None
     retry_temperature: float | None = None
+    language: str = "python"
+    since: str | None = None  # livecodebench: contest dates, inclusive
+    until: str | None = None
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "language", sandbox_language(self.language).name)
         if self.samples < 1 or (self.limit is not None and self.limit < 1):
             raise ValueError("--samples and --limit must be >= 1")
         if self.temperature == 0 and self.samples > 1:
@@ -50,11 +55,24 @@ class RunSpec:
                                 seed=self.seed if self.temperature > 0 else None)
         limits = Limits(cpu_s=self.time_limit) if self.time_limit else None
         return LoopConfig(self.turns, self.feedback, parse_strategy(self.strategy), params, limits,
-                          self.retry_temperature)
+                          self.retry_temperature, self.language)
 
     def tasks(self) -> list[Task]:
-        tasks = load(self.benchmark, split=self.split, path=self.data_path)
-        return tasks[: self.limit] if self.limit else tasks
+        tasks = load(self.benchmark, split=self.split, path=self.data_path, since=self.since, until=self.until)
+        tasks = tasks[: self.limit] if self.limit else tasks
+        if self.language != "python" and any(task.kind != TaskKind.STDIO for task in tasks):
+            raise ValueError(f"--language {self.language}: {self.benchmark} has function-call tasks, which are "
+                             "Python only; other languages answer stdin/stdout tasks (code_contests, apps, taco, ...)")
+        return tasks
+
+    def stored(self) -> dict:
+        """The settings as the run directory records them; those added since the first runs are
+        left out at their defaults, so that such runs still resume."""
+        settings = asdict(self)
+        for name, default in (("language", "python"), ("since", None), ("until", None)):
+            if settings[name] == default:
+                del settings[name]
+        return settings
 
 
 def run_eval(spec: RunSpec, run_dir: str | Path, model: ChatModel | None = None, jobs: int | None = None,
@@ -63,7 +81,7 @@ def run_eval(spec: RunSpec, run_dir: str | Path, model: ChatModel | None = None,
     config = spec.loop_config()
     tasks = spec.tasks()
     with RunStore(run_dir) as store:
-        store.bind_config(asdict(spec))
+        store.bind_config(spec.stored())
         finished = store.finished()
         pending = [(task, sample) for task in tasks for sample in range(spec.samples)
                    if (task.id, sample) not in finished]

@@ -3,7 +3,9 @@
 Templates:
 - RLEF (Gehring et al., arXiv 2410.02089, appendix C): "Your code failed the following
   tests:", one line per failed public test (expected/got, the stack trace, "Execution took too
-  long." or "Out of memory."), then "Give it another try." and the answer-format line.
+  long." or "Out of memory."), then "Give it another try." and the answer-format line. Code that
+  does not compile gets RLEF's "Could not parse your code." with the compiler's message (RLEF
+  used Python only; for a compiled language that message is the compiler's, paths reduced).
 - Granularities of arXiv 2410.08105 (Zheng et al., section 3): ``binary`` (only that the
   solution was wrong), ``failed`` (the failed tests, as RLEF), ``all`` (failed tests, then the
   passed ones as "- input `x` passed with expected output `y`"). Traceback paths are reduced
@@ -18,8 +20,14 @@ import re
 from codeloop.judge.core import Judgement, TestResult, Verdict
 from codeloop.judge.tests import TestKind
 
-FORMAT_LINE = ("Your code should be enclosed in triple backticks like so: ```python YOUR CODE HERE ```. "
-               "Use the backticks for your code only.")
+
+def format_line(fence: str = "python") -> str:
+    """RLEF's answer-format line, for code fenced as ``fence`` (its language's tag)."""
+    return (f"Your code should be enclosed in triple backticks like so: ```{fence} YOUR CODE HERE ```. "
+            "Use the backticks for your code only.")
+
+
+FORMAT_LINE = format_line()
 FAILED_HEADER = "Your code failed the following tests:"
 BINARY_TEXT = "This solution was wrong."
 RETRY = "Give it another try."

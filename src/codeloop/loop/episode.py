@@ -18,14 +18,18 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 from codeloop.judge import Granularity, Judge, Judgement, Verdict, feedback, script_test
-from codeloop.judge.feedback import FORMAT_LINE, RETRY
+from codeloop.judge.feedback import RETRY, format_line
 from codeloop.llm import ChatModel, Message, SamplingParams
 from codeloop.loop.extract import extract_code, sanitize_function_code
-from codeloop.loop.prompts import Strategy, code_request, first_prompt
+from codeloop.loop.prompts import LANGUAGE_NAMES, Strategy, code_request, first_prompt
 from codeloop.sandbox import Limits
 from codeloop.tasks import Task, TaskKind
 
-INVALID_FEEDBACK = f"Your answer did not contain a Python code block. {RETRY} {FORMAT_LINE}"
+
+def invalid_feedback(language: str) -> str:
+    """What a reply without code is told (RLEF's invalid-answer case), in the run's language."""
+    name, fence = LANGUAGE_NAMES[language]
+    return f"Your answer did not contain a {name} code block. {RETRY} {format_line(fence)}"
 DEFAULT_LIMITS = Limits(cpu_s=10.0, memory_mb=1024)  # RLEF's defaults (arXiv 2410.02089, sec. 4.1)
 _IMPORT = re.compile(r"^(?:import\s+\S|from\s+\S+\s+import\s)")
 
@@ -38,10 +42,13 @@ class LoopConfig:
     params: SamplingParams = field(default_factory=SamplingParams)
     limits: Limits | None = None  # None: the task's own limits, else DEFAULT_LIMITS
     retry_temperature: float | None = None  # sample turns 2.. at this temperature (None: as turn 1)
+    language: str = "python"  # the sandbox's name; other languages answer stdin/stdout tasks only
 
     def __post_init__(self) -> None:
         if self.turns < 1:
             raise ValueError(f"turns must be >= 1, got {self.turns}")
+        if self.language not in LANGUAGE_NAMES:
+            raise ValueError(f"language {self.language!r}: expected one of {', '.join(LANGUAGE_NAMES)}")
         object.__setattr__(self, "feedback", Granularity(self.feedback))
 
 
@@ -152,7 +159,7 @@ def run_episode(task: Task, model: ChatModel, judge: Judge, config: LoopConfig, 
             messages = [*turns[-1].messages, {"role": "assistant", "content": turns[-1].reply}]
             opening = turns[-1].feedback
         else:
-            messages, opening = [], first_prompt(task)
+            messages, opening = [], first_prompt(task, config.language)
         prompt_tokens = completion_tokens = 0
         generate_s = 0.0
         reasoning = config.strategy.reasoning_on(number)
@@ -160,27 +167,27 @@ def run_episode(task: Task, model: ChatModel, judge: Judge, config: LoopConfig, 
             messages.append({"role": "user", "content": f"{opening}\n\n{reasoning}"})
             thought = model.chat(messages, _turn_params(config, sample, number, 0))[0]
             messages += [{"role": "assistant", "content": thought.text},
-                         {"role": "user", "content": code_request(config.strategy)}]
+                         {"role": "user", "content": code_request(config.strategy, config.language)}]
             prompt_tokens, completion_tokens, generate_s = thought.prompt_tokens, thought.completion_tokens, \
                 thought.seconds
         else:
             instruction = config.strategy.instruction_text
             messages.append({"role": "user", "content": f"{opening}\n{instruction}" if instruction else opening})
         reply = model.chat(messages, _turn_params(config, sample, number, 1))[0]
-        code = extract_code(reply.text, task.entry_point)
+        code = extract_code(reply.text, task.entry_point, config.language)
         turn = Turn(number, messages, reply.text, code, None, prompt_tokens=prompt_tokens + reply.prompt_tokens,
                     completion_tokens=completion_tokens + reply.completion_tokens,
                     generate_s=generate_s + reply.seconds)
         start = time.perf_counter()
         if code is None:
-            turn.public_verdict, turn.feedback = "INVALID", INVALID_FEEDBACK
+            turn.public_verdict, turn.feedback = "INVALID", invalid_feedback(config.language)
         else:
             turn.program = assemble_program(task, code)
-            public = judge.judge(turn.program, public_tests, limits)
-            hidden = judge.judge(turn.program, task.hidden_tests, limits)
+            public = judge.judge(turn.program, public_tests, limits, language=config.language)
+            hidden = judge.judge(turn.program, task.hidden_tests, limits, language=config.language)
             turn.public_verdict, turn.public = str(public.verdict), _summary(public)
             turn.hidden_verdict, turn.hidden = str(hidden.verdict), _summary(hidden)
-            turn.feedback = feedback(public, config.feedback)
+            turn.feedback = feedback(public, config.feedback, format_line(LANGUAGE_NAMES[config.language][1]))
         turn.execute_s = time.perf_counter() - start
         turns.append(turn)
         if on_turn is not None:

@@ -3,7 +3,8 @@
 Which fenced block wins: blocks tagged ``python``/``py``/``python3`` or untagged are the
 candidates. For a function task, the last candidate that defines the entry point; otherwise the
 longest candidate (the last among equals). With no fence at all, the whole reply if it parses as
-Python. Anything else is an invalid reply (``None``).
+Python. Anything else is an invalid reply (``None``). Another language (stdin/stdout tasks): the
+longest block tagged for it (``FENCE_TAGS``) or untagged; no fence, no code.
 
 For function tasks the code is then sanitized: an ``if __name__ == "__main__":`` block and
 top-level ``print(...)`` / ``input(...)`` calls are dropped, since the tests import the
@@ -15,8 +16,11 @@ from __future__ import annotations
 import ast
 import re
 
-_FENCE = re.compile(r"```[ \t]*([\w+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
-_PYTHON_TAGS = {"", "python", "py", "python3"}
+_FENCE = re.compile(r"```[ \t]*([\w+#-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
+# The fence tags that count as each sandbox language (an untagged block counts for any).
+FENCE_TAGS = {"python": {"", "python", "py", "python3"}, "cpp": {"", "cpp", "c++", "cc", "cxx", "c"},
+              "java": {"", "java"}, "nodejs": {"", "javascript", "js", "node", "nodejs"},
+              "rust": {"", "rust", "rs"}, "go": {"", "go", "golang"}}
 
 
 def _parses(code: str) -> bool:
@@ -31,9 +35,14 @@ def _defines(code: str, name: str) -> bool:
     return re.search(rf"^\s*(?:async\s+)?def\s+{re.escape(name)}\s*\(", code, re.MULTILINE) is not None
 
 
-def extract_code(reply: str, entry_point: str = "") -> str | None:
-    """The program in ``reply`` by the rule above, or None when there is none."""
-    blocks = [body for tag, body in _FENCE.findall(reply) if tag.lower() in _PYTHON_TAGS and body.strip()]
+def extract_code(reply: str, entry_point: str = "", language: str = "python") -> str | None:
+    """The program in ``reply`` by the rule above, or None when there is none. In another
+    language the candidates are the blocks tagged for it (``FENCE_TAGS``) or untagged, the
+    longest winning; a reply without a fence has none."""
+    tags = FENCE_TAGS[language]
+    blocks = [body for tag, body in _FENCE.findall(reply) if tag.lower() in tags and body.strip()]
+    if language != "python":
+        return max(reversed(blocks), key=lambda b: len(b.strip().splitlines())).rstrip() + "\n" if blocks else None
     if blocks:
         if entry_point:
             defining = [b for b in blocks if _defines(b, entry_point)]

@@ -20,8 +20,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from codeloop.judge.feedback import FORMAT_LINE
+from codeloop.judge.feedback import format_line
 from codeloop.tasks import Task, TaskKind
+
+# Per sandbox language: the name a prompt uses and the fence tag it asks for.
+LANGUAGE_NAMES = {"python": ("Python", "python"), "cpp": ("C++", "cpp"), "java": ("Java", "java"),
+                  "nodejs": ("JavaScript", "javascript"), "rust": ("Rust", "rust"), "go": ("Go", "go")}
 
 REASONING_PROMPTS = {
     "self_reflection": "Before writing any code, reflect on the problem: restate it in your own words and list the "
@@ -87,18 +91,25 @@ def parse_strategy(text: str) -> Strategy:
     return Strategy(name, reasoning, instruction, cot_retry)
 
 
-def first_prompt(task: Task) -> str:
+def first_prompt(task: Task, language: str = "python") -> str:
+    """The first message; stdio tasks may ask for any language of ``LANGUAGE_NAMES`` (RLEF's
+    template with the language's name and fence tag), function tasks are Python."""
+    name, fence = LANGUAGE_NAMES[language]
     if task.kind == TaskKind.STDIO:
-        return f"Provide a Python solution for the following competitive programming question: {task.prompt}. " \
-               + FORMAT_LINE
+        return f"Provide a {name} solution for the following competitive programming question: {task.prompt}. " \
+               + format_line(fence)
+    if language != "python":
+        raise ValueError(f"{task.id} is a function-call task: Python only, not {name}")
+    fence_line = format_line()
     if task.starter_code.strip():
         return ("Complete the following Python function. Write the whole function, with any imports it needs.\n"
-                f"```python\n{task.starter_code.rstrip()}\n```\n" + FORMAT_LINE)
+                f"```python\n{task.starter_code.rstrip()}\n```\n" + fence_line)
     tests = "\n".join(task.metadata.get("test_list") or [t.input for t in task.public_tests])
     return (f"You are an expert Python programmer, and here is your task: {task.prompt} "
-            f"Your code should pass these tests:\n\n{tests}\n" + FORMAT_LINE)
+            f"Your code should pass these tests:\n\n{tests}\n" + fence_line)
 
 
-def code_request(strategy: Strategy) -> str:
+def code_request(strategy: Strategy, language: str = "python") -> str:
     """The message asking for code after a reasoning exchange."""
-    return " ".join(part for part in (strategy.instruction_text, "Now write the code.", FORMAT_LINE) if part)
+    fence = format_line(LANGUAGE_NAMES[language][1])
+    return " ".join(part for part in (strategy.instruction_text, "Now write the code.", fence) if part)

@@ -247,7 +247,8 @@ class Sandbox:
     def _compile(self, source: str, lang: Language) -> Build:
         name = file_name(lang, source)
         argv = fill(lang.compile, name, source_stem(lang, source), self.compile_limits.memory_mb)
-        fields = {"exec": argv, "env": {**BASE_ENV, **lang.env}, "collect": list(lang.artefacts)}
+        env = {**BASE_ENV, "LC_ALL": "C", **lang.env}  # ASCII quotes in compiler messages (g++ quotes with ‘’)
+        fields = {"exec": argv, "env": env, "collect": list(lang.artefacts)}
         request = Run(source, limits=self.compile_limits, filename=name, language=lang.name)
         execution, files = self._run_once(request, fields)
         if execution.verdict == Verdict.SE:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from codeloop.tasks import contests, humaneval, mbpp
+from codeloop.tasks import contests, humaneval, livecodebench, mbpp
 from codeloop.tasks.schema import DatasetError, Reference, Task, TaskKind
 
 LOADERS: dict[str, Callable[..., list[Task]]] = {
@@ -16,6 +16,8 @@ LOADERS: dict[str, Callable[..., list[Task]]] = {
     "taco": lambda path=None, split="test", **_: contests.load_taco(path, split),
     "apps": lambda path=None, split="test", **_: contests.load_apps(path, split),
     "apps_mapcoder": lambda path=None, split="test", **_: contests.load_apps_mapcoder(path, split),
+    "livecodebench": lambda path=None, split="test", since=None, until=None, **_: livecodebench.load(
+        path, split, since, until),
 }
 
 
@@ -23,6 +25,7 @@ def load(name: str, split: str = "test", path: str | Path | None = None, **optio
     """Load benchmark ``name`` (one of ``LOADERS``) as a list of ``Task``."""
     if name not in LOADERS:
         raise DatasetError(f"unknown benchmark {name!r}; expected one of {', '.join(LOADERS)}")
+    options = {key: value for key, value in options.items() if value is not None}  # unset flags of other loaders
     return LOADERS[name](path=path, split=split, **options)
 
 
