@@ -180,3 +180,30 @@ def test_loop_in_cpp_feeds_back_compiler_errors(sandbox, tmp_path):
     assert feedback.startswith("Could not parse your code.\nmain.cpp:") and "'c' was not declared" in feedback
     assert feedback.endswith("```cpp YOUR CODE HERE ```. Use the backticks for your code only.")
     assert "/tmp/work" not in feedback
+
+
+def cli(*args: str, cwd):
+    import subprocess
+    import sys
+    return subprocess.run([sys.executable, "-m", "codeloop", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=300)
+
+
+def test_cli_language_flags_and_references(tmp_path):
+    (tmp_path / "sum.cpp").write_text(PROGRAMS["cpp"]["right"])
+    (tmp_path / "in.txt").write_text("40 2\n")
+    ran = cli("run", "sum.cpp", "--stdin", "in.txt", cwd=tmp_path)  # the language from the extension
+    assert ran.returncode == 0 and ran.stdout == "42\n", ran.stderr
+    (tmp_path / "Sum.txt").write_text(PROGRAMS["java"]["right"])
+    (tmp_path / "tests.jsonl").write_text(json.dumps({"input": "1 2\n", "output": "3\n"}) + "\n")
+    judged = cli("judge", "Sum.txt", "tests.jsonl", "--language", "java", cwd=tmp_path)
+    assert judged.returncode == 0 and "verdict: OK" in judged.stdout, judged.stdout + judged.stderr
+    bad = cli("run", "sum.cpp", "--language", "cobol", cwd=tmp_path)
+    assert bad.returncode == 2 and "unknown language 'cobol': expected one of python, cpp, java" in bad.stderr
+    (tmp_path / "cc.jsonl").write_text(json.dumps(CC_RECORD) + "\n")
+    checked = cli("evaluate", "--references", "--benchmark", "code_contests", "--data-path", "cc.jsonl",
+                  "--no-progress", "--out", "refs/results.jsonl", cwd=tmp_path)
+    assert checked.returncode == 0, checked.stderr
+    assert "cpp      correct passed 1/1   incorrect failed 1/1" in checked.stdout
+    assert "java     correct passed 1/1   incorrect failed 1/1" in checked.stdout
+    assert (tmp_path / "refs" / "results_samples.jsonl").exists()
