@@ -1,0 +1,105 @@
+"""The RLEF environment: episodes exactly as ``codeloop eval`` runs them, their rewards, and
+their tokens split into what the policy wrote and what the environment said.
+
+Rewards (Gehring et al., arXiv 2410.02089, section 3.1), per turn: a reply without valid code
+gets -0.2; the last turn gets +1 when the final program passes the hidden tests, else -1. Only
+the hardened judge's verdicts count (``Episode.passed`` is the hidden verdict of the last valid
+program).
+
+Tokens: the dialogue is rendered with the policy's chat template (``render(messages,
+add_generation_prompt) -> ids``). A reply's tokens are what rendering the dialogue up to and
+including it adds after rendering the dialogue before it with a generation prompt; everything
+else (system, prompts, feedback, the template's own markers) is the environment's. The value of
+turn t is read at the last token of its prompt (``value_positions``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from codeloop.judge import Judge
+from codeloop.llm import ChatModel, Message
+from codeloop.loop import Episode, LoopConfig, run_episode
+from codeloop.tasks import Task
+
+INVALID_PENALTY = -0.2
+PASS_REWARD, FAIL_REWARD = 1.0, -1.0
+
+Render = Callable[[Sequence[Message], bool], list[int]]
+
+
+def turn_rewards(episode: Episode) -> list[float]:
+    """r_t per turn, as above."""
+    rewards = [0.0 if turn.valid else INVALID_PENALTY for turn in episode.turns]
+    if rewards:
+        rewards[-1] += PASS_REWARD if episode.passed else FAIL_REWARD
+    return rewards
+
+
+def dialogue(episode: Episode) -> list[Message]:
+    """The whole conversation of an episode, its last reply included."""
+    last = episode.turns[-1]
+    return [*last.messages, {"role": "assistant", "content": last.reply}]
+
+
+@dataclass
+class TokenizedEpisode:
+    ids: list[int]
+    policy_mask: list[bool]       # True for tokens the policy wrote (its replies)
+    token_turns: list[int]        # each token's turn (0-based), -1 for the environment's tokens
+    value_positions: list[int]    # per turn, the index of its prompt's last token
+    rewards: list[float]          # per turn
+
+
+def reply_turns(episode: Episode) -> dict[int, int]:
+    """For each assistant message of ``dialogue(episode)``, its turn (0-based): turn t's code reply
+    is message ``len(turn.messages)``; a reasoning reply (a strategy's) belongs to the turn whose
+    code reply follows it."""
+    code_replies = {len(turn.messages): number for number, turn in enumerate(episode.turns)}
+    owners, pending = {}, []
+    for index, message in enumerate(dialogue(episode)):
+        if message["role"] != "assistant":
+            continue
+        pending.append(index)
+        if index in code_replies:
+            owners.update(dict.fromkeys(pending, code_replies[index]))
+            pending = []
+    return owners
+
+
+def tokenize_episode(episode: Episode, render: Render) -> TokenizedEpisode:
+    """Split an episode's tokens by who wrote them; fails loudly when the chat template is not
+    prefix-stable (rendering a longer dialogue must extend the shorter one's tokens)."""
+    messages = dialogue(episode)
+    owners = reply_turns(episode)
+    ids: list[int] = []
+    mask: list[bool] = []
+    token_turns: list[int] = []
+    positions: list[int] = []
+    for index in sorted(owners):
+        before = render(messages[:index], True)
+        after = render(messages[:index + 1], False)
+        if before[:len(ids)] != ids or after[:len(before)] != before:
+            raise ValueError("the chat template is not prefix-stable: cannot tell the policy's tokens apart")
+        environment, reply = before[len(ids):], after[len(before):]
+        ids += environment
+        mask += [False] * len(environment)
+        token_turns += [-1] * len(environment)
+        if len(positions) == owners[index]:  # the turn's first reply: its value is read just before
+            positions.append(len(ids) - 1)
+        ids += reply
+        mask += [True] * len(reply)
+        token_turns += [owners[index]] * len(reply)
+    return TokenizedEpisode(ids, mask, token_turns, positions, turn_rewards(episode))
+
+
+def collect(tasks: Sequence[Task], policy: ChatModel, judge: Judge, config: LoopConfig,
+            samples: int = 1, jobs: int = 2) -> list[Episode]:
+    """``samples`` episodes per task, as ``codeloop eval`` runs them (episodes in flight share the
+    policy; their programs run meanwhile)."""
+    with ThreadPoolExecutor(jobs) as pool:
+        futures = [pool.submit(run_episode, task, policy, judge, config, sample)
+                   for task in tasks for sample in range(samples)]
+        return [future.result() for future in futures]
