@@ -20,5 +20,5 @@ if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
 fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/pip install -q --disable-pip-version-check -e '.[dev,llm,models,hf]'
+.venv/bin/pip install -q --disable-pip-version-check -e '.[dev,llm,models,hf,rl]'
 .venv/bin/codeloop model install

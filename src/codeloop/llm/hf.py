@@ -24,6 +24,16 @@ class TransformersModel:
         self._model = AutoModelForCausalLM.from_pretrained(path).to(self._device).eval()
         self._lock = threading.Lock()
 
+    @classmethod
+    def from_loaded(cls, model: object, tokenizer: object, name: str = "policy") -> TransformersModel:
+        """A backend over a model already in memory (a trainer's policy, while it trains)."""
+        import torch
+        backend = cls.__new__(cls)
+        backend.name, backend._torch, backend._model, backend._tokenizer = name, torch, model, tokenizer
+        backend._device = next(model.parameters()).device
+        backend._lock = threading.Lock()
+        return backend
+
     def chat(self, messages: list[Message], params: SamplingParams) -> list[Completion]:
         encoded = self._tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt")
         ids = (encoded["input_ids"] if hasattr(encoded, "keys") else encoded).to(self._device)

@@ -1,0 +1,88 @@
+"""The TRL adapter: RLEF's reward as a GRPO reward function, and multi-turn episodes as TRL's
+``rollout_func``, run end to end for two optimisation steps with a tiny random model on the CPU."""
+
+import os
+
+import pytest
+
+pytest.importorskip("trl")
+pytest.importorskip("datasets")
+
+from codeloop.judge import Judge, expr_test, script_test
+from codeloop.llm import SamplingParams
+from codeloop.loop import LoopConfig
+from codeloop.rl.trl import prompt_dataset, reward_function, rollout_func, rollout_reward
+from codeloop.tasks import Task, TaskKind
+
+TASK = Task(id="toy/1", prompt="Double a number.", kind=TaskKind.FUNCTION, entry_point="double",
+            public_tests=[expr_test("double(2)", "4")],
+            private_tests=[script_test("assert double(2) == 4\nassert double(-3) == -6")])
+
+
+def tiny_model(folder):
+    """A random 1-layer Llama and a byte-level BPE tokenizer with a prefix-stable chat template."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+    tokenizer = Tokenizer(models.BPE())
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=300, special_tokens=["<|eos|>", "<|user|>", "<|assistant|>", "<|end|>"],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tokenizer.train_from_iterator(["```python\ndef double(x):\n    return 2 * x\n```"] * 20, trainer)
+    wrapped = PreTrainedTokenizerFast(tokenizer_object=tokenizer, eos_token="<|eos|>", pad_token="<|eos|>")
+    wrapped.chat_template = ("{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}<|end|>{% endfor %}"
+                             "{% if add_generation_prompt %}<|assistant|>{% endif %}")
+    config = LlamaConfig(vocab_size=len(wrapped), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                         num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=2048)
+    LlamaForCausalLM(config).save_pretrained(folder)
+    wrapped.save_pretrained(folder)
+
+
+def test_single_turn_reward_function(sandbox):
+    reward = reward_function(Judge(sandbox), [TASK])
+    completions = [[{"role": "assistant", "content": "```python\ndef double(x):\n    return 2 * x\n```"}],
+                   [{"role": "assistant", "content": "```python\ndef double(x):\n    return 4\n```"}],
+                   [{"role": "assistant", "content": "I would multiply by two."}]]
+    assert reward(prompts=[None] * 3, completions=completions, task_id=["toy/1"] * 3) == [1.0, -1.0, -1.2]
+
+
+def test_grpo_trainer_with_multi_turn_rollouts(sandbox, tmp_path):
+    os.environ["TRL_EXPERIMENTAL_SILENCE"] = "1"
+    import torch
+    from datasets import Dataset
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from trl import GRPOConfig, GRPOTrainer
+    tiny_model(tmp_path / "model")
+    model = AutoModelForCausalLM.from_pretrained(tmp_path / "model")
+    tokenizer = AutoTokenizer.from_pretrained(tmp_path / "model")
+    config = LoopConfig(turns=2, params=SamplingParams(temperature=1.0, max_tokens=16, seed=0))
+    rollout = rollout_func(Judge(sandbox), [TASK], config)
+    seen = []
+
+    def recording_rollout(prompts, trainer):
+        output = rollout(prompts, trainer)
+        seen.append(output)
+        return output
+
+    def shorter_is_better(completions, **_):  # varies across samples, so GRPO's advantages are not all zero
+        return [-len(str(completion)) / 100 for completion in completions]
+
+    args = GRPOConfig(output_dir=str(tmp_path / "out"), per_device_train_batch_size=2, num_generations=2,
+                      max_steps=2, learning_rate=1e-2, report_to=[], use_cpu=True, logging_steps=1,
+                      save_strategy="no", max_completion_length=64)
+    trainer = GRPOTrainer(model=model, processing_class=tokenizer, args=args,
+                          reward_funcs=[rollout_reward, shorter_is_better],
+                          train_dataset=Dataset.from_list(prompt_dataset([TASK, TASK])),
+                          rollout_func=recording_rollout)
+    before = [parameter.detach().clone() for parameter in model.parameters()]
+    trainer.train()
+    assert trainer.state.global_step == 2 and len(seen) == 2
+    for output in seen:
+        assert len(output["completion_ids"]) == 2  # one episode per (repeated) prompt
+        for ids, mask, logprobs in zip(output["completion_ids"], output["env_mask"], output["logprobs"], strict=True):
+            assert len(ids) == len(mask) == len(logprobs) and mask[0] == 1
+            assert 0 in mask  # the feedback between the two turns is the environment's
+        assert output["rlef_reward"] == [-1.4, -1.4]  # a random model writes no code: -0.2 per turn, then -1
+    rewards = [entry["rewards/rollout_reward/mean"] for entry in trainer.state.log_history if "reward" in entry]
+    assert rewards == pytest.approx([-1.4, -1.4])
+    assert any(not torch.equal(a, b.detach()) for a, b in zip(before, model.parameters(), strict=True))
