@@ -86,3 +86,77 @@ def test_grpo_trainer_with_multi_turn_rollouts(sandbox, tmp_path):
     rewards = [entry["rewards/rollout_reward/mean"] for entry in trainer.state.log_history if "reward" in entry]
     assert rewards == pytest.approx([-1.4, -1.4])
     assert any(not torch.equal(a, b.detach()) for a, b in zip(before, model.parameters(), strict=True))
+
+
+def verl_interface():
+    """verl's agent-loop classes when verl is installed, else stand-ins with its documented shape
+    (``AgentLoopBase.__init__(trainer_config, server_manager, tokenizer, processor, dataset_cls,
+    dataset_config)``, pydantic ``AgentLoopOutput``/``AgentLoopMetrics``; verl 0.9.1, checked)."""
+    try:
+        from verl.experimental.agent_loop.agent_loop import AgentLoopBase, AgentLoopMetrics, AgentLoopOutput
+        return AgentLoopBase, AgentLoopOutput, AgentLoopMetrics, True
+    except ImportError:
+        from dataclasses import dataclass, field
+
+        class AgentLoopBase:
+            def __init__(self, trainer_config, server_manager, tokenizer, processor, dataset_cls, dataset_config,
+                         **kwargs):
+                self.server_manager, self.tokenizer = server_manager, tokenizer
+
+        @dataclass
+        class AgentLoopMetrics:
+            generate_sequences: float = 0.0
+            tool_calls: float = 0.0
+            num_preempted: int = -1
+
+        @dataclass
+        class AgentLoopOutput:
+            prompt_ids: list
+            response_ids: list
+            response_mask: list
+            metrics: AgentLoopMetrics
+            response_logprobs: list | None = None
+            reward_score: float | None = None
+            num_turns: int = 0
+            extra_fields: dict = field(default_factory=dict)
+
+        return AgentLoopBase, AgentLoopOutput, AgentLoopMetrics, False
+
+
+def test_verl_agent_loop_with_a_fake_server_manager(sandbox, tmp_path):
+    import asyncio
+    from types import SimpleNamespace
+
+    from transformers import AutoTokenizer
+
+    from codeloop.rl.verl import rlef_agent_loop
+    base, output_cls, metrics_cls, real = verl_interface()
+    tiny_model(tmp_path / "model")
+    tokenizer = AutoTokenizer.from_pretrained(tmp_path / "model")
+    replies = iter(["```python\ndef double(x):\n    return x + 1\n```",
+                    "```python\ndef double(x):\n    return 2 * x\n```"])
+
+    class FakeServerManager:  # verl's AsyncLLMServerManager.generate, answering with scripted replies
+        def __init__(self):
+            self.prompts = []
+
+        async def generate(self, request_id, *, prompt_ids, sampling_params, image_data=None, video_data=None):
+            self.prompts.append(prompt_ids)
+            ids = tokenizer.encode(next(replies), add_special_tokens=False)
+            return SimpleNamespace(token_ids=ids, log_probs=[-0.5] * len(ids), num_preempted=None)
+
+    servers = FakeServerManager()
+    loop_class = rlef_agent_loop(Judge(sandbox), [TASK], LoopConfig(turns=3), base, output_cls, metrics_cls)
+    if real:
+        agent = loop_class.__new__(loop_class)  # verl's __init__ wants its Hydra configs; what run() uses:
+        agent.server_manager, agent.tokenizer = servers, tokenizer
+    else:
+        agent = loop_class(None, servers, tokenizer, None, None, None)
+    output = asyncio.run(agent.run({"temperature": 1.0}, task_id="toy/1"))
+    assert len(servers.prompts) == 2 and output.reward_score == 1.0 and output.num_turns == 4
+    mask = output.response_mask
+    assert len(mask) == len(output.response_ids) and mask[0] == 1 and 0 in mask and mask[-1] == 1
+    text = tokenizer.decode([t for t, m in zip(output.response_ids, mask, strict=True) if m])
+    assert "return x + 1" in text and "return 2 * x" in text and "failed" not in text
+    feedback = tokenizer.decode([t for t, m in zip(output.response_ids, mask, strict=True) if not m])
+    assert "Expected output '4' but got '3'" in feedback

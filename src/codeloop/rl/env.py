@@ -30,6 +30,15 @@ PASS_REWARD, FAIL_REWARD = 1.0, -1.0
 Render = Callable[[Sequence[Message], bool], list[int]]
 
 
+def chat_render(tokenizer: object) -> Render:
+    """``render`` for a Hugging Face tokenizer with a chat template."""
+    def render(messages: Sequence[Message], add_generation_prompt: bool) -> list[int]:
+        encoded = tokenizer.apply_chat_template(list(messages), add_generation_prompt=add_generation_prompt,
+                                                tokenize=True)
+        return list(encoded["input_ids"] if hasattr(encoded, "keys") else encoded)
+    return render
+
+
 def turn_rewards(episode: Episode) -> list[float]:
     """r_t per turn, as above."""
     rewards = [0.0 if turn.valid else INVALID_PENALTY for turn in episode.turns]

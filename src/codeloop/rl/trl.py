@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from codeloop.judge import Judge, Verdict
 from codeloop.llm.hf import TransformersModel
 from codeloop.loop import LoopConfig, assemble_program, extract_code, first_prompt, run_episode
-from codeloop.rl.env import FAIL_REWARD, INVALID_PENALTY, PASS_REWARD, tokenize_episode, turn_rewards
+from codeloop.rl.env import FAIL_REWARD, INVALID_PENALTY, PASS_REWARD, chat_render, tokenize_episode, turn_rewards
 from codeloop.tasks import Task
 
 
@@ -61,14 +61,6 @@ def reward_function(judge: Judge, tasks: Sequence[Task], language: str = "python
 def rollout_reward(prompts: list, completions: list, rlef_reward: list[float], **_: object) -> list[float]:
     """The reward ``rollout_func`` computed (the episode's return), as TRL asks for it."""
     return list(rlef_reward)
-
-
-def chat_render(tokenizer: object) -> Callable:
-    def render(messages: Sequence[dict], add_generation_prompt: bool) -> list[int]:
-        encoded = tokenizer.apply_chat_template(list(messages), add_generation_prompt=add_generation_prompt,
-                                                tokenize=True)
-        return list(encoded["input_ids"] if hasattr(encoded, "keys") else encoded)
-    return render
 
 
 def rollout_func(judge: Judge, tasks: Sequence[Task], config: LoopConfig) -> Callable[[list, object], dict]:
