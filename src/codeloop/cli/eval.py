@@ -109,6 +109,8 @@ def _spec(args: argparse.Namespace) -> RunSpec:
             settings[name] = value
     if "benchmark" not in settings:
         raise ValueError("--benchmark is required (on the command line or in --config)")
+    if (settings.get("since") or settings.get("until")) and settings["benchmark"] != "livecodebench":
+        raise ValueError("--since/--until filter livecodebench's contest dates only")
     spec = RunSpec(**settings)
     parse_strategy(spec.strategy)  # fail now on an unknown strategy or model
     Granularity(spec.feedback)

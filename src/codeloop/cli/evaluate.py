@@ -46,6 +46,8 @@ def evaluate_command(args: argparse.Namespace) -> int:
     from codeloop.tasks import load
     if (args.samples is None) == (not args.references):
         args.parser.error("give either SAMPLES.jsonl or --references")
+    if (args.since or args.until) and args.benchmark != "livecodebench":
+        args.parser.error("--since/--until filter livecodebench's contest dates only")
     ks = args.k
     tasks = load(args.benchmark, split=args.split, path=args.data_path, since=args.since, until=args.until)
     samples = args.samples
