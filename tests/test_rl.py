@@ -8,7 +8,7 @@ torch = pytest.importorskip("torch")
 from codeloop.judge import Judge, expr_test, script_test  # noqa: E402
 from codeloop.llm import ScriptedModel  # noqa: E402
 from codeloop.loop import LoopConfig, parse_strategy, run_episode  # noqa: E402
-from codeloop.rl import dialogue, tokenize_episode, turn_rewards  # noqa: E402
+from codeloop.rl.env import dialogue, tokenize_episode, turn_rewards  # noqa: E402
 from codeloop.rl.ppo import (  # noqa: E402
     ValueHead,
     clipped_policy_loss,

@@ -43,6 +43,8 @@ class LoopConfig:
     limits: Limits | None = None  # None: the task's own limits, else DEFAULT_LIMITS
     retry_temperature: float | None = None  # sample turns 2.. at this temperature (None: as turn 1)
     language: str = "python"  # the sandbox's name; other languages answer stdin/stdout tasks only
+    # replaces each feedback text (RLEF's random-feedback ablation): (task, the real text) -> the text sent
+    feedback_override: Callable[[Task, str], str] | None = None
 
     def __post_init__(self) -> None:
         if self.turns < 1:
@@ -188,6 +190,8 @@ def run_episode(task: Task, model: ChatModel, judge: Judge, config: LoopConfig, 
             turn.public_verdict, turn.public = str(public.verdict), _summary(public)
             turn.hidden_verdict, turn.hidden = str(hidden.verdict), _summary(hidden)
             turn.feedback = feedback(public, config.feedback, format_line(LANGUAGE_NAMES[config.language][1]))
+            if turn.feedback and config.feedback_override is not None:
+                turn.feedback = config.feedback_override(task, turn.feedback)
         turn.execute_s = time.perf_counter() - start
         turns.append(turn)
         if on_turn is not None:

@@ -1,8 +1,10 @@
-"""Reinforcement learning from execution feedback (RLEF, arXiv 2410.02089): the environment
-(``env``: episodes as ``codeloop eval`` runs them, rewards from the judge, the policy's tokens
-apart from the environment's) and PPO's pieces (``ppo``). ``ppo`` needs torch (the ``models``
-extra); ``env`` does not."""
+"""Reinforcement learning from execution feedback (RLEF, arXiv 2410.02089).
 
-from codeloop.rl.env import TokenizedEpisode, collect, dialogue, reply_turns, tokenize_episode, turn_rewards
+- ``env``: episodes as ``codeloop eval`` plays them, their rewards (from the judge), their tokens
+  split into the policy's and the environment's;
+- ``ppo``: PPO's pieces, the formulas beside them (torch);
+- ``train``: the PPO trainer for transformers models (``codeloop rl train``; settings in ``config``);
+- ``trl``, ``verl``: adapters for the trainers people already run.
 
-__all__ = ["TokenizedEpisode", "collect", "dialogue", "reply_turns", "tokenize_episode", "turn_rewards"]
+Nothing is imported here, so that ``codeloop rl``'s settings load without torch.
+"""

@@ -1,0 +1,229 @@
+"""PPO on the RLEF environment (Gehring et al., arXiv 2410.02089, section 3.2), for Hugging Face
+causal LMs: a folder (``hf:PATH``) or a GGUF file loaded into transformers (``gguf:PATH``, or an
+embedded model's name, e.g. ``default``). Full fine-tuning, or LoRA (peft) with ``lora_rank > 0``.
+
+One step:
+1. play ``episodes_per_step`` episodes with the current policy, sampling, exactly as
+   ``codeloop eval`` plays them (tasks in turn, each episode seeded by step and index);
+2. tokenize each (``env.tokenize_episode``: the policy's tokens, each turn's value position) and
+   compute, without gradients, the policy's log-probabilities (pi_old), the initial policy's
+   (pi_ref: the adapters switched off under LoRA, a frozen copy otherwise) and the turn values;
+3. turn-level advantages and returns (``ppo.turn_advantages``), each turn's advantage given to
+   its reply's tokens;
+4. ``ppo_epochs`` passes over the episodes, one episode per forward, gradients accumulated over
+   the step: loss = L_clip + beta * KL(pi || pi_ref) + c_v * L_value (``ppo``'s formulas), then one
+   optimizer step with the gradient norm clipped.
+
+``random_feedback`` is the paper's ablation: every feedback message is replaced by the feedback
+another episode got (drawn from the previous step's), so the policy learns to use multiple turns
+but not what the feedback says. Metrics go to ``OUT/metrics.jsonl`` (and TensorBoard when
+installed); ``OUT/checkpoint`` holds the policy, the value head, the optimizer and the step, and a
+run resumes from it.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from codeloop.judge import Judge
+from codeloop.llm import SamplingParams
+from codeloop.llm.hf import TransformersModel
+from codeloop.loop import Episode, LoopConfig, run_episode
+from codeloop.rl.config import RLConfig
+from codeloop.rl.env import TokenizedEpisode, chat_render, tokenize_episode
+from codeloop.rl.ppo import (
+    ValueHead,
+    clipped_policy_loss,
+    expand_to_tokens,
+    kl_to_reference,
+    token_logprobs,
+    turn_advantages,
+    value_loss,
+)
+from codeloop.sandbox import Sandbox
+from codeloop.tasks import Task, load
+
+
+def load_policy(spec: str, device: str) -> tuple[torch.nn.Module, object]:
+    """A transformers causal LM and its tokenizer from ``hf:PATH``, ``gguf:PATH`` or an embedded name."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from codeloop.llm import EMBEDDED
+    kind, _, rest = spec.partition(":")
+    if spec in EMBEDDED or kind == "gguf":
+        from codeloop.llm.embedded import verified_model_path
+        path = Path(verified_model_path(spec) if spec in EMBEDDED else rest)
+        options = {"gguf_file": path.name}
+        folder = str(path.parent)
+    elif kind == "hf" and rest:
+        folder, options = rest, {}
+    else:
+        raise ValueError(f"--model {spec!r}: expected hf:PATH, gguf:PATH or an embedded model's name")
+    model = AutoModelForCausalLM.from_pretrained(folder, **options).to(device)
+    return model, AutoTokenizer.from_pretrained(folder, **options)
+
+
+class Trainer:
+    """The PPO loop above; ``step()`` once per call, ``train()`` for the configured steps."""
+
+    def __init__(self, config: RLConfig, tasks: list[Task], judge: Judge,
+                 model: torch.nn.Module | None = None, tokenizer: object | None = None) -> None:
+        self.config, self.tasks, self.judge = config, tasks, judge
+        torch.manual_seed(config.seed)
+        if model is None:
+            model, tokenizer = load_policy(config.model, config.device)
+        self.tokenizer, self.render = tokenizer, chat_render(tokenizer)
+        self.reference = None
+        if config.lora_rank > 0:
+            from peft import LoraConfig, get_peft_model
+            model = get_peft_model(model, LoraConfig(r=config.lora_rank, lora_alpha=2 * config.lora_rank,
+                                                     target_modules="all-linear", task_type="CAUSAL_LM"))
+        else:
+            import copy
+            self.reference = copy.deepcopy(model).eval().requires_grad_(False)
+        self.model = model
+        self.value = ValueHead(model.config.hidden_size).to(config.device)
+        self.optimizer = torch.optim.AdamW([
+            {"params": [p for p in model.parameters() if p.requires_grad], "lr": config.lr},
+            {"params": self.value.parameters(), "lr": config.value_lr}])
+        self.step_index = 0
+        self.feedback_pool: list[str] = []
+        self.out = Path(config.out)
+        self._resume()
+
+    # --- playing ---------------------------------------------------------------------------
+    def loop_config(self, rng: random.Random) -> LoopConfig:
+        params = SamplingParams(self.config.temperature, self.config.top_p, self.config.max_tokens,
+                                seed=self.config.seed + 1000 * self.step_index)
+        config = LoopConfig(turns=self.config.turns, feedback=self.config.feedback, params=params)
+        if self.config.random_feedback and self.feedback_pool:
+            pool = list(self.feedback_pool)
+            return replace(config, feedback_override=lambda _task, _text: rng.choice(pool))
+        return config
+
+    def play(self) -> list[Episode]:
+        rng = random.Random(self.config.seed * 7919 + self.step_index)
+        config = self.loop_config(rng)
+        policy = TransformersModel.from_loaded(self.model, self.tokenizer)
+        first = self.step_index * self.config.episodes_per_step
+        episodes = []
+        self.model.eval()
+        for index in range(self.config.episodes_per_step):
+            task = self.tasks[(first + index) % len(self.tasks)]
+            episodes.append(run_episode(task, policy, self.judge, config, sample=first + index))
+        self.feedback_pool = [turn.feedback for episode in episodes for turn in episode.turns if turn.feedback]
+        return episodes
+
+    # --- learning --------------------------------------------------------------------------
+    def forward(self, tokens: TokenizedEpisode) -> tuple[torch.Tensor, torch.Tensor]:
+        """(log pi of tokens 1.., turn values) for one episode."""
+        ids = torch.tensor([tokens.ids], device=self.config.device)
+        output = self.model(ids, output_hidden_states=True)
+        positions = torch.tensor([tokens.value_positions], device=self.config.device)
+        return token_logprobs(output.logits, ids)[0], self.value(output.hidden_states[-1].float(), positions)[0]
+
+    def reference_logprobs(self, tokens: TokenizedEpisode) -> torch.Tensor:
+        ids = torch.tensor([tokens.ids], device=self.config.device)
+        if self.reference is not None:
+            return token_logprobs(self.reference(ids).logits, ids)[0]
+        with self.model.disable_adapter():
+            return token_logprobs(self.model(ids).logits, ids)[0]
+
+    def step(self) -> dict:
+        config, start = self.config, time.perf_counter()
+        episodes = self.play()
+        batch = []
+        with torch.no_grad():
+            for episode in episodes:
+                tokens = tokenize_episode(episode, self.render)
+                if not any(tokens.policy_mask):
+                    continue
+                logp_old, values_old = self.forward(tokens)
+                rewards = torch.tensor(tokens.rewards, device=config.device)
+                advantages, returns = turn_advantages(rewards, values_old, config.gamma, config.lam)
+                token_turns = torch.tensor(tokens.token_turns[1:], device=config.device)
+                batch.append((tokens, logp_old, self.reference_logprobs(tokens), values_old, returns,
+                              expand_to_tokens(advantages, token_turns),
+                              torch.tensor(tokens.policy_mask[1:], device=config.device, dtype=torch.float)))
+        self.model.train()
+        totals = {"policy_loss": 0.0, "kl": 0.0, "value_loss": 0.0}
+        for _ in range(config.ppo_epochs):
+            self.optimizer.zero_grad()
+            for tokens, logp_old, logp_ref, values_old, returns, advantages, mask in batch:
+                logp, values = self.forward(tokens)
+                policy_loss = clipped_policy_loss(logp, logp_old, advantages, mask, config.clip)
+                kl = kl_to_reference(logp, logp_ref, mask)
+                critic = value_loss(values, returns, values_old, config.value_clip)
+                ((policy_loss + config.kl_beta * kl + config.value_coef * critic) / len(batch)).backward()
+                for key, value in (("policy_loss", policy_loss), ("kl", kl), ("value_loss", critic)):
+                    totals[key] += value.item() / (len(batch) * config.ppo_epochs)
+            torch.nn.utils.clip_grad_norm_([*self.model.parameters(), *self.value.parameters()], config.max_grad_norm)
+            self.optimizer.step()
+        self.step_index += 1
+        returns = [sum(tokens.rewards) for tokens, *_ in batch]
+        metrics = {"step": self.step_index, "episodes": len(episodes),
+                   "final_pass": sum(e.passed for e in episodes) / len(episodes),
+                   "first_turn_pass": sum(e.first_turn_passed for e in episodes) / len(episodes),
+                   "mean_return": sum(returns) / max(len(returns), 1),
+                   "turns": sum(len(e.turns) for e in episodes) / len(episodes), **totals,
+                   "seconds": time.perf_counter() - start}
+        self._log(metrics)
+        if self.step_index % config.checkpoint_every == 0 or self.step_index == config.steps:
+            self.save()
+        return metrics
+
+    def train(self, progress: bool = True) -> list[dict]:
+        history = []
+        with tqdm(total=self.config.steps, initial=self.step_index, desc="rlef ppo", unit="step",
+                  disable=not progress) as bar:
+            while self.step_index < self.config.steps:
+                history.append(self.step())
+                bar.update()
+                bar.set_postfix(final_pass=f"{history[-1]['final_pass']:.2f}", kl=f"{history[-1]['kl']:.3f}")
+        return history
+
+    # --- storage ---------------------------------------------------------------------------
+    def _log(self, metrics: dict) -> None:
+        self.out.mkdir(parents=True, exist_ok=True)
+        with open(self.out / "metrics.jsonl", "a") as handle:
+            handle.write(json.dumps(metrics) + "\n")
+
+    def save(self) -> None:
+        folder = self.out / "checkpoint"
+        self.model.save_pretrained(folder / "policy")
+        self.tokenizer.save_pretrained(folder / "policy")
+        torch.save({"value": self.value.state_dict(), "optimizer": self.optimizer.state_dict(),
+                    "step": self.step_index, "feedback_pool": self.feedback_pool, "config": asdict(self.config)},
+                   folder / "state.pt")
+
+    def _resume(self) -> None:
+        state_file = self.out / "checkpoint" / "state.pt"
+        if not state_file.exists():
+            return
+        state = torch.load(state_file, map_location=self.config.device, weights_only=False)
+        policy = self.out / "checkpoint" / "policy"
+        if self.config.lora_rank > 0:
+            from peft import set_peft_model_state_dict
+            from safetensors.torch import load_file
+            set_peft_model_state_dict(self.model, load_file(policy / "adapter_model.safetensors"))
+        else:
+            from transformers import AutoModelForCausalLM
+            self.model.load_state_dict(AutoModelForCausalLM.from_pretrained(policy).state_dict())
+        self.value.load_state_dict(state["value"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.step_index, self.feedback_pool = state["step"], state["feedback_pool"]
+
+
+def train_rl(config: RLConfig, progress: bool = True) -> list[dict]:
+    """``codeloop rl train``: load the tasks, open a sandbox, train."""
+    tasks = load(config.benchmark, split=config.split, path=config.data_path)
+    tasks = tasks[: config.limit] if config.limit else tasks
+    with Sandbox() as sandbox:
+        return Trainer(config, tasks, Judge(sandbox)).train(progress)

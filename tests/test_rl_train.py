@@ -1,0 +1,70 @@
+"""codeloop's PPO trainer on the RLEF environment, with a tiny random transformers model: steps,
+metrics, checkpoints and resume, LoRA, the random-feedback ablation, the command line."""
+
+import json
+
+import pytest
+
+pytest.importorskip("transformers")
+pytest.importorskip("peft")
+
+from codeloop.judge import Judge
+from codeloop.rl.config import RLConfig
+from test_rl_trl import TASK, tiny_model
+
+
+def trainer_for(tmp_path, judge, **settings):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from codeloop.rl.train import Trainer
+    if not (tmp_path / "model").exists():
+        tiny_model(tmp_path / "model")
+    config = RLConfig(model=f"hf:{tmp_path / 'model'}", out=str(tmp_path / "run"), episodes_per_step=2, turns=2,
+                      max_tokens=12, lr=1e-2, checkpoint_every=1, **settings)
+    model = AutoModelForCausalLM.from_pretrained(tmp_path / "model")
+    return Trainer(config, [TASK], judge, model, AutoTokenizer.from_pretrained(tmp_path / "model"))
+
+
+def test_steps_metrics_checkpoint_and_resume(sandbox, tmp_path):
+    import torch
+    judge = Judge(sandbox)
+    trainer = trainer_for(tmp_path, judge, steps=2)
+    before = [p.detach().clone() for p in trainer.model.parameters()]
+    history = trainer.train(progress=False)
+    assert [m["step"] for m in history] == [1, 2]
+    assert all(m["mean_return"] == pytest.approx(-1.4) and m["kl"] >= 0 for m in history)  # no code: -0.2, -0.2, -1
+    assert any(not torch.equal(a, b) for a, b in zip(before, trainer.model.parameters(), strict=True))
+    lines = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(line)["step"] for line in lines] == [1, 2]
+    resumed = trainer_for(tmp_path, judge, steps=3)
+    assert resumed.step_index == 2
+    for mine, saved in zip(resumed.model.parameters(), trainer.model.parameters(), strict=True):
+        assert torch.allclose(mine, saved)
+    assert [m["step"] for m in resumed.train(progress=False)] == [3]
+
+
+def test_lora_and_random_feedback(sandbox, tmp_path):
+    trainer = trainer_for(tmp_path, Judge(sandbox), steps=2, lora_rank=4, random_feedback=True)
+    trainer.step()
+    pool = set(trainer.feedback_pool)
+    assert pool and all(text.startswith("Could not parse") or "did not contain" in text or "failed" in text
+                        for text in pool)
+    config = trainer.loop_config(__import__("random").Random(0))
+    assert config.feedback_override(TASK, "the real feedback") in pool
+    trainer.step()
+    assert trainer.step_index == 2
+
+
+def test_rl_train_command_line(tmp_path):
+    import subprocess
+    import sys
+    tiny_model(tmp_path / "model")
+    (tmp_path / "rl.toml").write_text(f'model = "hf:{tmp_path / "model"}"\nsteps = 1\nepisodes_per_step = 1\n'
+                                      'max_tokens = 8\nturns = 1\nlimit = 2\n')
+    done = subprocess.run([sys.executable, "-m", "codeloop", "rl", "train", "--config", str(tmp_path / "rl.toml"),
+                           "--out", str(tmp_path / "run"), "--no-progress"], capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "1 steps; metrics in" in done.stdout and (tmp_path / "run" / "checkpoint" / "state.pt").exists()
+    missing = subprocess.run([sys.executable, "-m", "codeloop", "rl", "train"], capture_output=True, text=True)
+    assert missing.returncode == 2 and "--model is required" in missing.stderr
