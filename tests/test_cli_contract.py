@@ -109,8 +109,9 @@ def test_start_up_imports_nothing_heavy():
                                        check=True).stdout.replace("'", '"'))
     assert set(loaded) <= {"codeloop", "codeloop.cli", "codeloop.cli.common", "codeloop.cli.eval",
                            "codeloop.cli.evaluate", "codeloop.cli.execution", "codeloop.cli.model",
-                           "codeloop.cli.models", "codeloop.cli.transform", "codeloop.models",
-                           "codeloop.models.config", "codeloop.llm", "codeloop.llm.base"}, loaded
+                           "codeloop.cli.models", "codeloop.cli.rl", "codeloop.cli.transform", "codeloop.models",
+                           "codeloop.models.config", "codeloop.llm", "codeloop.llm.base", "codeloop.rl",
+                           "codeloop.rl.config"}, loaded
 
 
 @pytest.mark.slow
