@@ -21,8 +21,9 @@ WIDTH, HEIGHT, PAD = 460, 240, 40
 COLORS = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c"]
 
 
-def line_chart(series: dict[str, list[tuple[float, float]]], x_label: str, y_label: str) -> str:
-    """An SVG line chart of ``series`` (y in [0, 1]); x on a log scale when it spans > 10x."""
+def line_chart(series: dict[str, list[tuple[float, float]]], x_label: str, y_label: str,
+               y_range: tuple[float, float] = (0.0, 1.0)) -> str:
+    """An SVG line chart of ``series`` (y within ``y_range``); x on a log scale when it spans > 10x."""
     import math
     points = [p for values in series.values() for p in values]
     if not points:
@@ -37,14 +38,16 @@ def line_chart(series: dict[str, list[tuple[float, float]]], x_label: str, y_lab
         return PAD + (value - lo) / span * (WIDTH - 2 * PAD)
 
     def sy(y: float) -> float:
-        return HEIGHT - PAD - y * (HEIGHT - 2 * PAD)
+        return HEIGHT - PAD - (y - y_range[0]) / (y_range[1] - y_range[0]) * (HEIGHT - 2 * PAD)
 
     parts = [f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" role="img">',
-             f'<line x1="{PAD}" y1="{sy(0)}" x2="{WIDTH - PAD}" y2="{sy(0)}" stroke="#888"/>',
-             f'<line x1="{PAD}" y1="{sy(0)}" x2="{PAD}" y2="{sy(1)}" stroke="#888"/>']
-    for tick in (0, 0.25, 0.5, 0.75, 1.0):
+             f'<line x1="{PAD}" y1="{sy(y_range[0])}" x2="{WIDTH - PAD}" y2="{sy(y_range[0])}" stroke="#888"/>',
+             f'<line x1="{PAD}" y1="{sy(y_range[0])}" x2="{PAD}" y2="{sy(y_range[1])}" stroke="#888"/>']
+    for step in range(5):
+        tick = y_range[0] + step * (y_range[1] - y_range[0]) / 4
         parts.append(f'<text x="{PAD - 6}" y="{sy(tick) + 4}" text-anchor="end" font-size="10">{tick:.2f}</text>')
-    for x in sorted(set(xs)):
+    labels = sorted(set(xs))
+    for x in labels[::max(1, len(labels) // 8)]:  # at most ~8 labels
         parts.append(f'<text x="{sx(x)}" y="{HEIGHT - PAD + 14}" text-anchor="middle" font-size="10">{x:g}</text>')
     parts.append(f'<text x="{WIDTH / 2}" y="{HEIGHT - 8}" text-anchor="middle" font-size="11">'
                  f'{html.escape(x_label)}{" (log)" if log else ""}</text>')
