@@ -35,6 +35,7 @@ class RLConfig:
     gamma: float = _setting(1.0, "discount over turns (default: 1.0)")
     lam: float = _setting(0.95, "GAE lambda over turns (default: 0.95)")
     ppo_epochs: int = _setting(1, "passes over each step's episodes (default: 1)")
+    whiten: bool = _setting(True, "normalise each step's turn advantages to mean 0, std 1 (default: on)")
     max_grad_norm: float = _setting(1.0, "gradient norm clip (default: 1.0)")
     lora_rank: int = _setting(0, "LoRA rank (peft); 0 trains every weight (default: 0)")
     random_feedback: bool = _setting(False, "the ablation: feedback replaced by another episode's (default: off)")

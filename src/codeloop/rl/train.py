@@ -8,8 +8,8 @@ One step:
 2. tokenize each (``env.tokenize_episode``: the policy's tokens, each turn's value position) and
    compute, without gradients, the policy's log-probabilities (pi_old), the initial policy's
    (pi_ref: the adapters switched off under LoRA, a frozen copy otherwise) and the turn values;
-3. turn-level advantages and returns (``ppo.turn_advantages``), each turn's advantage given to
-   its reply's tokens;
+3. turn-level advantages and returns (``ppo.turn_advantages``), normalised over the step's turns
+   (``whiten``, as PPO implementations do), each turn's advantage given to its reply's tokens;
 4. ``ppo_epochs`` passes over the episodes, one episode per forward, gradients accumulated over
    the step: loss = L_clip + beta * KL(pi || pi_ref) + c_v * L_value (``ppo``'s formulas), then one
    optimizer step with the gradient norm clipped.
@@ -148,10 +148,15 @@ class Trainer:
                 logp_old, values_old = self.forward(tokens)
                 rewards = torch.tensor(tokens.rewards, device=config.device)
                 advantages, returns = turn_advantages(rewards, values_old, config.gamma, config.lam)
-                token_turns = torch.tensor(tokens.token_turns[1:], device=config.device)
-                batch.append((tokens, logp_old, self.reference_logprobs(tokens), values_old, returns,
-                              expand_to_tokens(advantages, token_turns),
-                              torch.tensor(tokens.policy_mask[1:], device=config.device, dtype=torch.float)))
+                batch.append([tokens, logp_old, self.reference_logprobs(tokens), values_old, returns, advantages,
+                              torch.tensor(tokens.policy_mask[1:], device=config.device, dtype=torch.float)])
+        if config.whiten and batch:  # every turn of the step's episodes, normalised together
+            every = torch.cat([entry[5] for entry in batch])
+            mean, std = every.mean(), every.std() if len(every) > 1 else torch.ones(())
+            for entry in batch:
+                entry[5] = (entry[5] - mean) / (std + 1e-8)
+        for entry in batch:  # each turn's advantage to its reply's tokens
+            entry[5] = expand_to_tokens(entry[5], torch.tensor(entry[0].token_turns[1:], device=config.device))
         self.model.train()
         totals = {"policy_loss": 0.0, "kl": 0.0, "value_loss": 0.0}
         for _ in range(config.ppo_epochs):

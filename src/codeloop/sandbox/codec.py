@@ -27,6 +27,9 @@ MAX_MESSAGE = 64 << 20  # bytes in one message
 MAX_DEPTH = 400         # nesting of one value
 MAX_ERROR_CHARS = 4096  # exception messages and tracebacks
 _HEADER = struct.Struct(">I")
+# One encoder and decoder for every message: json.dumps with options builds an encoder per call.
+_ENCODE = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+_DECODE = json.JSONDecoder().decode
 _PLAIN_BASES = (bool, int, float, complex, str, bytes, list, tuple, dict, set, frozenset)
 _DICT_LIKE = (collections.Counter, collections.OrderedDict, collections.defaultdict)
 # What a subclass may define and still travel as its plain base: bookkeeping only.
@@ -52,7 +55,7 @@ class Channel:
         self.buffer = bytearray()
 
     def send(self, message: object) -> None:
-        data = json.dumps(message, separators=(",", ":"), allow_nan=False).encode()
+        data = _ENCODE(message).encode()
         if len(data) > MAX_MESSAGE:
             raise Unsupported(f"a message of {len(data)} bytes exceeds the {MAX_MESSAGE}-byte limit")
         view = memoryview(_HEADER.pack(len(data)) + data)
@@ -72,11 +75,11 @@ class Channel:
         if size > MAX_MESSAGE:
             raise ProtocolError(f"a message of {size} bytes exceeds the {MAX_MESSAGE}-byte limit")
         self._fill(_HEADER.size + size)
-        data = bytes(self.buffer[_HEADER.size:_HEADER.size + size])
+        data = self.buffer[_HEADER.size:_HEADER.size + size]
         del self.buffer[:_HEADER.size + size]
         try:
-            return json.loads(data)
-        except (ValueError, RecursionError) as error:
+            return _DECODE(data.decode())
+        except (ValueError, RecursionError) as error:  # UnicodeDecodeError included
             raise ProtocolError(f"malformed message: {error}") from None
 
 
@@ -138,6 +141,8 @@ class Encoder:
         kind = type(value)
         if kind is str or kind is bool or value is None or (kind is int and -(1 << 53) < value < (1 << 53)):
             return value  # the common scalars, first
+        if kind is float:  # exactly float: never a handle or a built-in
+            return {"f": value.hex()}
         if self.handle is not None:
             found = self.handle(value)
             if found is not None:
