@@ -18,7 +18,7 @@ no-feedback baseline with the same budget) and 1@3 (one 3-turn episode with feed
 after RL with real feedback, after RL with random feedback. Sampling at temperature 1 throughout.
 Curves of the mean return and the training 1@3 per step go to an SVG.
 
-    python benchmarks/rlef_miniature.py [--quick] [--seeds 3] [--steps 60] [--out runs/rlef-miniature]
+    python benchmarks/rlef_miniature.py [--quick] [--seeds 3] [--steps 120] [--out runs/rlef-miniature]
 """
 
 from __future__ import annotations
@@ -125,15 +125,15 @@ def evaluate(model: object, tokenizer: object, tasks: list[Task], judge: Judge, 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="1 seed, 15 steps, 20 held-out tasks (~10 min)")
+    parser.add_argument("--quick", action="store_true", help="1 seed, 40 steps, 20 held-out tasks (under 10 min)")
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--steps", type=int, default=60, help="PPO steps per run")
+    parser.add_argument("--steps", type=int, default=120, help="PPO steps per run")
     parser.add_argument("--held-out", type=int, default=50, help="held-out tasks")
     parser.add_argument("--sft-steps", type=int, default=150, help="supervised steps on single-turn solutions")
     parser.add_argument("--out", default="runs/rlef-miniature")
     args = parser.parse_args()
     if args.quick:
-        args.seeds, args.steps, args.held_out = 1, 15, 20
+        args.seeds, args.steps, args.held_out = 1, 40, 20
     torch.set_num_threads(1)  # the other core runs the programs
     out, started = Path(args.out), time.perf_counter()
     results: dict[str, dict[str, list[float]]] = {}
@@ -155,7 +155,7 @@ def main() -> None:
                 results.setdefault(f"before RL|{key}", {}).setdefault("values", []).extend(values)
             for condition, random_feedback in (("real feedback", False), ("random feedback", True)):
                 config = RLConfig(model=f"hf:{base}", out=str(out / f"seed{seed}" / condition.replace(' ', '-')),
-                                  steps=args.steps, episodes_per_step=16, turns=3, temperature=1.0, top_p=1.0,
+                                  steps=args.steps, episodes_per_step=32, turns=3, temperature=1.0, top_p=1.0,
                                   max_tokens=24, lr=1e-3, value_lr=1e-2, kl_beta=0.01, random_feedback=random_feedback,
                                   checkpoint_every=args.steps, seed=seed)
                 trainer = Trainer(config, train, judge, AutoModelForCausalLM.from_pretrained(base), tokenizer)
@@ -168,7 +168,7 @@ def main() -> None:
                 for key, values in after.items():
                     results.setdefault(f"after RL, {condition}|{key}", {}).setdefault("values", []).extend(values)
     rows = []
-    print(f"{args.seeds} seed(s) x {args.held_out} held-out tasks, {args.steps} PPO steps of 16 episodes; "
+    print(f"{args.seeds} seed(s) x {args.held_out} held-out tasks, {args.steps} PPO steps of 32 episodes; "
           f"{(time.perf_counter() - started) / 60:.1f} min")
     print("| model | pass@1 | 3 independent samples | 1@3 with feedback |")
     print("|---|---|---|---|")
