@@ -16,13 +16,10 @@ turn t is read at the last token of its prompt (``value_positions``).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from codeloop.judge import Judge
-from codeloop.llm import ChatModel, Message
-from codeloop.loop import Episode, LoopConfig, run_episode
-from codeloop.tasks import Task
+from codeloop.llm import Message
+from codeloop.loop import Episode
 
 INVALID_PENALTY = -0.2
 PASS_REWARD, FAIL_REWARD = 1.0, -1.0
@@ -102,13 +99,3 @@ def tokenize_episode(episode: Episode, render: Render) -> TokenizedEpisode:
         mask += [True] * len(reply)
         token_turns += [owners[index]] * len(reply)
     return TokenizedEpisode(ids, mask, token_turns, positions, turn_rewards(episode))
-
-
-def collect(tasks: Sequence[Task], policy: ChatModel, judge: Judge, config: LoopConfig,
-            samples: int = 1, jobs: int = 2) -> list[Episode]:
-    """``samples`` episodes per task, as ``codeloop eval`` runs them (episodes in flight share the
-    policy; their programs run meanwhile)."""
-    with ThreadPoolExecutor(jobs) as pool:
-        futures = [pool.submit(run_episode, task, policy, judge, config, sample)
-                   for task in tasks for sample in range(samples)]
-        return [future.result() for future in futures]
