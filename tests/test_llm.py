@@ -104,6 +104,13 @@ def test_openai_backend_against_llama_cpp_server():
 
 
 @pytest.mark.slow
+def test_a_conversation_longer_than_the_context_is_reported_not_raised(model):
+    from codeloop.llm.base import CONTEXT_FULL
+    reply = model.chat([{"role": "user", "content": "word " * 5000}], SamplingParams(max_tokens=8))[0]
+    assert reply.finish_reason == CONTEXT_FULL and reply.text == "" and "context window" in reply.extra["error"]
+
+
+@pytest.mark.slow
 def test_episode_with_the_embedded_model(model, sandbox):
     from codeloop.judge import Judge
     from codeloop.loop import LoopConfig, run_episode

@@ -129,3 +129,20 @@ def test_first_prompts():
 def test_sampling_params_validated():
     with pytest.raises(ValueError):
         SamplingParams(temperature=-1)
+
+
+def test_a_dialogue_that_outgrows_the_model_ends_the_episode(judge):
+    from codeloop.llm import Completion
+    from codeloop.llm.base import CONTEXT_FULL
+
+    class SmallContext:  # the second request does not fit, as llama.cpp and vLLM report it
+        name, calls = "small", 0
+
+        def chat(self, messages, params):
+            self.calls += 1
+            return [Completion(WRONG)] if self.calls == 1 else [Completion("", finish_reason=CONTEXT_FULL)]
+
+    model = SmallContext()
+    episode = run_episode(TASK, model, judge, LoopConfig(turns=3))
+    assert [t.public_verdict for t in episode.turns] == ["WA", "CONTEXT"] and model.calls == 2
+    assert episode.final is episode.turns[0] and not episode.passed

@@ -24,13 +24,16 @@ class SamplingParams:
             raise ValueError(f"invalid sampling parameters: {self}")
 
 
+CONTEXT_FULL = "context"  # a Completion's finish_reason when the conversation does not fit the model
+
+
 @dataclass
 class Completion:
     text: str
     prompt_tokens: int = 0
     completion_tokens: int = 0
     seconds: float = 0.0
-    finish_reason: str = ""
+    finish_reason: str = ""  # the server's ("stop", "length"), or CONTEXT_FULL: no reply was possible
     extra: dict = field(default_factory=dict)
 
 

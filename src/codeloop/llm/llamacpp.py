@@ -7,7 +7,7 @@ import threading
 import time
 from pathlib import Path
 
-from codeloop.llm.base import Completion, Message, SamplingParams
+from codeloop.llm.base import CONTEXT_FULL, Completion, Message, SamplingParams
 
 
 class LlamaCppModel:
@@ -35,9 +35,15 @@ class LlamaCppModel:
             seed = None if params.seed is None else params.seed + index
             with self._lock:
                 start = time.perf_counter()
-                reply = self._llama.create_chat_completion(
-                    messages=messages, temperature=params.temperature, top_p=params.top_p,
-                    max_tokens=params.max_tokens, seed=seed, stop=list(params.stop) or None)
+                try:
+                    reply = self._llama.create_chat_completion(
+                        messages=messages, temperature=params.temperature, top_p=params.top_p,
+                        max_tokens=params.max_tokens, seed=seed, stop=list(params.stop) or None)
+                except ValueError as error:  # llama-cpp: "Requested tokens (N) exceed context window of M"
+                    if "context window" not in str(error):
+                        raise
+                    completions.append(Completion("", finish_reason=CONTEXT_FULL, extra={"error": str(error)}))
+                    continue
                 seconds = time.perf_counter() - start
             usage = reply.get("usage", {})
             choice = reply["choices"][0]

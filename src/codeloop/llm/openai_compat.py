@@ -6,7 +6,7 @@ import os
 import threading
 import time
 
-from codeloop.llm.base import Completion, Message, SamplingParams
+from codeloop.llm.base import CONTEXT_FULL, Completion, Message, SamplingParams
 
 
 class OpenAIModel:
@@ -26,6 +26,7 @@ class OpenAIModel:
         self._client = openai.OpenAI(base_url=base_url, api_key=api_key or os.environ.get("OPENAI_API_KEY", "none"),
                                      max_retries=retries, timeout=timeout_s)
         self._slots = threading.BoundedSemaphore(concurrency)
+        self._bad_request = openai.BadRequestError
 
     def chat(self, messages: list[Message], params: SamplingParams) -> list[Completion]:
         completions = []
@@ -33,9 +34,15 @@ class OpenAIModel:
             seed = None if params.seed is None else params.seed + index
             with self._slots:
                 start = time.perf_counter()
-                reply = self._client.chat.completions.create(
-                    model=self.name, messages=messages, temperature=params.temperature, top_p=params.top_p,
-                    max_tokens=params.max_tokens, seed=seed, stop=list(params.stop) or None)
+                try:
+                    reply = self._client.chat.completions.create(
+                        model=self.name, messages=messages, temperature=params.temperature, top_p=params.top_p,
+                        max_tokens=params.max_tokens, seed=seed, stop=list(params.stop) or None)
+                except self._bad_request as error:  # vLLM, llama.cpp server: "maximum context length"
+                    if "context" not in str(error).lower():
+                        raise
+                    completions.append(Completion("", finish_reason=CONTEXT_FULL, extra={"error": str(error)}))
+                    continue
                 seconds = time.perf_counter() - start
             choice = reply.choices[0]
             usage = reply.usage

@@ -7,7 +7,9 @@ pass, else the judge's feedback (``codeloop.judge.feedback``) opens the next tur
 ``turns``. Each turn's program is also judged on the hidden (private + generated) tests, so that
 every turn can count as a sample (arXiv 2410.08105); the episode's result is its last valid
 program's hidden verdict. A reply without code is an invalid turn (RLEF's -0.2 case), answered
-with a reminder of the format.
+with a reminder of the format. When the dialogue no longer fits the model's context window (the
+backend answers ``CONTEXT_FULL``), that turn is recorded as invalid (``public_verdict``
+``CONTEXT``) and the episode ends; its result is still its last valid program's.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from codeloop.judge import Granularity, Judge, Judgement, Verdict, feedback, script_test
 from codeloop.judge.feedback import RETRY, format_line
 from codeloop.llm import ChatModel, Message, SamplingParams
+from codeloop.llm.base import CONTEXT_FULL
 from codeloop.loop.extract import extract_code, sanitize_function_code
 from codeloop.loop.prompts import LANGUAGE_NAMES, Strategy, code_request, first_prompt
 from codeloop.sandbox import Limits
@@ -165,6 +168,7 @@ def run_episode(task: Task, model: ChatModel, judge: Judge, config: LoopConfig, 
         prompt_tokens = completion_tokens = 0
         generate_s = 0.0
         reasoning = config.strategy.reasoning_on(number)
+        thought = None
         if reasoning:
             messages.append({"role": "user", "content": f"{opening}\n\n{reasoning}"})
             thought = model.chat(messages, _turn_params(config, sample, number, 0))[0]
@@ -175,7 +179,13 @@ def run_episode(task: Task, model: ChatModel, judge: Judge, config: LoopConfig, 
         else:
             instruction = config.strategy.instruction_text
             messages.append({"role": "user", "content": f"{opening}\n{instruction}" if instruction else opening})
-        reply = model.chat(messages, _turn_params(config, sample, number, 1))[0]
+        reply = thought if thought is not None and thought.finish_reason == CONTEXT_FULL else \
+            model.chat(messages, _turn_params(config, sample, number, 1))[0]
+        if reply.finish_reason == CONTEXT_FULL:  # the dialogue outgrew the model: the episode ends here
+            turns.append(Turn(number, messages, "", None, None, public_verdict=CONTEXT_FULL.upper()))
+            if on_turn is not None:
+                on_turn(turns[-1])
+            break
         code = extract_code(reply.text, task.entry_point, config.language)
         turn = Turn(number, messages, reply.text, code, None, prompt_tokens=prompt_tokens + reply.prompt_tokens,
                     completion_tokens=completion_tokens + reply.completion_tokens,
