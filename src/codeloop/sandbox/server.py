@@ -353,7 +353,7 @@ class Sandbox:
                 else:
                     fds.append(_memfd("payload", payload))
                 if request.harness is not None:  # its data: never read by the slot, never in the program
-                    fds.append(_memfd("harness", request.harness.marshalled))
+                    fds.append(os.dup(request.harness.data_fd))
                 if artefacts:
                     fds.append(os.dup(build.artefacts_fd()))  # closed below, like the others
                 socket.send_fds(self._slot_sockets[slot], [message], fds)
