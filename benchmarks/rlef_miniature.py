@@ -16,7 +16,7 @@ Reported on held-out tasks, per seed and as a mean with a 95% bootstrap interval
 seeds: pass@1 (one sample, one turn), 3 independent samples (any of three one-turn samples: the
 no-feedback baseline with the same budget) and 1@3 (one 3-turn episode with feedback), before RL,
 after RL with real feedback, after RL with random feedback. Sampling at temperature 1 throughout.
-Curves of the mean return and the training 1@3 per step go to an SVG.
+Curves of the mean return and the training 1@3 per step go to ``OUT/curves.svg``.
 
     python benchmarks/rlef_miniature.py [--quick] [--seeds 3] [--steps 120] [--out runs/rlef-miniature]
 """
@@ -131,13 +131,16 @@ def main() -> None:
     parser.add_argument("--held-out", type=int, default=50, help="held-out tasks")
     parser.add_argument("--sft-steps", type=int, default=150, help="supervised steps on single-turn solutions")
     parser.add_argument("--out", default="runs/rlef-miniature")
+    parser.add_argument("--plot-only", action="store_true", help="redraw OUT/curves.svg from OUT's metrics")
     args = parser.parse_args()
+    if args.plot_only:
+        plot(Path(args.out))
+        return
     if args.quick:
         args.seeds, args.steps, args.held_out = 1, 40, 20
     torch.set_num_threads(1)  # the other core runs the programs
     out, started = Path(args.out), time.perf_counter()
     results: dict[str, dict[str, list[float]]] = {}
-    curves: dict[str, list[tuple[float, float]]] = {}
     with Sandbox(workers=1) as sandbox:
         judge = Judge(sandbox)
         for seed in range(args.seeds):
@@ -159,11 +162,7 @@ def main() -> None:
                                   max_tokens=24, lr=1e-3, value_lr=1e-2, kl_beta=0.01, random_feedback=random_feedback,
                                   checkpoint_every=args.steps, seed=seed)
                 trainer = Trainer(config, train, judge, AutoModelForCausalLM.from_pretrained(base), tokenizer)
-                history = trainer.train(progress=True)
-                for entry in history:
-                    curves.setdefault(f"{condition}: 1@3", []).append((entry["step"] + seed / 10, entry["final_pass"]))
-                    curves.setdefault(f"{condition}: return", []).append((entry["step"] + seed / 10,
-                                                                          entry["mean_return"]))
+                trainer.train(progress=True)
                 after = evaluate(trainer.model, tokenizer, held_out, judge, seed)
                 for key, values in after.items():
                     results.setdefault(f"after RL, {condition}|{key}", {}).setdefault("values", []).extend(values)
@@ -181,13 +180,28 @@ def main() -> None:
             rows.append({"model": model_name, "metric": key, "mean": statistics.mean(values), "ci95": [low, high]})
         print(f"| {model_name} | " + " | ".join(cells) + " |")
     (out / "results.json").write_text(json.dumps(rows, indent=1))
-    passes = {name: values for name, values in curves.items() if name.endswith("1@3")}
-    returns = {name: values for name, values in curves.items() if name.endswith("return")}
-    svg = (line_chart(passes, "PPO step", "training 1@3") + "\n"
-           + line_chart(returns, "PPO step", "mean return", y_range=(-1.4, 1.0)))
-    (out / "curves.html").write_text(f"<!doctype html><meta charset='utf-8'><body>{svg}</body>")
-    (out / "curves.svg").write_text(line_chart(passes, "PPO step", "training 1@3").split("<div class='legend'>")[0])
-    print(f"curves: {out / 'curves.html'} (and {out / 'curves.svg'}); table: {out / 'results.json'}")
+    plot(out)
+
+
+def plot(out: Path, window: int = 10) -> None:
+    """``OUT/curves.svg``: the training 1@3 and the mean return per step, each the mean over
+    seeds of ``window``-step averages, per condition."""
+    series: dict[str, dict[str, list[tuple[float, float]]]] = {"final_pass": {}, "mean_return": {}}
+    for condition in ("real feedback", "random feedback"):
+        runs = [[json.loads(line) for line in path.read_text().splitlines()]
+                for path in sorted(out.glob(f"seed*/{condition.replace(' ', '-')}/metrics.jsonl"))]
+        if not runs:
+            continue
+        steps = min(len(run) for run in runs)
+        for key in series:
+            series[key][condition] = [
+                (start + window, statistics.mean(entry[key] for run in runs for entry in run[start:start + window]))
+                for start in range(0, steps - window + 1, window)]
+    charts = [line_chart(series["final_pass"], "PPO step", "training 1@3", (0.0, 0.5), standalone=True, log_x=False),
+              line_chart(series["mean_return"], "PPO step", "mean return", (-1.4, 0.2), standalone=True, log_x=False)]
+    inner = "".join(f'<g transform="translate({460 * index} 0)">{chart}</g>' for index, chart in enumerate(charts))
+    (out / "curves.svg").write_text(f'<svg xmlns="http://www.w3.org/2000/svg" width="920" height="240">{inner}</svg>')
+    print(f"curves: {out / 'curves.svg'}; table: {out / 'results.json'}")
 
 
 if __name__ == "__main__":

@@ -22,14 +22,15 @@ COLORS = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c"]
 
 
 def line_chart(series: dict[str, list[tuple[float, float]]], x_label: str, y_label: str,
-               y_range: tuple[float, float] = (0.0, 1.0)) -> str:
-    """An SVG line chart of ``series`` (y within ``y_range``); x on a log scale when it spans > 10x."""
+               y_range: tuple[float, float] = (0.0, 1.0), standalone: bool = False, log_x: bool | None = None) -> str:
+    """An SVG line chart of ``series`` (y within ``y_range``); x on a log scale when it spans > 10x.
+    ``standalone``: a whole SVG file, its legend inside (else the legend is HTML after the SVG)."""
     import math
     points = [p for values in series.values() for p in values]
     if not points:
         return "<p>not enough data for this plot</p>"
     xs = [x for x, _ in points]
-    log = max(xs) / max(min(xs), 1e-9) > 10
+    log = max(xs) / max(min(xs), 1e-9) > 10 if log_x is None else log_x
     lo, hi = (math.log10(min(xs)), math.log10(max(xs))) if log else (min(xs), max(xs))
     span = (hi - lo) or 1.0
 
@@ -40,14 +41,16 @@ def line_chart(series: dict[str, list[tuple[float, float]]], x_label: str, y_lab
     def sy(y: float) -> float:
         return HEIGHT - PAD - (y - y_range[0]) / (y_range[1] - y_range[0]) * (HEIGHT - 2 * PAD)
 
-    parts = [f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" role="img">',
+    namespace = ' xmlns="http://www.w3.org/2000/svg"' if standalone else ""
+    parts = [f'<svg class="chart"{namespace} viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" '
+             'role="img">',
              f'<line x1="{PAD}" y1="{sy(y_range[0])}" x2="{WIDTH - PAD}" y2="{sy(y_range[0])}" stroke="#888"/>',
              f'<line x1="{PAD}" y1="{sy(y_range[0])}" x2="{PAD}" y2="{sy(y_range[1])}" stroke="#888"/>']
     for step in range(5):
         tick = y_range[0] + step * (y_range[1] - y_range[0]) / 4
         parts.append(f'<text x="{PAD - 6}" y="{sy(tick) + 4}" text-anchor="end" font-size="10">{tick:.2f}</text>')
     labels = sorted(set(xs))
-    for x in labels[::max(1, len(labels) // 8)]:  # at most ~8 labels
+    for x in labels[::-(-len(labels) // 7)]:  # at most 7 labels
         parts.append(f'<text x="{sx(x)}" y="{HEIGHT - PAD + 14}" text-anchor="middle" font-size="10">{x:g}</text>')
     parts.append(f'<text x="{WIDTH / 2}" y="{HEIGHT - 8}" text-anchor="middle" font-size="11">'
                  f'{html.escape(x_label)}{" (log)" if log else ""}</text>')
@@ -60,6 +63,10 @@ def line_chart(series: dict[str, list[tuple[float, float]]], x_label: str, y_lab
         parts.append(f'<path d="{path}" fill="none" stroke="{color}" stroke-width="2"/>')
         parts += [f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="3" fill="{color}"><title>{html.escape(name)} '
                   f'{x:g}: {y:.3f}</title></circle>' for x, y in values]
+    if standalone:
+        parts += [f'<text x="{PAD + 8}" y="{PAD - 22 + 12 * i}" font-size="10" fill="{COLORS[i % len(COLORS)]}">'
+                  f'&#9632; {html.escape(name)}</text>' for i, name in enumerate(series)]
+        return "".join(parts) + "</svg>"
     parts.append("</svg><div class='legend'>")
     parts += [f'<span style="color:{COLORS[i % len(COLORS)]}">&#9632; {html.escape(name)}</span> '
               for i, name in enumerate(series)]
