@@ -68,3 +68,19 @@ def test_rl_train_command_line(tmp_path):
     assert "1 steps; metrics in" in done.stdout and (tmp_path / "run" / "checkpoint" / "state.pt").exists()
     missing = subprocess.run([sys.executable, "-m", "codeloop", "rl", "train"], capture_output=True, text=True)
     assert missing.returncode == 2 and "--model is required" in missing.stderr
+
+
+@pytest.mark.slow
+def test_the_miniature_benchmark_runs_end_to_end(tmp_path):
+    """benchmarks/rlef_miniature.py, shrunk: build, fine-tune, PPO both ways, evaluate, table, curves."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "rlef_miniature.py"
+    done = subprocess.run([sys.executable, str(script), "--seeds", "1", "--steps", "2", "--held-out", "3",
+                           "--sft-steps", "5", "--out", str(tmp_path)], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "| after RL, random feedback |" in done.stdout
+    rows = json.loads((tmp_path / "results.json").read_text())
+    assert {row["model"] for row in rows} == {"before RL", "after RL, real feedback", "after RL, random feedback"}
+    assert (tmp_path / "curves.svg").read_text().startswith("<svg")
