@@ -15,10 +15,9 @@ import fcntl
 import hashlib
 import os
 import threading
-import weakref
 from collections import OrderedDict
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from codeloop.sandbox.execution import Limits
 from codeloop.sandbox.languages import Language, source_stem, tool_path
@@ -33,7 +32,7 @@ SEALS = fcntl.F_SEAL_SEAL | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SE
 BASE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp/work", "TMPDIR": "/tmp/work"}
 
 
-@dataclass
+@dataclass(frozen=True)
 class Build:
     """A compile's outcome: its artefacts (name, bytes, mode), or the compiler's message."""
 
@@ -41,24 +40,7 @@ class Build:
     error: str = ""
     cpu_s: float = 0.0
     sandbox_failed: bool = False  # the sandbox failed, not the compile: never cached
-    _fd: int | None = field(default=None, repr=False, compare=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
-
-    def artefacts_fd(self) -> int:
-        """The artefacts, one after another, in a sealed memfd made on first use and shared by
-        every run of this build (sealed: no run can change what the next one gets). Closed when
-        the build is dropped (a run in flight holds the build, so never under it)."""
-        with self._lock:
-            if self._fd is None:
-                fd = os.memfd_create("artefacts", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
-                for _, data, _ in self.artefacts:
-                    view = memoryview(data)
-                    while view:
-                        view = view[os.write(fd, view):]
-                fcntl.fcntl(fd, fcntl.F_ADD_SEALS, SEALS)
-                self._fd = fd
-                weakref.finalize(self, os.close, fd)
-            return self._fd
+    key: str = ""  # build_key(...): what its artefacts are shared under
 
     @property
     def lone_executable(self) -> bool:
@@ -146,3 +128,41 @@ class BuildCache:
                     self._bytes -= self._builds.popitem(last=False)[1].size
         pending.set_result(build)
         return build
+
+
+class SealedFiles:
+    """Read-only data that many runs get, each in a sealed memfd made once: a compiled program's
+    artefacts, a harness's data. At most ``capacity`` are kept open (least recently used closed
+    first); ``dup(key, make)`` hands out a duplicate, which the caller closes, so closing the
+    kept one never pulls it from under a run."""
+
+    def __init__(self, capacity: int = 64) -> None:
+        self.capacity = capacity
+        self._fds: OrderedDict[object, int] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def dup(self, key: object, make: object) -> int:
+        with self._lock:
+            fd = self._fds.get(key)
+            if fd is None:
+                fd = self._fds[key] = sealed_memfd(make())
+                while len(self._fds) > self.capacity:
+                    os.close(self._fds.popitem(last=False)[1])
+            self._fds.move_to_end(key)
+            return os.dup(fd)
+
+    def close(self) -> None:
+        with self._lock:
+            for fd in self._fds.values():
+                os.close(fd)
+            self._fds.clear()
+
+
+def sealed_memfd(data: bytes) -> int:
+    """``data`` in a memfd nobody can change again (sealed against writes, growing, shrinking)."""
+    fd = os.memfd_create("sealed", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+    fcntl.fcntl(fd, fcntl.F_ADD_SEALS, SEALS)
+    return fd

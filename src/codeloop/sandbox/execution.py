@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import fcntl
 import functools
 import marshal
 import os
 import signal
-import weakref
 from dataclasses import dataclass
 
 from codeloop.sandbox.messages import Report
@@ -67,20 +65,6 @@ class Harness:
     def marshalled(self) -> bytes:
         """``data`` as the harness reads it, made once."""
         return marshal.dumps(self.data)
-
-    @functools.cached_property
-    def data_fd(self) -> int:
-        """``marshalled`` in a sealed memfd, made once and handed (a duplicate) to every run of this
-        harness: only the slot's harness server reads it, and the seals keep anyone from changing
-        it. Closed when the harness is dropped."""
-        fd = os.memfd_create("harness", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
-        view = memoryview(self.marshalled)
-        while view:
-            view = view[os.write(fd, view):]
-        fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SEAL | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW
-                    | fcntl.F_SEAL_WRITE)
-        weakref.finalize(self, os.close, fd)
-        return fd
 
 
 @dataclass

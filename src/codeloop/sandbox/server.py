@@ -23,6 +23,7 @@ from codeloop.sandbox.build import (
     COMPILE_LIMITS,
     Build,
     BuildCache,
+    SealedFiles,
     build_key,
     compiler_message,
     executable_mode,
@@ -105,6 +106,7 @@ class Sandbox:
         self._slot_uids = False
         self._slot_sockets: list[socket.socket] = []
         self.builds = BuildCache()
+        self.sealed = SealedFiles()  # what many runs read: artefacts, harness data
         self._start()
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -185,6 +187,7 @@ class Sandbox:
         return layers
 
     def close(self) -> None:
+        self.sealed.close()
         for sock in self._slot_sockets:
             sock.close()
         self._slot_sockets = []
@@ -242,9 +245,10 @@ class Sandbox:
 
     def build(self, source: str, lang: Language) -> Build:
         """``source`` compiled (or taken from the cache): its artefacts, or the compiler's message."""
-        return self.builds.get(build_key(lang, source), lambda: self._compile(source, lang))
+        key = build_key(lang, source)
+        return self.builds.get(key, lambda: self._compile(source, lang, key))
 
-    def _compile(self, source: str, lang: Language) -> Build:
+    def _compile(self, source: str, lang: Language, key: str) -> Build:
         name = file_name(lang, source)
         argv = fill(lang.compile, name, source_stem(lang, source), self.compile_limits.memory_mb)
         env = {**BASE_ENV, "LC_ALL": "C", **lang.env}  # ASCII quotes in compiler messages (g++ quotes with ‘’)
@@ -263,7 +267,8 @@ class Sandbox:
                          cpu_s=execution.cpu_s)
         if lang.artefacts and not files:
             return Build(error=f"the compiler left none of {', '.join(lang.artefacts)}", cpu_s=execution.cpu_s)
-        return Build(tuple((name, data, executable_mode(name)) for name, data in files), cpu_s=execution.cpu_s)
+        return Build(tuple((name, data, executable_mode(name)) for name, data in files), cpu_s=execution.cpu_s,
+                     key=key)
 
     def _execute_exec(self, request: Run, lang: Language) -> Execution:
         if request.harness is not None:
@@ -353,9 +358,10 @@ class Sandbox:
                 else:
                     fds.append(_memfd("payload", payload))
                 if request.harness is not None:  # its data: never read by the slot, never in the program
-                    fds.append(os.dup(request.harness.data_fd))
+                    data = request.harness.marshalled
+                    fds.append(self.sealed.dup(("harness", data), lambda: data))
                 if artefacts:
-                    fds.append(os.dup(build.artefacts_fd()))  # closed below, like the others
+                    fds.append(self.sealed.dup(("build", build.key), lambda: b"".join(d for _, d, _ in artefacts)))
                 socket.send_fds(self._slot_sockets[slot], [message], fds)
             except (OSError, AttributeError) as error:
                 os.close(reply_r)
@@ -394,10 +400,12 @@ def _memfd(name: str, data: bytes) -> int:
 
 def _read_until_eof(fd: int, timeout: float) -> bytes | None:
     chunks, deadline = [], time.monotonic() + timeout
+    poller = select.poll()  # not select(): descriptors above 1023 are fine
+    poller.register(fd, select.POLLIN)
     try:
         while True:
             remaining = deadline - time.monotonic()
-            if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+            if remaining <= 0 or not poller.poll(remaining * 1000):
                 return None
             chunk = os.read(fd, 1 << 16)
             if not chunk:
