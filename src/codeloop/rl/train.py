@@ -16,9 +16,9 @@ One step:
 
 ``random_feedback`` is the paper's ablation: every feedback message is replaced by the feedback
 another episode got (drawn from the previous step's), so the policy learns to use multiple turns
-but not what the feedback says. Metrics go to ``OUT/metrics.jsonl`` (and TensorBoard when
-installed); ``OUT/checkpoint`` holds the policy, the value head, the optimizer and the step, and a
-run resumes from it.
+but not what the feedback says. Metrics go to ``OUT/metrics.jsonl`` (and ``OUT/tensorboard`` when
+tensorboard is installed); ``OUT/checkpoint`` holds the policy, the value head, the optimizer and
+the step, and a run resumes from it.
 """
 
 from __future__ import annotations
@@ -95,6 +95,7 @@ class Trainer:
             {"params": self.value.parameters(), "lr": config.value_lr}])
         self.step_index = 0
         self.feedback_pool: list[str] = []
+        self._board: object = None  # a TensorBoard writer once made, False when tensorboard is absent
         self.out = Path(config.out)
         self._resume()
 
@@ -196,9 +197,22 @@ class Trainer:
 
     # --- storage ---------------------------------------------------------------------------
     def _log(self, metrics: dict) -> None:
+        """One line of ``OUT/metrics.jsonl`` per step, and TensorBoard scalars when it is installed."""
         self.out.mkdir(parents=True, exist_ok=True)
         with open(self.out / "metrics.jsonl", "a") as handle:
             handle.write(json.dumps(metrics) + "\n")
+        if self._board is None:
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+            except ImportError:  # tensorboard is optional
+                self._board = False
+                return
+            self._board = SummaryWriter(str(self.out / "tensorboard"))
+        if self._board:
+            for key, value in metrics.items():
+                if key != "step":
+                    self._board.add_scalar(f"rlef/{key}", value, metrics["step"])
+            self._board.flush()
 
     def save(self) -> None:
         folder = self.out / "checkpoint"
