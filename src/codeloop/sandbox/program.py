@@ -24,6 +24,7 @@ MARK_FD, CALLS_FD, REPLIES_FD = 3, 4, 5
 ARTEFACTS_FD = 6  # a compiled program's artefacts (a sealed memfd): copied into the working directory, or exec'd
 OWN_MODULES = ("linux", "isolation", "rpc", "codec", "harness_server", "messages", "program", "supervise")
 SOLUTION = "solution.py"
+PROGRAM_NICE = 5  # added to a program's niceness: its supervisor and harness come first
 
 MEMORY_ERROR_MARK = b"M"
 
@@ -84,7 +85,10 @@ def become(uid: int | None, job: Job) -> None:
     """Drop to ``uid`` (when slots have their own uids), set the run's rlimits and seccomp. Without
     a uid to drop to (the sandbox not run as root), drop every capability instead: the process
     stays uid 0 of the user namespace, and its capabilities there would open non-dumpable
-    processes' /proc files (the harness's memory) to it."""
+    processes' /proc files (the harness's memory) to it. The program also runs at a lower
+    priority (nice ``PROGRAM_NICE``) than the slot's supervisor and harness, so that a program
+    that starts many busy processes cannot delay the supervisor enforcing its wall clock."""
+    os.nice(PROGRAM_NICE)
     if uid is not None:
         os.setgid(uid)
         os.setuid(uid)
