@@ -65,6 +65,27 @@ def command(commands: argparse._SubParsersAction, name: str, help_text: str) -> 
     return parser
 
 
+def settings_from(args: argparse.Namespace, names: list[str]) -> dict:
+    """Settings from ``--config`` (a TOML file; a name outside ``names`` is an error) with the
+    flags of those names that were given laid over them."""
+    settings: dict = {}
+    if args.config:
+        import tomllib
+        path = Path(args.config)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no such config file")
+        try:
+            settings = tomllib.loads(path.read_text())
+        except tomllib.TOMLDecodeError as error:
+            raise ValueError(f"{path}: not valid TOML ({error})") from None
+        unknown = sorted(set(settings) - set(names))
+        if unknown:
+            raise ValueError(f"{path}: unknown setting(s) {', '.join(unknown)}; "
+                             f"expected some of {', '.join(sorted(names))}")
+    settings.update({name: getattr(args, name) for name in names if getattr(args, name, None) is not None})
+    return settings
+
+
 def requires(extra: str, *modules: str) -> None:
     """Import ``modules`` now, or fail with the one line that says which extra installs them."""
     for module in modules:

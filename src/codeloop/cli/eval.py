@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import tomllib
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from codeloop.cli.common import (
@@ -19,6 +17,7 @@ from codeloop.cli.common import (
     command,
     positive_float,
     positive_int,
+    settings_from,
 )
 
 if TYPE_CHECKING:
@@ -89,24 +88,7 @@ def _spec(args: argparse.Namespace) -> RunSpec:
     from codeloop.judge import Granularity
     from codeloop.llm import check_spec
     from codeloop.loop import parse_strategy
-    settings: dict = {}
-    if args.config:
-        path = Path(args.config)
-        if not path.is_file():
-            raise FileNotFoundError(f"{path}: no such config file")
-        try:
-            settings = tomllib.loads(path.read_text())
-        except tomllib.TOMLDecodeError as error:
-            raise ValueError(f"{path}: not valid TOML ({error})") from None
-        known = {f.name for f in fields(RunSpec)}
-        unknown = sorted(set(settings) - known)
-        if unknown:
-            raise ValueError(f"{path}: unknown setting(s) {', '.join(unknown)}; "
-                             f"expected some of {', '.join(sorted(known))}")
-    for name in (f.name for f in fields(RunSpec)):
-        value = getattr(args, name, None)
-        if value is not None:
-            settings[name] = value
+    settings = settings_from(args, [f.name for f in fields(RunSpec)])
     if "benchmark" not in settings:
         raise ValueError("--benchmark is required (on the command line or in --config)")
     if (settings.get("since") or settings.get("until")) and settings["benchmark"] != "livecodebench":

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import tomllib
 from dataclasses import fields
-from pathlib import Path
 
-from codeloop.cli.common import BENCHMARKS, FEEDBACKS, add_out, add_progress, command, requires
+from codeloop.cli.common import BENCHMARKS, FEEDBACKS, add_out, add_progress, command, requires, settings_from
 from codeloop.rl.config import RLConfig
 
 
@@ -34,22 +32,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def config_from_args(args: argparse.Namespace) -> RLConfig:
-    settings: dict = {}
-    if args.config:
-        path = Path(args.config)
-        if not path.is_file():
-            raise FileNotFoundError(f"{path}: no such config file")
-        try:
-            settings = tomllib.loads(path.read_text())
-        except tomllib.TOMLDecodeError as error:
-            raise ValueError(f"{path}: not valid TOML ({error})") from None
-        unknown = sorted(set(settings) - {f.name for f in fields(RLConfig)})
-        if unknown:
-            raise ValueError(f"{path}: unknown setting(s) {', '.join(unknown)}")
-    for field in fields(RLConfig):
-        value = getattr(args, field.name, None)
-        if value is not None:
-            settings[field.name] = value
+    settings = settings_from(args, [f.name for f in fields(RLConfig)])
     if not settings.get("model"):
         args.parser.error("--model is required (on the command line or in --config)")
     return RLConfig(**settings)

@@ -112,7 +112,8 @@ class Judge:
         return self._run_tests(program, tests, limits, stop, "python")
 
     def _judge_compiled(self, program: str, tests: list[Test], limits: Limits, stop: bool, lang: str) -> Judgement:
-        build = self.sandbox.build(program, sandbox_language(lang)) if sandbox_language(lang).compile else None
+        row = sandbox_language(lang)
+        build = self.sandbox.build(program, row) if row.compile else None
         if build is not None and build.sandbox_failed:
             return Judgement(Verdict.SE, compile_error=build.error)
         if build is not None and not build.ok:

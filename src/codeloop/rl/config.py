@@ -4,41 +4,39 @@ without importing the trainer. Each field's help is its command-line flag's help
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-
-def _setting(default: object, help_text: str) -> object:
-    return field(default=default, metadata={"help": help_text})
+from codeloop.models.config import setting
 
 
 @dataclass
 class RLConfig:
-    model: str = _setting("", "the policy: hf:PATH, gguf:PATH or an embedded model's name such as default (required)")
-    benchmark: str = _setting("mbpp", "training tasks (default: mbpp)")
-    split: str = _setting("train", "dataset split (default: train)")
-    data_path: str | None = _setting(None, "dataset file or directory (default: the copy codeloop ships)")
-    limit: int | None = _setting(None, "the first N tasks only")
-    out: str = _setting("runs/rl", "run directory: metrics.jsonl, checkpoint/ (default: runs/rl)")
-    steps: int = _setting(100, "PPO steps (default: 100)")
-    episodes_per_step: int = _setting(8, "episodes played per step, gradients accumulated over them (default: 8)")
-    turns: int = _setting(3, "turns per episode (default: 3)")
-    feedback: str = _setting("failed", "feedback granularity: binary, failed or all (default: failed)")
-    temperature: float = _setting(1.0, "sampling temperature while training (default: 1.0, as RLEF)")
-    top_p: float = _setting(0.95, "nucleus sampling while training (default: 0.95, as RLEF)")
-    max_tokens: int = _setting(512, "tokens per reply (default: 512)")
-    lr: float = _setting(1e-6, "policy learning rate (default: 1e-6)")
-    value_lr: float = _setting(1e-4, "value head learning rate (default: 1e-4)")
-    kl_beta: float = _setting(0.05, "weight of the KL penalty to the initial policy (default: 0.05)")
-    clip: float = _setting(0.2, "PPO's clip range for the probability ratio (default: 0.2)")
-    value_clip: float = _setting(0.2, "clip range of the value update (default: 0.2)")
-    value_coef: float = _setting(0.5, "weight of the value loss (default: 0.5)")
-    gamma: float = _setting(1.0, "discount over turns (default: 1.0)")
-    lam: float = _setting(0.95, "GAE lambda over turns (default: 0.95)")
-    ppo_epochs: int = _setting(1, "passes over each step's episodes (default: 1)")
-    whiten: bool = _setting(True, "normalise each step's turn advantages to mean 0, std 1 (default: on)")
-    max_grad_norm: float = _setting(1.0, "gradient norm clip (default: 1.0)")
-    lora_rank: int = _setting(0, "LoRA rank (peft); 0 trains every weight (default: 0)")
-    random_feedback: bool = _setting(False, "the ablation: feedback replaced by another episode's (default: off)")
-    checkpoint_every: int = _setting(10, "steps between checkpoints; a run resumes from the last (default: 10)")
-    seed: int = _setting(0, "random seed (default: 0)")
-    device: str = _setting("cpu", "cpu or cuda (default: cpu)")
+    model: str = setting("", "the policy: hf:PATH, gguf:PATH or an embedded model's name such as default (required)")
+    benchmark: str = setting("mbpp", "training tasks (default: mbpp)")
+    split: str = setting("train", "dataset split (default: train)")
+    data_path: str | None = setting(None, "dataset file or directory (default: the copy codeloop ships)")
+    limit: int | None = setting(None, "the first N tasks only")
+    out: str = setting("runs/rl", "run directory: metrics.jsonl, checkpoint/ (default: runs/rl)")
+    steps: int = setting(100, "PPO steps (default: 100)")
+    episodes_per_step: int = setting(8, "episodes played per step, gradients accumulated over them (default: 8)")
+    turns: int = setting(3, "turns per episode (default: 3)")
+    feedback: str = setting("failed", "feedback granularity: binary, failed or all (default: failed)")
+    temperature: float = setting(1.0, "sampling temperature while training (default: 1.0, as RLEF)")
+    top_p: float = setting(0.95, "nucleus sampling while training (default: 0.95, as RLEF)")
+    max_tokens: int = setting(512, "tokens per reply (default: 512)")
+    lr: float = setting(1e-6, "policy learning rate (default: 1e-6)")
+    value_lr: float = setting(1e-4, "value head learning rate (default: 1e-4)")
+    kl_beta: float = setting(0.05, "weight of the KL penalty to the initial policy (default: 0.05)")
+    clip: float = setting(0.2, "PPO's clip range for the probability ratio (default: 0.2)")
+    value_clip: float = setting(0.2, "clip range of the value update (default: 0.2)")
+    value_coef: float = setting(0.5, "weight of the value loss (default: 0.5)")
+    gamma: float = setting(1.0, "discount over turns (default: 1.0)")
+    lam: float = setting(0.95, "GAE lambda over turns (default: 0.95)")
+    ppo_epochs: int = setting(1, "passes over each step's episodes (default: 1)")
+    whiten: bool = setting(True, "normalise each step's turn advantages to mean 0, std 1 (default: on)")
+    max_grad_norm: float = setting(1.0, "gradient norm clip (default: 1.0)")
+    lora_rank: int = setting(0, "LoRA rank (peft); 0 trains every weight (default: 0)")
+    random_feedback: bool = setting(False, "the ablation: feedback replaced by another episode's (default: off)")
+    checkpoint_every: int = setting(10, "steps between checkpoints; a run resumes from the last (default: 10)")
+    seed: int = setting(0, "random seed (default: 0)")
+    device: str = setting("cpu", "cpu or cuda (default: cpu)")

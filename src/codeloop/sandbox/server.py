@@ -101,6 +101,8 @@ class Sandbox:
             self._slots.put(slot)
         self._start_lock = threading.Lock()
         self._cgroups = create_slots(self.workers) if isolate else CgroupSlots(why_not="disabled")
+        # memory limited by each slot's cgroup (resident memory), not RLIMIT_AS
+        self.memory_by_cgroup = bool(self._cgroups.slots) and all("memory_max" in s for s in self._cgroups.slots)
         self._process: subprocess.Popen | None = None
         self._ctrl: socket.socket | None = None
         self._slot_uids = False
@@ -237,11 +239,6 @@ class Sandbox:
         if execution.verdict == Verdict.SE:
             execution, _ = self._run_once(request)
         return execution
-
-    @property
-    def memory_by_cgroup(self) -> bool:
-        """Whether memory is limited by each slot's cgroup (resident memory), not RLIMIT_AS."""
-        return bool(self._cgroups.slots) and all("memory_max" in slot for slot in self._cgroups.slots)
 
     def build(self, source: str, lang: Language) -> Build:
         """``source`` compiled (or taken from the cache): its artefacts, or the compiler's message."""
