@@ -128,3 +128,28 @@ def test_integer_answers_need_the_exact_value():
     assert not tokens_equal(str(10**18 + 1), str(10**18))
     assert tokens_equal("0.3333333", "0.333333333")  # a real expected value keeps its tolerance
     assert tokens_equal("3", "3.0000001")
+
+
+# A compiled program on stdin/stdout tests: only the output the checker compares can pass, and only
+# with a clean exit; nothing it does to its process, its parent or its output streams counts.
+CPP_HACKS = {
+    "right answer, then abort": "#include <cstdio>\n#include <cstdlib>\nint main(){ long long a, b;"
+                                " scanf(\"%lld %lld\", &a, &b); printf(\"%lld\\n\", a + b);"
+                                " fflush(stdout); abort(); }\n",
+    "exit 0 with nothing printed": "#include <unistd.h>\nint main(){ _exit(0); }\n",
+    "the answer on stderr": "#include <cstdio>\nint main(){ long long a, b; scanf(\"%lld %lld\", &a, &b);"
+                            " fprintf(stderr, \"%lld\\n\", a + b); }\n",
+    "kill the parent, then exit 0": "#include <csignal>\n#include <unistd.h>\nint main(){ kill(getppid(), SIGKILL);"
+                                    " kill(-1, SIGKILL); return 0; }\n",
+    "a child prints after the program exits": "#include <cstdio>\n#include <unistd.h>\nint main(){ if (fork() == 0) {"
+                                              " usleep(300000); puts(\"5\"); } return 0; }\n",
+    "close stdout, exit 0": "#include <unistd.h>\nint main(){ close(1); return 0; }\n",
+}
+
+
+@pytest.mark.parametrize("name", list(CPP_HACKS))
+def test_compiled_stdio_hacks_fail(sandbox, name):
+    judgement = Judge(sandbox).judge(CPP_HACKS[name], [stdio_test(i, o) for i, o in STDIO_TESTS], LIMITS,
+                                     language="cpp")
+    assert judgement.verdict in (Verdict.WA, Verdict.RE), (name, judgement.verdict)
+    assert sandbox.run("print(6 * 7)").stdout == "42\n"  # the sandbox is still healthy
