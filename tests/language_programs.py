@@ -46,7 +46,7 @@ PROGRAMS = {
         "re": "throw new Error('boom');\n",
         "tle": "while (true) {}\n",
         "mle": "const a = []; while (true) a.push(Buffer.alloc(1 << 20, 1));\n",
-        "ole": "while (true) process.stdout.write('x'.repeat(4096) + '\\n');\n",
+        "ole": "const line = 'x'.repeat(4096) + '\\n';\nwhile (true) process.stdout.write(line);\n",
     },
     "rust": {
         "right": "use std::io::Read;\nfn main() { let mut s = String::new(); std::io::stdin().read_to_string(&mut s)"
