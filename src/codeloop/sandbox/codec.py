@@ -15,7 +15,7 @@ can be restored in place (copy-restore). Messages are length-prefixed JSON (``Ch
 
 from __future__ import annotations
 
-import base64
+import binascii
 import builtins
 import collections
 import json
@@ -163,7 +163,7 @@ class Encoder:
         if kind is complex:
             return {"c": [value.real.hex(), value.imag.hex()]}
         if kind is bytes:
-            return {"b": base64.b64encode(bytes(value)).decode()}
+            return {"b": binascii.b2a_base64(bytes(value), newline=False).decode()}
         ref = self.seen.get(id(value))
         if ref is not None:
             return {"r": ref}
@@ -219,7 +219,7 @@ class Decoder:
                 real, imag = data["c"]
                 return complex(float.fromhex(real), float.fromhex(imag))
             if "b" in data:
-                return base64.b64decode(data["b"], validate=True)
+                return binascii.a2b_base64(data["b"], strict_mode=True)
             if "r" in data:
                 return self.built[data["r"]]
             if "h" in data:

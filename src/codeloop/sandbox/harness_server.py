@@ -15,12 +15,12 @@ module state a trusted test changes (``random.seed``) carries over to the slot's
 
 from __future__ import annotations
 
+import _socket
 import contextlib
 import marshal
 import os
 import resource
 import signal
-import socket
 
 import linux
 import rpc
@@ -34,7 +34,7 @@ class HarnessServer:
     """The slot init's handle on its harness server."""
 
     def __init__(self, uid: int | None, seccomp: bool, cpu: int) -> None:
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        ours, theirs = linux.socket_pair()
         self.pid = os.fork()
         if self.pid == 0:
             ours.close()
@@ -55,7 +55,7 @@ class HarnessServer:
         """Hand over one run: the marshalled code and [report, calls, replies, data] descriptors."""
         if len(code) > MAX_CODE:
             raise ValueError(f"harness code of {len(code)} bytes exceeds {MAX_CODE}")
-        socket.send_fds(self.sock, [code], fds)
+        linux.send_fds(self.sock, code, fds)
 
     def cpu_seconds(self) -> float:
         """CPU time used so far (nanosecond resolution, from schedstat)."""
@@ -88,7 +88,7 @@ def _become(uid: int | None, seccomp: bool) -> None:
     linux.prctl(PR_SET_DUMPABLE, 0)
 
 
-def serve(sock: socket.socket, uid: int | None, seccomp: bool) -> None:
+def serve(sock: _socket.socket, uid: int | None, seccomp: bool) -> None:
     """The harness server's loop, in its own process."""
     linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
@@ -103,7 +103,7 @@ def serve(sock: socket.socket, uid: int | None, seccomp: bool) -> None:
     codes: dict[bytes, object] = {}
     while True:
         try:
-            message, fds, _, _ = socket.recv_fds(sock, MAX_CODE, 4)
+            message, fds = linux.recv_fds(sock, MAX_CODE, 4)
         except ConnectionError:
             return
         if not message or len(fds) != 4:

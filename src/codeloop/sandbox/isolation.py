@@ -3,9 +3,9 @@ of the per-run layers. Standard library only; loaded by ``zygote.py`` beside it.
 
 from __future__ import annotations
 
+import _socket
 import json
 import os
-import socket
 
 import linux
 from messages import Config
@@ -19,7 +19,7 @@ def log(message: str) -> None:
     os.write(2, f"zygote: {message}\n".encode())
 
 
-def enter_namespaces(ctrl: socket.socket, layers: dict[str, str]) -> bool:
+def enter_namespaces(ctrl: _socket.socket, layers: dict[str, str]) -> bool:
     flags = (linux.CLONE_NEWUSER | linux.CLONE_NEWNS | linux.CLONE_NEWNET | linux.CLONE_NEWIPC
              | linux.CLONE_NEWUTS | linux.CLONE_NEWCGROUP)
     try:

@@ -12,17 +12,48 @@ its bare name, the host as ``codeloop.sandbox.messages``.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, fields
 
 PROCESS_NAME = "cl-harness"  # a slot's harness server, as /proc/PID/comm shows it (15 bytes at most)
 
 
-def _wire(record: object, local: frozenset[str] = frozenset()) -> bytes:
-    return json.dumps({f.name: getattr(record, f.name) for f in fields(record) if f.name not in local}).encode()
+class Record:
+    """A typed record like a dataclass: its fields are the class's annotations, in order, with
+    the class attributes as defaults (a list default is copied per record). Not a dataclass:
+    ``dataclasses`` imports ``inspect`` and ``ast``, 1.1 MB the fork server would copy the page
+    tables of in every run (about 0.13 ms a run here, measured)."""
+
+    LOCAL = frozenset()  # fields set on the receiving side, never sent
+
+    def __init__(self, **values: object) -> None:
+        names = self._fields()
+        unknown = set(values) - set(names)
+        if unknown:
+            raise TypeError(f"{type(self).__name__}: unknown fields {sorted(unknown)}")
+        for name in names:
+            if name in values:
+                value = values[name]
+            elif hasattr(type(self), name):
+                value = getattr(type(self), name)
+                value = [] if value == () else value
+            else:
+                raise TypeError(f"{type(self).__name__}: missing field {name!r}")
+            setattr(self, name, value)
+
+    @classmethod
+    def _fields(cls) -> list[str]:
+        return list(cls.__annotations__)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(f'{n}={getattr(self, n)!r}' for n in self._fields())})"
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and vars(other) == vars(self)
+
+    def wire(self) -> bytes:
+        return json.dumps({name: getattr(self, name) for name in self._fields() if name not in self.LOCAL}).encode()
 
 
-@dataclass
-class Config:
+class Config(Record):
     """The fork server's start-up configuration."""
 
     ctrl_fd: int                  # the control socket (start-up handshake; its closing ends the server)
@@ -40,15 +71,14 @@ class Config:
     LOCAL = frozenset({"isolated", "pidns", "seccomp"})
 
     def encode(self) -> str:
-        return _wire(self, self.LOCAL).decode()
+        return self.wire().decode()
 
     @classmethod
     def decode(cls, text: str) -> Config:
         return cls(**json.loads(text))
 
 
-@dataclass
-class Job:
+class Job(Record):
     """One run: its limits, whether its payload is inline and whether it is paired, its uids."""
 
     slot: int
@@ -69,20 +99,19 @@ class Job:
     pidns: bool = False
     seccomp: bool = False
     workdir: str = ""
-    rlimits: list = field(default_factory=list)
+    rlimits: list = ()
 
     LOCAL = frozenset({"isolated", "pidns", "seccomp", "workdir", "rlimits"})
 
     def encode(self) -> bytes:
-        return _wire(self, self.LOCAL)
+        return self.wire()
 
     @classmethod
     def decode(cls, data: bytes) -> Job:
         return cls(**json.loads(data))
 
 
-@dataclass
-class Report:
+class Report(Record):
     """What a slot reports of a run; ``error`` alone when the sandbox itself failed."""
 
     error: str = ""
@@ -100,10 +129,10 @@ class Report:
     stderr_truncated: bool = False
     paired: bool = False
     report_complete: bool = False  # the harness closed its report, within the cap
-    artefacts: list = field(default_factory=list)  # [name, size] of files a compile left, after the rest
+    artefacts: list = ()          # [name, size] of files a compile left, after the rest
 
     def encode(self) -> bytes:
-        return _wire(self)
+        return self.wire()
 
     @classmethod
     def decode(cls, data: bytes) -> Report:

@@ -23,12 +23,12 @@ one-time isolation), ``linux.py`` (system calls) and ``messages.py`` (what host 
 
 from __future__ import annotations
 
+import _socket
 import contextlib
 import gc
 import json
 import os
 import signal
-import socket
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -67,7 +67,7 @@ def warm_up() -> None:
         del linecache.cache["<warm-up>"]
 
 
-def serve_slot(sock: socket.socket, config: Config, cgroup: dict[str, int]) -> None:
+def serve_slot(sock: _socket.socket, config: Config, cgroup: dict[str, int]) -> None:
     """One worker slot: joins its cgroup once (runs forked from here inherit it, sparing a
     cgroup migration per run), then, with pid namespaces, starts the slot init in a fresh one."""
     linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -82,6 +82,7 @@ def serve_slot(sock: socket.socket, config: Config, cgroup: dict[str, int]) -> N
             os.waitpid(init, 0)
             return
         linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
+    linux.set_process_name("cl-slot")  # as `ps` and `perf` show it (and the zygote as cl-zygote)
     if config.isolated:
         linux.unshare(linux.CLONE_NEWNS)  # the slot's own mounts: its /proc, each run's tmpfs
     if config.pidns:  # read-only like the /proc it shadows, else the kernel refuses it
@@ -89,7 +90,7 @@ def serve_slot(sock: socket.socket, config: Config, cgroup: dict[str, int]) -> N
     slot: dict = {}  # the slot's harness server, started by its first paired run
     while True:
         try:
-            message, fds, _, _ = socket.recv_fds(sock, 1 << 16, 3)
+            message, fds = linux.recv_fds(sock, 1 << 16, 3)
         except ConnectionError:
             return
         if not message:
@@ -122,10 +123,10 @@ def run_job(message: bytes, fds: list[int], config: Config, cgroup: dict[str, in
             os.close(fds[0])
 
 
-def start_slots(ctrl: socket.socket, config: Config, cgroups: list[dict[str, int]]) -> None:
+def start_slots(ctrl: _socket.socket, config: Config, cgroups: list[dict[str, int]]) -> None:
     """Fork one server per worker slot, then wait until the host hangs up."""
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # slot servers are auto-reaped
-    sockets = [socket.socket(fileno=fd) for fd in config.slot_fds]
+    sockets = [_socket.socket(fileno=fd) for fd in config.slot_fds]
     for slot, sock in enumerate(sockets):
         if os.fork() == 0:
             ctrl.close()
@@ -143,7 +144,8 @@ def start_slots(ctrl: socket.socket, config: Config, cgroups: list[dict[str, int
 
 def main() -> None:
     config = Config.decode(sys.argv[1])
-    ctrl = socket.socket(fileno=config.ctrl_fd)
+    linux.set_process_name("cl-zygote")
+    ctrl = _socket.socket(fileno=config.ctrl_fd)
     layers: dict[str, str] = {}
     cgroups = open_cgroup_files(config.cgroups)
     os.setgroups([]) if os.geteuid() == 0 else None
