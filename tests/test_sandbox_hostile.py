@@ -93,15 +93,17 @@ def test_host_files_and_secrets_unreadable(sandbox):
 
 
 def test_a_run_sees_only_its_own_processes_and_nothing_a_previous_run_left():
-    listing = "import os\nprint(sorted(int(p) for p in os.listdir('/proc') if p.isdigit()), os.getpid())"
+    listing = ("import os\nprint(sorted(int(p) for p in os.listdir('/proc') if p.isdigit()), os.getppid(), "
+               "os.getpid())")
     daemon = ("import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
               "        time.sleep(60)\n    os._exit(0)\nprint('left a daemon')\n")
     with Sandbox(workers=1) as one_slot:
         if not one_slot.layers["pid namespace"].startswith("on"):
             pytest.skip("no pid namespaces here")
         assert one_slot.run(daemon).stdout == "left a daemon\n"
-        pids, own = one_slot.run(listing).stdout.rsplit(" ", 1)
-        assert pids == f"[1, {int(own)}]"  # pid 1 is the slot's init; the daemon is gone
+        pids, forker, own = one_slot.run(listing).stdout.rsplit(" ", 2)
+        # pid 1 is the slot's init, and the program's parent its forker; the daemon is gone
+        assert pids == f"[1, {int(forker)}, {int(own)}]"
 
 
 def test_each_run_gets_a_fresh_working_directory():

@@ -24,7 +24,7 @@ import signal
 
 import linux
 import rpc
-from messages import PROCESS_NAME
+from messages import HARNESS_NAME
 
 PR_SET_DUMPABLE = 4
 MAX_CODE = 1 << 16  # bytes of marshalled harness code in one message
@@ -98,7 +98,7 @@ def serve(sock: _socket.socket, uid: int | None, seccomp: bool) -> None:
     os.closerange(3, sock.fileno())
     os.closerange(sock.fileno() + 1, 65536)
     os.chdir("/")
-    linux.set_process_name(PROCESS_NAME)  # how `ps` (and the tests' leftover check) tell it apart
+    linux.set_process_name(HARNESS_NAME)  # how `ps` (and the tests' leftover check) tell it apart
     _become(uid, seccomp)
     codes: dict[bytes, object] = {}
     while True:

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import json
 
-PROCESS_NAME = "cl-harness"  # a slot's harness server, as /proc/PID/comm shows it (15 bytes at most)
+# A slot's helpers as /proc/PID/comm shows them (15 bytes at most): its harness server and forker
+HARNESS_NAME, FORKER_NAME = "cl-harness", "cl-forker"
 
 
 class Record:

@@ -1,4 +1,4 @@
-"""A run's program process: forked from the slot init, it writes its files, drops to the run's uid,
+"""A run's program process: forked from the slot's forker, it writes its files, drops to the run's uid,
 limits and seccomp, then runs the source as ``python`` would (or, in a paired run, loads it as
 module ``solution`` and answers the harness's calls). Standard library only; loaded by
 ``zygote.py`` beside it. Each object made here before the program runs is a page copied from the
@@ -7,11 +7,9 @@ slot init, so what can be made before the fork is (``rlimits``, the encoded file
 
 from __future__ import annotations
 
-import fcntl
 import marshal
 import os
 import resource
-import signal
 import sys
 
 import linux
@@ -22,12 +20,11 @@ from messages import Job
 # harness's calls, 5 its replies. The slot's harness server gets the other ends per run.
 MARK_FD, CALLS_FD, REPLIES_FD = 3, 4, 5
 ARTEFACTS_FD = 6  # a compiled program's artefacts (a sealed memfd): copied into the working directory, or exec'd
-OWN_MODULES = ("linux", "isolation", "rpc", "codec", "harness_server", "messages", "program", "supervise")
+OWN_MODULES = ("linux", "isolation", "rpc", "codec", "harness_server", "forker", "messages", "program", "supervise")
 SOLUTION = "solution.py"
 PROGRAM_NICE = 5  # added to a program's niceness: its supervisor and harness come first
 
 MEMORY_ERROR_MARK = b"M"
-
 
 
 def write_all(fd: int, data: bytes) -> None:
@@ -60,14 +57,6 @@ def slot_cpu(job: Job) -> int:
     """The core a paired run's program and its slot's harness server share."""
     cpus = sorted(os.sched_getaffinity(0))
     return cpus[job.slot % len(cpus)]
-
-
-def arrange_fds(wanted: dict[int, int]) -> None:
-    """Make descriptor ``target`` a copy of ``source`` for each pair, and close every other."""
-    moved = {target: fcntl.fcntl(source, fcntl.F_DUPFD, 10) for target, source in wanted.items()}
-    for target, source in moved.items():
-        os.dup2(source, target)
-    os.closerange(max(wanted) + 1, 65536)
 
 
 def rlimits(job: Job) -> list[tuple[int, tuple[int, int]]]:
@@ -178,19 +167,3 @@ def copy_artefacts(artefacts: list) -> None:
         os.close(fd)
         offset += size
     os.close(ARTEFACTS_FD)
-
-
-def fork_child(job: Job, fds: dict[str, int], wanted: dict[int, str], workdir: str) -> int:
-    """Fork a process of the run, with the descriptors ``wanted`` (target -> name in ``fds``)."""
-    arranged = {target: fds[name] for target, name in wanted.items()}
-    child = os.fork()
-    if child:
-        return child
-    if not job.pidns:  # in one, the slot init's death kills everything in it anyway
-        linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
-    if job.isolated and job.uid is None:
-        linux.unshare(linux.CLONE_NEWNS)  # root in the namespace: its mount changes stay its own
-    os.setsid()  # its own process group: kill(0) reaches neither the slot nor the fork server
-    os.chdir(workdir)
-    arrange_fds(arranged)
-    return 0

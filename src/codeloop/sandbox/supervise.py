@@ -15,6 +15,7 @@ import stat
 import time
 
 import linux
+from forker import Forker
 from harness_server import HarnessServer
 from isolation import WORKDIR, log
 from messages import Job, Report
@@ -25,9 +26,7 @@ from program import (
     MEMORY_ERROR_MARK,
     REPLIES_FD,
     SOLUTION,
-    fork_child,
     rlimits,
-    run_program,
     slot_cpu,
     write_all,
 )
@@ -73,37 +72,36 @@ def cgroup_read_int(fds: dict[str, int], key: str) -> int | None:
     return int(text.split()[0]) if text.strip() and text.split()[0].isdigit() else None
 
 
-def kill_leftovers(job: Job, program: int, spare: int | None = None) -> None:
-    """Kill whatever the run left: as pid 1, everything else in the pid namespace but the slot's
-    harness server (``spare``); without a pid namespace, the program's process group."""
-    with contextlib.suppress(OSError):
-        if not job.pidns:
+def leftovers(job: Job, spares: set[int]) -> list[int]:
+    """The run's processes still there: with a pid namespace, every process in it but its init and
+    the slot's helpers (``spares``: the forker, the harness server); without one, the slot
+    init's children but those (orphans of the run come to it, a child subreaper)."""
+    if job.pidns:
+        return [int(entry) for entry in os.listdir("/proc") if entry.isdigit() and int(entry) != 1
+                and int(entry) not in spares]
+    try:
+        with open(f"/proc/self/task/{os.getpid()}/children") as handle:
+            return [int(pid) for pid in handle.read().split() if int(pid) not in spares]
+    except OSError:
+        return []
+
+
+def kill_leftovers(job: Job, program: int, spares: set[int]) -> None:
+    """Kill whatever the run left (without a pid namespace, its process group too)."""
+    if not job.pidns:
+        with contextlib.suppress(OSError):
             os.killpg(program, signal.SIGKILL)
-        elif spare is None:
-            os.kill(-1, signal.SIGKILL)
-        else:
-            for pid in others(spare):
-                with contextlib.suppress(OSError):
-                    os.kill(pid, signal.SIGKILL)
+    for pid in leftovers(job, spares):
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
 
 
-def others(spare: int) -> list[int]:
-    """Processes of the slot's pid namespace other than its init and ``spare``."""
-    return [int(entry) for entry in os.listdir("/proc") if entry.isdigit() and int(entry) not in (1, spare)]
-
-
-def reap_all(job: Job, program: int, spare: int | None = None) -> None:
-    """Wait for every child (orphans of the run are ours as pid 1) until none is left but ``spare``."""
-    if spare is None or not job.pidns:
-        while True:
-            kill_leftovers(job, program)
-            try:
-                os.waitpid(-1, 0)
-            except ChildProcessError:
-                return
-    while left := others(spare):
-        kill_leftovers(job, program, spare)
-        for pid in left:  # a grandchild is ours once its parent is gone: the loop comes back for it
+def reap_all(job: Job, program: int, spares: set[int]) -> None:
+    """Kill and wait for every process of the run until none is left; one whose parent is still
+    alive becomes ours when that parent dies, and the loop comes back for it."""
+    while left := leftovers(job, spares):
+        kill_leftovers(job, program, spares)
+        for pid in left:
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, 0)
 
@@ -125,7 +123,7 @@ def prepare(job: Job, payload: dict, cgroup: dict[str, int], opened: list[int], 
                                 [*payload["files"].items(), (payload.get("filename") or SOLUTION, payload["source"])]]
     cgroup_write(cgroup, "memory_max", str(job.memory_bytes))
     cgroup_write(cgroup, "memory_peak", "0")
-    cgroup_write(cgroup, "pids_max", str(job.processes + (66 if job.paired else 2)))  # + init, server
+    cgroup_write(cgroup, "pids_max", str(job.processes + (67 if job.paired else 3)))  # + init, forker, server
     if job.isolated:  # the slot's tmpfs, emptied after each run by supervise()
         owner = 0 if job.uid is None else job.uid
         options = f"size={job.file_size_bytes},nr_inodes=4096,mode=0700,uid={owner},gid={owner}"
@@ -144,8 +142,8 @@ def prepare(job: Job, payload: dict, cgroup: dict[str, int], opened: list[int], 
 
 def start(job: Job, payload: dict, fds: dict[str, int], harness_fd: int | None, slot: dict,
           opened: list[int]) -> int:
-    """Fork the program and, in a paired run, hand the slot's harness server its side; close
-    their ends here."""
+    """Have the slot's forker fork the program and, in a paired run, hand the slot's harness
+    server its side; close their ends here."""
     wanted = {0: "stdin", 1: "out_w", 2: "err_w", MARK_FD: "mark_w"}
     if "artefacts" in fds:
         wanted[ARTEFACTS_FD] = "artefacts"
@@ -160,14 +158,10 @@ def start(job: Job, payload: dict, fds: dict[str, int], harness_fd: int | None, 
             codes[payload["harness_code_id"]] = bytes.fromhex(payload["harness_code"])
         server.start_run(codes[payload["harness_code_id"]],
                          [fds["report_w"], fds["calls_w"], fds["replies_r"], harness_fd])
-    program = fork_child(job, fds, wanted, job.workdir)
-    if program == 0:
-        try:
-            if job.paired:  # it and the harness take turns: on one core each hand-over is cheap
-                os.sched_setaffinity(0, {slot_cpu(job)})
-            run_program(job, payload)
-        finally:
-            os._exit(121)
+    forker = slot.get("forker")
+    if forker is None or not forker.alive():
+        forker = slot["forker"] = Forker()
+    program = forker.start(job, payload, {target: fds[name] for target, name in wanted.items()})
     for name in ("stdin", "out_w", "err_w", "mark_w", "calls_r", "calls_w", "replies_r", "replies_w", "report_w",
                  "artefacts"):
         if name in fds:
@@ -177,7 +171,7 @@ def start(job: Job, payload: dict, fds: dict[str, int], harness_fd: int | None, 
     return program
 
 
-def wait(job: Job, fds: dict[str, int], program: int, spare: int | None, opened: list[int]) -> dict:
+def wait(job: Job, fds: dict[str, int], program: int, forker: Forker, spares: set[int]) -> dict:
     """Collect output until the run ends (a paired run when its harness closes the report, then
     the program is killed; else when the program has exited) and its pipes are closed, enforcing
     the wall clock and the output cap; reap everything it left."""
@@ -191,15 +185,13 @@ def wait(job: Job, fds: dict[str, int], program: int, spare: int | None, opened:
     poller = select.poll()
     for fd in caps:
         poller.register(fd, select.POLLIN)
-    program_fd = os.pidfd_open(program)
-    opened.append(program_fd)
-    poller.register(program_fd, select.POLLIN)
+    poller.register(forker.fileno(), select.POLLIN)  # it answers when the program has ended
     state = {"killed_for": "", "killed_cpu": None, "exited": None, "report_closed": report_fd is None}
 
     def kill(reason: str) -> None:
         if not state["killed_for"]:
             state["killed_for"], state["killed_cpu"] = reason, tree_cpu_seconds(program)
-            kill_leftovers(job, program, spare)
+            kill_leftovers(job, program, spares)
 
     open_streams = len(streams)
     while open_streams or state["exited"] is None:
@@ -210,10 +202,10 @@ def wait(job: Job, fds: dict[str, int], program: int, spare: int | None, opened:
             break  # a stream held open from outside the run, or a harness still busy: give up on it
         wake_at = deadline + 0.8 if state["killed_for"] else deadline
         for fd, _ in poller.poll(max(1, int((wake_at - now) * 1000))):
-            if fd == program_fd:
+            if fd == forker.fileno():
                 poller.unregister(fd)
-                state["exited"] = os.wait4(program, 0)
-                kill_leftovers(job, program, spare)  # they may hold the output pipes open
+                state["exited"] = forker.result()
+                kill_leftovers(job, program, spares)  # they may hold the output pipes open
                 continue
             chunk = os.read(fd, 1 << 16)
             if not chunk:
@@ -234,8 +226,8 @@ def wait(job: Job, fds: dict[str, int], program: int, spare: int | None, opened:
     if state["exited"] is None:
         with contextlib.suppress(OSError):
             os.kill(program, signal.SIGKILL)
-        state["exited"] = os.wait4(program, 0)
-    reap_all(job, program, spare)
+        state["exited"] = forker.result()
+    reap_all(job, program, spares)
     state.update(wall=wall, streams=streams, truncated=truncated)
     return state
 
@@ -274,13 +266,13 @@ def report(fds: dict[str, int], state: dict, cgroup: dict[str, int], oom_before:
     except BlockingIOError:
         memory_error = False
     oom_after = cgroup_read_int(cgroup, "oom")
-    _, status, usage = state["exited"]
+    status, cpu_s, max_rss_kb = state["exited"]
     out, err = (bytes(state["streams"][fds[name]]) for name in ("out_r", "err_r"))
     tail = bytes(state["streams"][fds["report_r"]]) if harness_cpu is not None else b""
     header = Report(status=status, wall_s=state["wall"], killed_for=state["killed_for"], memory_error=memory_error,
-                    cpu_s=max(state["killed_cpu"] or 0.0, usage.ru_utime + usage.ru_stime + (harness_cpu or 0.0)),
+                    cpu_s=max(state["killed_cpu"] or 0.0, cpu_s + (harness_cpu or 0.0)),
                     oom_killed=oom_before is not None and (oom_after or 0) > oom_before,
-                    cgroup_peak=cgroup_read_int(cgroup, "memory_peak"), max_rss_kb=usage.ru_maxrss,
+                    cgroup_peak=cgroup_read_int(cgroup, "memory_peak"), max_rss_kb=max_rss_kb,
                     stdout_len=len(out), stderr_len=len(err), stdout_truncated=state["truncated"][fds["out_r"]],
                     stderr_truncated=state["truncated"][fds["err_r"]], paired=harness_cpu is not None,
                     report_complete=harness_cpu is not None and state["report_closed"]
@@ -299,7 +291,8 @@ def supervise(job: Job, reply_fd: int, payload: dict, cgroup: dict[str, int], ha
         oom_before = cgroup_read_int(cgroup, "oom")
         program = start(job, payload, fds, harness_fd, slot, opened)
         server = slot.get("harness") if job.paired else None
-        state = wait(job, fds, program, server.pid if server else None, opened)
+        spares = {helper.pid for helper in (slot.get("forker"), slot.get("harness")) if helper is not None}
+        state = wait(job, fds, program, slot["forker"], spares)
         harness_cpu = None
         if server is not None:
             harness_cpu = server.cpu_seconds() - slot["harness_cpu"]
@@ -307,7 +300,7 @@ def supervise(job: Job, reply_fd: int, payload: dict, cgroup: dict[str, int], ha
                 server.kill()
                 slot["harness"] = None
         artefacts = []
-        if payload.get("collect") and state["exited"][1] == 0 and not state["killed_for"]:
+        if payload.get("collect") and state["exited"][0] == 0 and not state["killed_for"]:
             artefacts = collect(payload["collect"], job.workdir)
         if not job.isolated:
             import shutil

@@ -7,7 +7,8 @@ CONFIG_JSON``, with this folder on ``sys.path``; standard library only. Process 
       slot server   one per worker slot, in the slot's cgroup
         slot init   pid 1 of the slot's pid namespace, own mount namespace and /proc; supervises
                     one run at a time: a fresh tmpfs /tmp/work, wall clock, output caps, reply
-          program   one per run: own uid, rlimits, no_new_privs, seccomp; runs the source with exec()
+          forker    one per slot: forks each run's program, waits for it, reports its end
+            program   one per run: own uid, rlimits, no_new_privs, seccomp; runs the source with exec()
         harness server  one per slot, started by its first paired run (``harness_server.py``):
                     another uid, not dumpable; runs each paired run's trusted side, which calls
                     the program's functions through ``rpc`` (data only) and writes the verdict on
@@ -15,7 +16,8 @@ CONFIG_JSON``, with this folder on ``sys.path``; standard library only. Process 
 
 When a run's program exits, the slot init, as pid 1, kills every other process in its pid
 namespace (setsid and double-forked children included) and reaps them before the next run, so
-nothing outlives a run. Being forked straight from the slot init, a run costs one fork.
+nothing outlives a run. A run costs one fork, from the forker (``forker.py`` says why not from
+the slot init).
 Beside this file: ``program.py`` (a run's process), ``supervise.py`` (a slot's supervision of a
 run), ``harness_server.py``, ``rpc.py`` and ``codec.py`` (paired runs), ``isolation.py`` (the
 one-time isolation), ``linux.py`` (system calls) and ``messages.py`` (what host and server say).
@@ -34,6 +36,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import linux
 import rpc
+from forker import Forker
 from isolation import PROC_FLAGS, WORKDIR, build_filesystem, enter_namespaces, open_cgroup_files, probe_run_layers
 from messages import Config, Job, Report
 from program import write_all
@@ -87,7 +90,9 @@ def serve_slot(sock: _socket.socket, config: Config, cgroup: dict[str, int]) -> 
         linux.unshare(linux.CLONE_NEWNS)  # the slot's own mounts: its /proc, each run's tmpfs
     if config.pidns:  # read-only like the /proc it shadows, else the kernel refuses it
         linux.mount("proc", "/proc", "proc", PROC_FLAGS)
-    slot: dict = {}  # the slot's harness server, started by its first paired run
+    if not config.pidns:  # the run's orphans come to us, not to the host's init
+        linux.prctl(linux.PR_SET_CHILD_SUBREAPER, 1)
+    slot: dict = {"forker": Forker()}  # and the slot's harness server, started by its first paired run
     while True:
         try:
             message, fds = linux.recv_fds(sock, 1 << 16, 3)
