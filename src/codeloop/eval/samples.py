@@ -153,8 +153,7 @@ def evaluate_samples(tasks: Iterable[Task], samples_path: str | Path, out_path: 
         store.check_matches(samples)
         pending = [s for s in samples if s.index not in store.results]
         jobs = jobs or os.cpu_count() or 1
-        # two threads a slot: one judges while the other's program runs, so no slot waits
-        with Sandbox(workers=jobs) as sandbox, ThreadPoolExecutor(2 * jobs) as pool:
+        with Sandbox(workers=jobs) as sandbox, ThreadPoolExecutor(sandbox.threads) as pool:
             judge = Judge(sandbox)
 
             def one(sample: Sample) -> dict:

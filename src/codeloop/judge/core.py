@@ -49,10 +49,11 @@ class Judgement:
                 "tests": [result.to_dict() for result in self.results]}
 
 
-def compile_error(program: str) -> str:
+def compile_error(program: str, path: str = "solution.py") -> str:
     """The SyntaxError message of ``program``, or '' when it compiles (warnings are the program's
-    business and are not shown)."""
-    _, error, _ = compile_quietly(program, "solution.py")
+    business and are not shown). ``path``: the name it is compiled under (the sandbox's own, so
+    that the compile its run made is reused; the message does not show it)."""
+    _, error, _ = compile_quietly(program, path)
     if error is None:
         return ""
     if isinstance(error, RecursionError | MemoryError):
@@ -104,9 +105,9 @@ class Judge:
     def _judge(self, program: str, tests: list[Test], limits: Limits, stop: bool) -> Judgement:
         if len(tests) == 1:  # run it first: only a failed run needs the compile check
             result = self.judge_one(program, tests[0], limits)
-            error = "" if result.verdict == Verdict.OK else compile_error(program)
+            error = "" if result.verdict == Verdict.OK else compile_error(program, self.sandbox.source_path())
             return Judgement(Verdict.CE, compile_error=error) if error else Judgement(result.verdict, [result])
-        error = compile_error(program)
+        error = compile_error(program, self.sandbox.source_path())
         if error:
             return Judgement(Verdict.CE, compile_error=error)
         return self._run_tests(program, tests, limits, stop, "python")

@@ -101,8 +101,9 @@ class Job(Record):
     seccomp: bool = False
     workdir: str = ""
     rlimits: list = ()
+    seccomp_inherited: bool = False  # the program's forker has the filter already
 
-    LOCAL = frozenset({"isolated", "pidns", "seccomp", "workdir", "rlimits"})
+    LOCAL = frozenset({"isolated", "pidns", "seccomp", "workdir", "rlimits", "seccomp_inherited"})
 
     def encode(self) -> bytes:
         return self.wire()

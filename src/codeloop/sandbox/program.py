@@ -85,6 +85,8 @@ def become(uid: int | None, job: Job) -> None:
         resource.setrlimit(which, value)
     if uid is None and job.isolated:
         linux.drop_capabilities()
+    if job.seccomp_inherited:  # the forker installed it (and no_new_privs): filters pass on to children
+        return
     if job.seccomp:
         linux.install_seccomp()
     else:

@@ -46,6 +46,10 @@ HOST_UID_BASE = 100000  # inside uid 0..65535 maps to host HOST_UID_BASE.. when 
 SLOT_UID_BASE = 1000    # each slot's programs run as inside uid SLOT_UID_BASE + slot
 HARNESS_UID_BASE = 30000  # and a paired run's harness as HARNESS_UID_BASE + slot
 INLINE_PAYLOAD = 60_000  # bytes; a job message is read with a 64 KiB buffer
+# Jobs sent to a slot at once: its next job waits in its socket while the current one runs, so
+# the slot starts it the moment it has reported (one at a time per slot left its core idle ~5%
+# of the time while the host turned a report into the next job)
+JOBS_PER_SLOT = 2
 ZYGOTE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp/work"}
 
 
@@ -84,8 +88,9 @@ class Sandbox:
     """Runs untrusted programs in an isolated fork server: Python directly, other languages
     compiled first (``compile_limits``, once per source: ``builds`` caches the artefacts).
 
-    ``workers`` bounds how many programs run at once (default: the core count). Use as a
-    context manager, or call ``close()``. Thread-safe; ``arun`` is the asyncio entry point.
+    ``workers`` bounds how many programs run at once (default: the core count); each slot holds
+    ``JOBS_PER_SLOT`` jobs, its next one queued. Use as a context manager, or call ``close()``.
+    Thread-safe; ``arun`` is the asyncio entry point; ``run_many`` keeps every slot busy.
     """
 
     def __init__(self, workers: int | None = None, *, isolate: bool = True,
@@ -96,9 +101,12 @@ class Sandbox:
         self.site_packages = site_packages
         self.debug = debug
         self.layers: dict[str, str] = {}
-        self._slots: queue.Queue[int] = queue.Queue()
-        for slot in range(self.workers):
-            self._slots.put(slot)
+        self._slots: queue.Queue[int] = queue.Queue()  # a slot appears once per job it can take
+        for _ in range(JOBS_PER_SLOT):
+            for slot in range(self.workers):
+                self._slots.put(slot)
+        self._slot_locks = [threading.Lock() for _ in range(self.workers)]  # one sender at a time
+        self._queued_walls: list[list[float]] = [[] for _ in range(self.workers)]  # of its jobs in flight
         self._start_lock = threading.Lock()
         self._cgroups = create_slots(self.workers) if isolate else CgroupSlots(why_not="disabled")
         # memory limited by each slot's cgroup (resident memory), not RLIMIT_AS
@@ -301,7 +309,7 @@ class Sandbox:
     def run_many(self, requests: Iterable[Run], *, progress: bool = False) -> list[Execution]:
         """Run all ``requests`` with ``workers`` in flight; results in request order."""
         requests = list(requests)
-        with ThreadPoolExecutor(2 * self.workers) as pool:  # one runs while the other prepares
+        with ThreadPoolExecutor(self.threads) as pool:
             futures = [pool.submit(self.execute, request) for request in requests]
             if progress:
                 from tqdm import tqdm
@@ -309,10 +317,57 @@ class Sandbox:
                     future.result()
             return [future.result() for future in futures]
 
-    def _compiled(self, request: Run) -> dict[str, str]:
+    @property
+    def threads(self) -> int:
+        """Threads that keep every slot busy: its queued jobs' and one preparing the next."""
+        return (JOBS_PER_SLOT + 1) * self.workers
+
+    def _send(self, slot: int, request: Run, fields: dict, build: Build | None) -> int:
+        """Send ``slot`` one job; the read end of its reply pipe (OSError: the fork server is
+        unreachable)."""
+        artefacts = build.artefacts if build is not None else ()
+        payload = json.dumps(fields).encode("utf-8", "surrogateescape")
+        inline = len(payload) <= INLINE_PAYLOAD  # in the message itself, else in a memfd
+        limits = request.limits
+        job = Job(slot=slot, cpu_s=limits.cpu_s, wall_s=limits.wall_s, memory_bytes=limits.memory_mb << 20,
+                  output_bytes=limits.output_bytes, processes=limits.processes,
+                  file_size_bytes=limits.file_size_mb << 20, inline=inline, paired=request.harness is not None,
+                  uid=SLOT_UID_BASE + slot if self._slot_uids else None,
+                  harness_uid=HARNESS_UID_BASE + slot if self._slot_uids else None,
+                  address_limit=not self.memory_by_cgroup and language(request.language).address_space_ok,
+                  artefacts=bool(artefacts))
+        reply_r, reply_w = os.pipe()
+        fds = [reply_w]
+        try:
+            message = job.encode() + b"\n"
+            if inline:
+                message += payload
+            else:
+                fds.append(_memfd("payload", payload))
+            if request.harness is not None:  # its data: never read by the slot, never in the program
+                data = request.harness.marshalled
+                fds.append(self.sealed.dup(("harness", data), lambda: data))
+            if artefacts:
+                fds.append(self.sealed.dup(("build", build.key), lambda: b"".join(d for _, d, _ in artefacts)))
+            socket.send_fds(self._slot_sockets[slot], [message], fds)
+        except BaseException:
+            os.close(reply_r)
+            raise
+        finally:
+            for fd in fds:
+                os.close(fd)
+        return reply_r
+
+    def source_path(self, filename: str = "solution.py") -> str:
+        """Where a run's ``filename`` lies, as its program sees it (its tracebacks name it)."""
         if self._workdir is None:  # each run's directory is made when it starts
+            return filename
+        return posixpath.normpath(posixpath.join(self._workdir, filename))
+
+    def _compiled(self, request: Run) -> dict[str, str]:
+        if self._workdir is None:
             return {}
-        return compile_here(request.source, posixpath.normpath(posixpath.join(self._workdir, request.filename)))
+        return compile_here(request.source, self.source_path(request.filename))
 
     def _run_once(self, request: Run, exec_fields: dict | None = None,
                   build: Build | None = None) -> tuple[Execution, list[tuple[str, bytes]]]:
@@ -327,47 +382,28 @@ class Sandbox:
             fields["artefacts"] = [[name, len(data), mode] for name, data, mode in artefacts]
             fields["exec_artefact"] = build.lone_executable and fields["exec"][0] == "./" + artefacts[0][0]
         slot = self._slots.get()  # prepared before: a slot freed goes straight to a waiting run
-        if request.harness is not None:  # its code goes to each slot once; the slot keeps it by name
-            fields["announce"] = list(request.harness.names)
-            code_id, code = compiled_harness(request.harness.source)
-            fields["harness_code_id"] = code_id
-            if code_id not in self._harness_codes[slot]:
-                fields["harness_code"] = code
-                self._harness_codes[slot].add(code_id)
-        payload = json.dumps(fields).encode("utf-8", "surrogateescape")
-        process = self._process
+        process, limits = self._process, request.limits
         try:
-            inline = len(payload) <= INLINE_PAYLOAD  # in the message itself, else in a memfd
-            limits = request.limits
-            job = Job(slot=slot, cpu_s=limits.cpu_s, wall_s=limits.wall_s, memory_bytes=limits.memory_mb << 20,
-                      output_bytes=limits.output_bytes, processes=limits.processes,
-                      file_size_bytes=limits.file_size_mb << 20, inline=inline, paired=request.harness is not None,
-                      uid=SLOT_UID_BASE + slot if self._slot_uids else None,
-                      harness_uid=HARNESS_UID_BASE + slot if self._slot_uids else None,
-                      address_limit=not self.memory_by_cgroup and language(request.language).address_space_ok,
-                      artefacts=bool(artefacts))
-            reply_r, reply_w = os.pipe()
-            fds = [reply_w]
+            with self._slot_locks[slot]:  # what the slot holds, and the order it gets its jobs in
+                if request.harness is not None:  # its code goes to each slot once; the slot keeps it by name
+                    fields["announce"] = list(request.harness.names)
+                    code_id, code = compiled_harness(request.harness.source)
+                    fields["harness_code_id"] = code_id
+                    if code_id not in self._harness_codes[slot]:
+                        fields["harness_code"] = code
+                        self._harness_codes[slot].add(code_id)
+                try:
+                    reply_r = self._send(slot, request, fields, build)
+                except (OSError, AttributeError, IndexError) as error:  # closed, or a restart under way
+                    self._restart(process)
+                    return Execution(Verdict.SE, error=f"fork server unreachable: {error}"), []
+                ahead = sum(self._queued_walls[slot])  # the jobs the slot runs before this one
+                self._queued_walls[slot].append(limits.wall_s + 1)
             try:
-                message = job.encode() + b"\n"
-                if inline:
-                    message += payload
-                else:
-                    fds.append(_memfd("payload", payload))
-                if request.harness is not None:  # its data: never read by the slot, never in the program
-                    data = request.harness.marshalled
-                    fds.append(self.sealed.dup(("harness", data), lambda: data))
-                if artefacts:
-                    fds.append(self.sealed.dup(("build", build.key), lambda: b"".join(d for _, d, _ in artefacts)))
-                socket.send_fds(self._slot_sockets[slot], [message], fds)
-            except (OSError, AttributeError) as error:
-                os.close(reply_r)
-                self._restart(process)
-                return Execution(Verdict.SE, error=f"fork server unreachable: {error}"), []
+                reply = _read_until_eof(reply_r, ahead + limits.wall_s + 10)
             finally:
-                for fd in fds:
-                    os.close(fd)
-            reply = _read_until_eof(reply_r, request.limits.wall_s + 10)
+                with self._slot_locks[slot]:
+                    self._queued_walls[slot].remove(limits.wall_s + 1)
         finally:
             self._slots.put(slot)
         if reply is None:

@@ -158,9 +158,7 @@ def start(job: Job, payload: dict, fds: dict[str, int], harness_fd: int | None, 
             codes[payload["harness_code_id"]] = bytes.fromhex(payload["harness_code"])
         server.start_run(codes[payload["harness_code_id"]],
                          [fds["report_w"], fds["calls_w"], fds["replies_r"], harness_fd])
-    forker = slot.get("forker")
-    if forker is None or not forker.alive():
-        forker = slot["forker"] = Forker()
+    forker = slot["forker"]
     program = forker.start(job, payload, {target: fds[name] for target, name in wanted.items()})
     for name in ("stdin", "out_w", "err_w", "mark_w", "calls_r", "calls_w", "replies_r", "replies_w", "report_w",
                  "artefacts"):
@@ -287,6 +285,8 @@ def supervise(job: Job, reply_fd: int, payload: dict, cgroup: dict[str, int], ha
     descriptor opened here is closed, and the working directory emptied."""
     opened: list[int] = [harness_fd] if harness_fd is not None else []
     try:
+        if slot.get("forker") is None or not slot["forker"].alive():  # before the run's descriptors exist
+            slot["forker"] = Forker(seccomp=job.seccomp and job.uid is not None)
         fds = prepare(job, payload, cgroup, opened, slot)
         oom_before = cgroup_read_int(cgroup, "oom")
         program = start(job, payload, fds, harness_fd, slot, opened)

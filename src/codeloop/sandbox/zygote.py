@@ -36,7 +36,6 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import linux
 import rpc
-from forker import Forker
 from isolation import PROC_FLAGS, WORKDIR, build_filesystem, enter_namespaces, open_cgroup_files, probe_run_layers
 from messages import Config, Job, Report
 from program import write_all
@@ -92,7 +91,7 @@ def serve_slot(sock: _socket.socket, config: Config, cgroup: dict[str, int]) -> 
         linux.mount("proc", "/proc", "proc", PROC_FLAGS)
     if not config.pidns:  # the run's orphans come to us, not to the host's init
         linux.prctl(linux.PR_SET_CHILD_SUBREAPER, 1)
-    slot: dict = {"forker": Forker()}  # and the slot's harness server, started by its first paired run
+    slot: dict = {}  # the slot's forker and harness server, started by its first (paired) run
     while True:
         try:
             message, fds = linux.recv_fds(sock, 1 << 16, 3)
