@@ -5,7 +5,9 @@ import time
 
 import pytest
 
+from codeloop.judge import Judge
 from codeloop.sandbox import Limits, Sandbox, Verdict
+from codeloop.tasks import load
 from conftest import leftover_processes
 
 LIMITS = Limits(cpu_s=1, wall_s=2, memory_mb=96, output_bytes=1 << 16, processes=16)
@@ -112,3 +114,18 @@ def test_each_run_gets_a_fresh_working_directory():
             "['left.txt', 'solution.py']\n"
         assert one_slot.run("import os\nprint(os.getcwd(), sorted(os.listdir()))").stdout == \
             "/tmp/work ['solution.py']\n"
+
+
+def test_without_namespaces_paired_runs_work_and_nothing_outlives_a_run():
+    """Where namespaces are off (``isolate=False``, or a host without user namespaces), the slot
+    init is a child subreaper: a run's orphans come to it and are killed; paired runs work too."""
+    escapee = ("import os, sys, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
+               "        print(os.getpid(), flush=True)\n        time.sleep(60)\n    os._exit(0)\ntime.sleep(0.3)\n")
+    with Sandbox(workers=1, isolate=False) as plain:
+        assert plain.layers["namespaces"].startswith("off")
+        left = int(plain.run(escapee).stdout)
+        assert not os.path.exists(f"/proc/{left}")  # killed and reaped
+        task = load("humaneval")[0]
+        judge = Judge(plain)
+        assert judge.judge(task.references[0].program, task.hidden_tests).verdict == Verdict.OK
+        assert judge.judge("def has_close_elements(a, b):\n    return True\n", task.hidden_tests).verdict == Verdict.WA
