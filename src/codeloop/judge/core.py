@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import threading
@@ -70,6 +71,13 @@ def _run_for(program: str, test: Test, limits: Limits, lang: str) -> Run:
     return Run(program, limits=limits, harness=harness_for(test))
 
 
+@functools.lru_cache(maxsize=1024)
+def _digest(tests: tuple[Test, ...], limits: Limits) -> str:
+    """What identifies a task's tests and limits in the verdict cache's key, made once per task."""
+    blob = json.dumps([[t.to_dict() for t in tests], repr(limits)])
+    return hashlib.sha256(blob.encode("utf-8", "surrogateescape")).hexdigest()
+
+
 class Judge:
     """Judges programs in a ``Sandbox``; identical (program, tests, limits) run once."""
 
@@ -99,7 +107,7 @@ class Judge:
         return judgement
 
     def _key(self, program: str, tests: Sequence[Test], limits: Limits, stop: bool, lang: str) -> str:
-        blob = json.dumps([program, [t.to_dict() for t in tests], repr(limits), repr(self.checker), stop, lang])
+        blob = json.dumps([program, _digest(tuple(tests), limits), repr(self.checker), stop, lang])
         return hashlib.sha256(blob.encode("utf-8", "surrogateescape")).hexdigest()
 
     def _judge(self, program: str, tests: list[Test], limits: Limits, stop: bool) -> Judgement:

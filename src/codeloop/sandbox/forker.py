@@ -82,7 +82,8 @@ class Forker:
         poller = select.poll()
         poller.register(self.sock.fileno(), select.POLLIN)
         if not poller.poll(ANSWER_TIMEOUT_S * 1000):
-            self.kill()
+            with contextlib.suppress(OSError):
+                os.kill(self.pid, signal.SIGKILL)  # the next run finds it dead and starts another
             raise OSError("the run's forker stopped answering")
         answer = self.sock.recv(256)
         if not answer:
@@ -90,8 +91,12 @@ class Forker:
         return answer
 
     def kill(self) -> None:
+        """Kill it (if still there), reap it and close its socket."""
         with contextlib.suppress(OSError):
             os.kill(self.pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self.pid, 0)
+        self.sock.close()
 
 
 def serve(sock: _socket.socket, seccomp: bool) -> None:

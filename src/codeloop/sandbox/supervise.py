@@ -151,6 +151,8 @@ def start(job: Job, payload: dict, fds: dict[str, int], harness_fd: int | None, 
         wanted.update({CALLS_FD: "calls_r", REPLIES_FD: "replies_w"})
         server = slot.get("harness")
         if server is None or not server.alive():
+            if server is not None:
+                server.kill()  # reaps it and closes what pointed at it
             server = slot["harness"] = HarnessServer(job.harness_uid, job.seccomp, slot_cpu(job))
         slot["harness_cpu"] = server.cpu_seconds()
         codes = slot.setdefault("harness_codes", {})
@@ -286,6 +288,8 @@ def supervise(job: Job, reply_fd: int, payload: dict, cgroup: dict[str, int], ha
     opened: list[int] = [harness_fd] if harness_fd is not None else []
     try:
         if slot.get("forker") is None or not slot["forker"].alive():  # before the run's descriptors exist
+            if slot.get("forker") is not None:
+                slot["forker"].kill()
             slot["forker"] = Forker(seccomp=job.seccomp and job.uid is not None)
         fds = prepare(job, payload, cgroup, opened, slot)
         oom_before = cgroup_read_int(cgroup, "oom")
