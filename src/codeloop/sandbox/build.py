@@ -40,6 +40,7 @@ class Build:
     error: str = ""
     cpu_s: float = 0.0
     sandbox_failed: bool = False  # the sandbox failed, not the compile: never cached
+    timed_out: bool = False  # the compile exceeded its time limit
     key: str = ""  # build_key(...): what its artefacts are shared under
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import enum
 import functools
@@ -81,13 +82,18 @@ class Execution:
     max_rss_mb: float = 0.0
     error: str = ""  # what went wrong in the sandbox, for SE
     report: str | None = None  # a paired run's harness report (None: not a paired run, or none complete)
+    files: dict[str, bytes] = dataclasses.field(default_factory=dict)  # what ``Run.fetch`` read back
 
     @property
     def ok(self) -> bool:
         return self.verdict == Verdict.OK
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        record = dataclasses.asdict(self)
+        files = record.pop("files")
+        if files:  # JSON: base64
+            record["files"] = {name: base64.b64encode(data).decode() for name, data in files.items()}
+        return record
 
 
 def execution_from_reply(header: Report, stdout: bytes, stderr: bytes, limits: Limits,

@@ -65,6 +65,12 @@ class Run:
     filename: str = "solution.py"  # the name the source is written and run under
     harness: Harness | None = None  # a paired run: the program only answers this harness's calls
     language: str = "python"  # a name or alias of ``languages.LANGUAGES``; others than Python compile first
+    fetch: Sequence[str] = ()  # files (relative to the working directory) read back after the run
+
+    def __post_init__(self) -> None:
+        for path in self.fetch:
+            if not path or posixpath.isabs(path) or ".." in path.split("/") or "\0" in path:
+                raise ValueError(f"fetch: {path!r} is not a path inside the working directory")
 
 
 def _is_under(path: str, parent: str) -> bool:
@@ -243,9 +249,10 @@ class Sandbox:
         lang = language(request.language)
         if lang.name != "python":
             return self._execute_exec(request, lang)
-        execution, _ = self._run_once(request)
+        execution, files = self._run_once(request)
         if execution.verdict == Verdict.SE:
-            execution, _ = self._run_once(request)
+            execution, files = self._run_once(request)
+        execution.files = dict(files)
         return execution
 
     def build(self, source: str, lang: Language) -> Build:
@@ -269,7 +276,7 @@ class Sandbox:
             limit = {Verdict.TLE: "the compile exceeded its time limit", Verdict.MLE: "the compile exceeded its "
                      "memory limit", Verdict.OLE: "the compiler's output exceeded its limit"}.get(execution.verdict)
             return Build(error="\n".join(filter(None, [message, limit])) or f"compile failed ({execution.verdict})",
-                         cpu_s=execution.cpu_s)
+                         cpu_s=execution.cpu_s, timed_out=execution.verdict == Verdict.TLE)
         if lang.artefacts and not files:
             return Build(error=f"the compiler left none of {', '.join(lang.artefacts)}", cpu_s=execution.cpu_s)
         return Build(tuple((name, data, executable_mode(name)) for name, data in files), cpu_s=execution.cpu_s,
@@ -293,9 +300,10 @@ class Sandbox:
         argv = fill(lang.run, name, source_stem(lang, request.source), request.limits.memory_mb)
         fields = {"exec": argv + list(request.argv), "env": {**BASE_ENV, **lang.env}}
         run = dataclasses.replace(request, limits=limits, filename=name)
-        execution, _ = self._run_once(run, fields, build)
+        execution, files = self._run_once(run, fields, build)
         if execution.verdict == Verdict.SE:
-            execution, _ = self._run_once(run, fields, build)
+            execution, files = self._run_once(run, fields, build)
+        execution.files = dict(files)
         return execution
 
     async def arun(self, source: str, **kwargs: object) -> Execution:
@@ -371,13 +379,16 @@ class Sandbox:
 
     def _run_once(self, request: Run, exec_fields: dict | None = None,
                   build: Build | None = None) -> tuple[Execution, list[tuple[str, bytes]]]:
-        """One run: (its execution, the artefacts a compile left). ``exec_fields`` make the slot
+        """One run: (its execution, the artefacts a compile left or the files ``fetch`` asked
+        for). ``exec_fields`` make the slot
         exec a command (a compiler, a compiled program) instead of running Python itself, with
         ``build``'s artefacts in its working directory (or, a lone binary, exec'd from memory)."""
         artefacts = build.artefacts if build is not None else ()
         fields = {"source": request.source, "stdin": request.stdin, "argv": list(request.argv),
                   "files": dict(request.files), "filename": request.filename,
                   **(exec_fields or self._compiled(request))}
+        if request.fetch:
+            fields["fetch"] = list(request.fetch)
         if artefacts:
             fields["artefacts"] = [[name, len(data), mode] for name, data, mode in artefacts]
             fields["exec_artefact"] = build.lone_executable and fields["exec"][0] == "./" + artefacts[0][0]

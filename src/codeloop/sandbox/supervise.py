@@ -32,7 +32,7 @@ from program import (
 )
 
 REPORT_CAP = 1 << 20  # bytes of a harness's report
-ARTEFACTS_CAP = 256 << 20  # bytes a compile may leave for its runs
+ARTEFACTS_CAP = 256 << 20  # bytes a compile may leave for its runs, or a run's fetched files
 
 
 def cgroup_write(fds: dict[str, int], key: str, value: str) -> None:
@@ -234,18 +234,30 @@ def wait(job: Job, fds: dict[str, int], program: int, forker: Forker, spares: se
 
 def collect(patterns: list[str], workdir: str) -> list[tuple[str, bytes]]:
     """The regular files of ``workdir`` (top level) that a compile left and its runs need."""
-    found, total = [], 0
-    for name in sorted(os.listdir(workdir)):
-        if not any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns):
+    names = [name for name in sorted(os.listdir(workdir))
+             if any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)]
+    return read_files(names, workdir, nested=False)
+
+
+def read_files(names: list[str], workdir: str, nested: bool = True) -> list[tuple[str, bytes]]:
+    """Those of ``names`` (relative to ``workdir``) that are regular files inside it, with their
+    bytes; the others are left out. Everything of the run is dead by now: nothing can race this."""
+    found, total, root = [], 0, os.path.realpath(workdir)
+    for name in names:
+        path = os.path.realpath(os.path.join(workdir, name)) if nested else os.path.join(root, name)
+        if not path.startswith(root + "/"):
+            continue  # a link out of the working directory
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
             continue
-        fd = os.open(os.path.join(workdir, name), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         try:
             info = os.fstat(fd)
             if not stat.S_ISREG(info.st_mode):
                 continue
             total += info.st_size
             if total > ARTEFACTS_CAP:
-                raise OSError(f"the compile left more than {ARTEFACTS_CAP >> 20} MB")
+                raise OSError(f"the run left more than {ARTEFACTS_CAP >> 20} MB to read back")
             chunks, left = [], info.st_size
             while left > 0 and (chunk := os.read(fd, min(left, 1 << 24))):
                 chunks.append(chunk)
@@ -306,6 +318,8 @@ def supervise(job: Job, reply_fd: int, payload: dict, cgroup: dict[str, int], ha
         artefacts = []
         if payload.get("collect") and state["exited"][0] == 0 and not state["killed_for"]:
             artefacts = collect(payload["collect"], job.workdir)
+        elif payload.get("fetch"):  # files a caller asked back, whatever the run's outcome
+            artefacts = read_files(payload["fetch"], job.workdir)
         if not job.isolated:
             import shutil
             shutil.rmtree(job.workdir, ignore_errors=True)
