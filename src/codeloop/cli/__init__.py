@@ -18,9 +18,9 @@ import sys
 import traceback
 
 from codeloop.cli import eval as eval_cli
-from codeloop.cli import evaluate, execution, model, models, rl, transform
+from codeloop.cli import evaluate, execution, model, models, rl, serve, transform
 
-COMMAND_MODULES = (execution, evaluate, eval_cli, model, models, rl, transform)
+COMMAND_MODULES = (execution, evaluate, eval_cli, model, models, rl, transform, serve)
 
 
 def build_parser() -> argparse.ArgumentParser:

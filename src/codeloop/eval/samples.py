@@ -45,34 +45,38 @@ def read_samples(path: str | Path, tasks: dict[str, Task]) -> list[Sample]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such samples file")
-    samples = []
+    samples: list[Sample] = []
     for where, record in jsonl_records(path.read_text().splitlines(), path):
-        task_id = record.get("task_id")
-        if not isinstance(task_id, str | int):
-            raise DatasetError(f"{where}: missing field 'task_id'")
-        task = tasks.get(str(task_id))
-        if task is None:
-            raise DatasetError(f"{where}: task_id {task_id!r} is not in the benchmark")
-        if isinstance(record.get("program"), str):
-            program = record["program"]
-        elif isinstance(record.get("completion"), str):
-            program = task.program(record["completion"])
-        else:
-            raise DatasetError(f"{where}: expected a string field 'completion' or 'program'")
-        language = record.get("language", "python")
-        if not isinstance(language, str):
-            raise DatasetError(f"{where}: field 'language' must be a string such as \"cpp\"")
-        try:
-            language = sandbox_language(language).name
-        except ValueError as error:
-            raise DatasetError(f"{where}: field 'language': {error}") from None
-        if language != "python" and task.kind != TaskKind.STDIO:
-            raise DatasetError(f"{where}: field 'language': {task.id} is a function-call task, Python only")
-        digest = hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()[:16]
-        correct = record.get("correct")
-        samples.append(Sample(len(samples), str(task_id), program, digest, language,
-                              correct if isinstance(correct, bool) else None))
+        samples.append(parse_sample(record, where, tasks, len(samples)))
     return samples
+
+
+def parse_sample(record: dict, where: str, tasks: dict[str, Task], index: int) -> Sample:
+    """One sample record (``where`` names it in errors) as the ``index``-th ``Sample``."""
+    task_id = record.get("task_id")
+    if not isinstance(task_id, str | int):
+        raise DatasetError(f"{where}: missing field 'task_id'")
+    task = tasks.get(str(task_id))
+    if task is None:
+        raise DatasetError(f"{where}: task_id {task_id!r} is not in the benchmark")
+    if isinstance(record.get("program"), str):
+        program = record["program"]
+    elif isinstance(record.get("completion"), str):
+        program = task.program(record["completion"])
+    else:
+        raise DatasetError(f"{where}: expected a string field 'completion' or 'program'")
+    language = record.get("language", "python")
+    if not isinstance(language, str):
+        raise DatasetError(f"{where}: field 'language' must be a string such as \"cpp\"")
+    try:
+        language = sandbox_language(language).name
+    except ValueError as error:
+        raise DatasetError(f"{where}: field 'language': {error}") from None
+    if language != "python" and task.kind != TaskKind.STDIO:
+        raise DatasetError(f"{where}: field 'language': {task.id} is a function-call task, Python only")
+    digest = hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()[:16]
+    correct = record.get("correct")
+    return Sample(index, str(task_id), program, digest, language, correct if isinstance(correct, bool) else None)
 
 
 def write_reference_samples(tasks: Iterable[Task], path: str | Path) -> int:

@@ -219,6 +219,11 @@ class Sandbox:
             self._process = None
         self._cgroups.remove()
 
+    @property
+    def running(self) -> bool:
+        """Whether the fork server is up (a dead one is restarted by the next run)."""
+        return self._process is not None and self._process.poll() is None
+
     def __enter__(self) -> Sandbox:
         return self
 

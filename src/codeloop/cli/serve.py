@@ -1,0 +1,55 @@
+"""``codeloop serve``: the execution service (``codeloop.serve``), SandboxFusion-compatible."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+
+from codeloop.cli.common import add_jobs, command, positive_float, positive_int, read_text, requires
+
+LOOPBACK_NAMES = ("localhost",)
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    serve = command(commands, "serve", "an HTTP execution service (SandboxFusion's /run_code, batch judging)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1); anything "
+                       "but loopback needs a token")
+    serve.add_argument("--port", type=positive_int, default=8080, help="port (default: 8080)")
+    serve.add_argument("--token-file", metavar="FILE", help="a file holding the bearer token clients must send "
+                       "(default: $CODELOOP_SERVE_TOKEN; neither: no authentication, loopback only)")
+    add_jobs(serve, "sandbox slots: programs run at once")
+    serve.add_argument("--queue", type=positive_int, default=256, metavar="N",
+                       help="requests running or waiting at once; more get 429 (default: 256)")
+    serve.add_argument("--max-request-mb", type=positive_float, default=16.0, metavar="MB",
+                       help="largest request body accepted (default: 16)")
+    serve.add_argument("--graceful-s", type=positive_float, default=60.0, metavar="S",
+                       help="on SIGTERM, how long running requests may take to finish (default: 60)")
+    serve.set_defaults(handler=serve_command)
+
+
+def is_loopback(host: str) -> bool:
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    token = read_text(args.token_file).strip() if args.token_file else os.environ.get("CODELOOP_SERVE_TOKEN") or None
+    if args.token_file and not token:
+        args.parser.error(f"--token-file {args.token_file}: the file is empty")
+    if token is None and not is_loopback(args.host):
+        args.parser.error(f"--host {args.host}: without a token (--token-file or CODELOOP_SERVE_TOKEN) "
+                          "the service listens on loopback only")
+    requires("serve", "fastapi", "uvicorn", "prometheus_client")
+    import uvicorn
+
+    from codeloop.serve import ServeConfig, create_app
+    config = ServeConfig(workers=args.jobs, token=token, queue=args.queue,
+                         max_request_bytes=int(args.max_request_mb * (1 << 20)))
+    uvicorn.run(create_app(config), host=args.host, port=args.port, log_level="warning",
+                timeout_graceful_shutdown=args.graceful_s)
+    return 0
