@@ -50,6 +50,12 @@ def add_jobs(parser: argparse.ArgumentParser, what: str = "programs run at once"
     parser.add_argument("--jobs", type=positive_int, default=None, metavar="N", help=f"{what} (default: cores)")
 
 
+def add_ray(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
+                        help="run the sandboxes on a Ray cluster at ADDRESS (host:port), one pool per node; "
+                             "--ray alone starts a local Ray instance for the run (needs the ray extra)")
+
+
 def add_progress(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 

@@ -14,9 +14,11 @@ from codeloop.cli.common import (
     add_jobs,
     add_out,
     add_progress,
+    add_ray,
     command,
     positive_float,
     positive_int,
+    requires,
     settings_from,
 )
 
@@ -56,6 +58,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     _add_run_flags(run)
     run.add_argument("--feedback", choices=FEEDBACKS, help="feedback granularity (default: failed)")
     run.add_argument("--strategy", help=STRATEGY_HELP)
+    add_ray(run)
     add_out(run, "RUN_DIR", "run directory (default: runs/BENCHMARK-MODEL-tTURNS)")
     run.set_defaults(handler=eval_command)
 
@@ -114,7 +117,9 @@ def eval_command(args: argparse.Namespace) -> int:
     from codeloop.eval.run import run_eval
     spec = spec_from_args(args)
     out = args.out or f"runs/{spec.benchmark}-{spec.model.replace('/', '_').replace(':', '_')}-t{spec.turns}"
-    summary = run_eval(spec, out, jobs=args.jobs, progress=not args.no_progress)
+    if args.ray is not None:
+        requires("ray", "ray")
+    summary = run_eval(spec, out, jobs=args.jobs, progress=not args.no_progress, ray=args.ray)
     print(f"run stored in {out}/run.sqlite; `codeloop report {out}` writes its page")
     _print_summary(summary)
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from codeloop.cli.common import BENCHMARKS, add_jobs, add_out, add_progress, command
+from codeloop.cli.common import BENCHMARKS, add_jobs, add_out, add_progress, add_ray, command, requires
 
 
 def parse_ks(text: str) -> list[int]:
@@ -35,6 +35,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--k", type=parse_ks, default=[1, 10, 100],
                         help="comma-separated k for pass@k (default: 1,10,100)")
     add_jobs(parser)
+    add_ray(parser)
     add_out(parser, "RESULTS.jsonl", "per-sample results, appended (default: SAMPLES.jsonl_results.jsonl)")
     add_progress(parser)
     parser.set_defaults(handler=evaluate_command)
@@ -61,7 +62,9 @@ def evaluate_command(args: argparse.Namespace) -> int:
         if not write_reference_samples(tasks, samples):
             raise ValueError(f"{args.benchmark}: the benchmark has no reference solutions")
     out = args.out or f"{samples}_results.jsonl"
-    store = evaluate_samples(tasks, samples, out, jobs=args.jobs, progress=not args.no_progress)
+    if args.ray is not None:
+        requires("ray", "ray")
+    store = evaluate_samples(tasks, samples, out, jobs=args.jobs, progress=not args.no_progress, ray=args.ray)
     if args.references:
         from codeloop.eval.summary import summarize_references
         table = summarize_references(store.results.values())

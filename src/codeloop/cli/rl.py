@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import fields
 
-from codeloop.cli.common import BENCHMARKS, FEEDBACKS, add_out, add_progress, command, requires, settings_from
+from codeloop.cli.common import BENCHMARKS, FEEDBACKS, add_out, add_progress, add_ray, command, requires, settings_from
 from codeloop.rl.config import RLConfig
 
 
@@ -24,6 +24,8 @@ def register(commands: argparse._SubParsersAction) -> None:
             train.add_argument(flag, choices=BENCHMARKS, help=help_text)
         elif field.name == "feedback":
             train.add_argument(flag, choices=FEEDBACKS, help=help_text)
+        elif field.name == "ray":
+            add_ray(train)
         else:
             kind = {"int": int, "float": float, "int | None": int}.get(field.type, str)
             train.add_argument(flag, type=kind, help=help_text)
@@ -41,6 +43,8 @@ def config_from_args(args: argparse.Namespace) -> RLConfig:
 def rl_train_command(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     requires("rl", "torch", "transformers")
+    if config.ray is not None:
+        requires("ray", "ray")
     from codeloop.rl.train import train_rl
     history = train_rl(config, progress=not args.no_progress)
     last = history[-1] if history else {}

@@ -14,8 +14,9 @@ from codeloop.eval.summary import summarize_run
 from codeloop.judge import Judge
 from codeloop.llm import ChatModel, SamplingParams, load_model
 from codeloop.loop import LoopConfig, parse_strategy, run_episode
-from codeloop.sandbox import Limits, Sandbox
+from codeloop.sandbox import Limits
 from codeloop.sandbox.languages import language as sandbox_language
+from codeloop.sandbox.ray_pool import open_sandbox
 from codeloop.tasks import Task, TaskKind, load
 
 
@@ -76,8 +77,9 @@ class RunSpec:
 
 
 def run_eval(spec: RunSpec, run_dir: str | Path, model: ChatModel | None = None, jobs: int | None = None,
-             progress: bool = True) -> dict[str, float]:
-    """Run (or resume) ``spec`` into ``run_dir``; returns the summary of every stored episode."""
+             progress: bool = True, ray: str | None = None) -> dict[str, float]:
+    """Run (or resume) ``spec`` into ``run_dir``; returns the summary of every stored episode.
+    ``ray``: judge on a Ray cluster (an address, or "local")."""
     config = spec.loop_config()
     tasks = spec.tasks()
     with RunStore(run_dir) as store:
@@ -88,7 +90,7 @@ def run_eval(spec: RunSpec, run_dir: str | Path, model: ChatModel | None = None,
         if pending:
             model = model or load_model(spec.model)
             jobs = jobs or max(2, os.cpu_count() or 1)
-            with Sandbox() as sandbox, ThreadPoolExecutor(jobs) as pool:
+            with open_sandbox(None, ray) as sandbox, ThreadPoolExecutor(jobs) as pool:
                 judge = Judge(sandbox)
 
                 def episode(task: Task, sample: int) -> None:

@@ -37,6 +37,8 @@ class RLConfig:
     max_grad_norm: float = setting(1.0, "gradient norm clip (default: 1.0)")
     lora_rank: int = setting(0, "LoRA rank (peft); 0 trains every weight (default: 0)")
     random_feedback: bool = setting(False, "the ablation: feedback replaced by another episode's (default: off)")
+    ray: str | None = setting(None, "run the sandboxes on a Ray cluster at this address (host:port), or 'local' "
+                              "for a Ray instance started for the run (needs the ray extra)")
     checkpoint_every: int = setting(10, "steps between checkpoints; a run resumes from the last (default: 10)")
     seed: int = setting(0, "random seed (default: 0)")
     device: str = setting("cpu", "cpu or cuda (default: cpu)")

@@ -47,7 +47,7 @@ from codeloop.rl.ppo import (
     turn_advantages,
     value_loss,
 )
-from codeloop.sandbox import Sandbox
+from codeloop.sandbox.ray_pool import open_sandbox
 from codeloop.tasks import Task, load
 
 
@@ -244,5 +244,5 @@ def train_rl(config: RLConfig, progress: bool = True) -> list[dict]:
     """``codeloop rl train``: load the tasks, open a sandbox, train."""
     tasks = load(config.benchmark, split=config.split, path=config.data_path)
     tasks = tasks[: config.limit] if config.limit else tasks
-    with Sandbox() as sandbox:
+    with open_sandbox(None, config.ray) as sandbox:
         return Trainer(config, tasks, Judge(sandbox)).train(progress)

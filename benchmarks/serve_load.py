@@ -1,0 +1,175 @@
+"""``codeloop serve`` under load, against the in-process sandbox pool, in one run.
+
+Bounded clients (``--clients`` threads, each waiting for its answer before sending the next)
+send SandboxFusion ``/run_code`` requests over loopback: a Python program that reads two numbers
+and prints their sum, each request its own numbers, so every answer can be checked. The same
+programs then go through an in-process ``Sandbox`` at the same concurrency. Reported: sustained
+runs/s, p50 and p99 latency, and the ratio. Then the served run again while one sandbox worker
+(a slot's supervisor, process ``cl-slot``) is killed mid-run: every request must still get its
+one right answer (none lost, none duplicated, none wrong).
+
+    python benchmarks/serve_load.py [--requests 600] [--clients 8] [--jobs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import requests
+
+from codeloop.sandbox import Limits, Sandbox
+from codeloop.sandbox.server import Run
+
+PROGRAM = "a, b = map(int, input().split())\nprint(a + b)\n"
+CODELOOP = str(Path(sys.executable).parent / "codeloop")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(jobs: int) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    process = subprocess.Popen([CODELOOP, "serve", "--port", str(port), "--jobs", str(jobs)])
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            requests.get(f"{base}/v1/ping", timeout=1)
+            return process, base
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    raise RuntimeError("codeloop serve did not start")
+
+
+def drive(call: Callable[[int], str], count: int, clients: int) -> tuple[float, list[float], dict[int, list[str]]]:
+    """Send ``count`` requests from ``clients`` threads: (seconds, latencies, answers by request)."""
+    latencies: list[float] = []
+    answers: dict[int, list[str]] = {index: [] for index in range(count)}
+    lock = threading.Lock()
+
+    def one(index: int) -> None:
+        started = time.perf_counter()
+        answer = call(index)
+        with lock:
+            latencies.append(time.perf_counter() - started)
+            answers[index].append(answer)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(one, range(count)))
+    return time.perf_counter() - started, latencies, answers
+
+
+def served_call(base: str) -> Callable[[int], str]:
+    session = threading.local()
+
+    def call(index: int) -> str:
+        if not hasattr(session, "http"):
+            session.http = requests.Session()
+        body = {"code": PROGRAM, "language": "python", "stdin": f"{index} {index}\n", "run_timeout": 5}
+        answer = session.http.post(f"{base}/run_code", json=body, timeout=60).json()
+        return (answer.get("run_result") or {}).get("stdout") or f"<{answer.get('status')}>"
+    return call
+
+
+def local_call(sandbox: Sandbox) -> Callable[[int], str]:
+    def call(index: int) -> str:
+        execution = sandbox.execute(Run(PROGRAM, stdin=f"{index} {index}\n", limits=Limits(cpu_s=5, wall_s=5)))
+        return execution.stdout if execution.ok else f"<{execution.verdict}>"
+    return call
+
+
+def report(name: str, seconds: float, latencies: list[float], count: int) -> float:
+    cuts = statistics.quantiles(latencies, n=100)
+    rate = count / seconds
+    print(f"{name:34s} {rate:8.0f} runs/s   p50 {cuts[49] * 1000:6.1f} ms   p99 {cuts[98] * 1000:6.1f} ms")
+    return rate
+
+
+def check(answers: dict[int, list[str]]) -> tuple[int, int, int]:
+    """(lost, duplicated, wrong) among the answers."""
+    lost = sum(1 for got in answers.values() if not got)
+    duplicated = sum(1 for got in answers.values() if len(got) > 1)
+    wrong = sum(1 for index, got in answers.items() if got and got[0] != f"{2 * index}\n")
+    return lost, duplicated, wrong
+
+
+def slot_processes(root: int) -> list[int]:
+    """The ``cl-slot`` processes under process ``root``."""
+    children: dict[int, list[int]] = {}
+    names: dict[int, str] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    text = handle.read()
+            except OSError:
+                continue
+            names[int(entry)] = text[text.index("(") + 1:text.rindex(")")]
+            children.setdefault(int(text.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
+    found, stack = [], [root]
+    while stack:
+        pid = stack.pop()
+        if names.get(pid) == "cl-slot":
+            found.append(pid)
+        stack.extend(children.get(pid, []))
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=600, help="requests per measured run")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent clients")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="sandbox slots, both sides")
+    args = parser.parse_args()
+    print(f"{args.requests} requests, {args.clients} clients, {args.jobs} sandbox slots, loopback")
+    process, base = start_server(args.jobs)
+    try:
+        drive(served_call(base), 2 * args.clients, args.clients)  # warm-up
+        seconds, latencies, answers = drive(served_call(base), args.requests, args.clients)
+        served = report("codeloop serve (/run_code)", seconds, latencies, args.requests)
+        assert check(answers) == (0, 0, 0), check(answers)
+        with Sandbox(workers=args.jobs) as sandbox:
+            drive(local_call(sandbox), 2 * args.clients, args.clients)
+            seconds, latencies, answers = drive(local_call(sandbox), args.requests, args.clients)
+            local = report("in-process Sandbox (same runs)", seconds, latencies, args.requests)
+            assert check(answers) == (0, 0, 0), check(answers)
+        print(f"served / in-process throughput: {served / local:.2f}")
+
+        killed: list[int] = []
+
+        def kill_one_worker() -> None:
+            time.sleep(0.5)
+            slots = slot_processes(process.pid)
+            if slots:
+                os.kill(slots[0], signal.SIGKILL)
+                killed.append(slots[0])
+
+        killer = threading.Thread(target=kill_one_worker)
+        killer.start()
+        seconds, latencies, answers = drive(served_call(base), args.requests, args.clients)
+        killer.join()
+        lost, duplicated, wrong = check(answers)
+        report(f"serve, a worker killed ({len(killed)})", seconds, latencies, args.requests)
+        print(f"with a worker killed mid-run: {lost} lost, {duplicated} duplicated, {wrong} wrong "
+              f"of {args.requests}")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+
+
+if __name__ == "__main__":
+    main()
