@@ -6,20 +6,24 @@ and prints their sum, each request its own numbers, so every answer can be check
 programs then go through an in-process ``Sandbox`` at the same concurrency. Reported: sustained
 runs/s, p50 and p99 latency, and the ratio. Then the served run again while one sandbox worker
 (a slot's supervisor, process ``cl-slot``) is killed mid-run: every request must still get its
-one right answer (none lost, none duplicated, none wrong).
+one right answer (none lost, none duplicated, none wrong). Last, ``codeloop evaluate`` on all 164
+HumanEval canonical solutions with ``--ray`` (a local Ray instance started for the run) against
+the local pool: pass@1 and samples/s, whole commands.
 
-    python benchmarks/serve_load.py [--requests 600] [--clients 8] [--jobs N]
+    python benchmarks/serve_load.py [--requests 600] [--clients 8] [--jobs N] [--no-ray]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -129,11 +133,32 @@ def slot_processes(root: int) -> list[int]:
     return found
 
 
+def evaluate_ray_against_local() -> None:
+    from codeloop.tasks import load
+
+    with tempfile.TemporaryDirectory() as scratch:
+        samples = Path(scratch) / "samples.jsonl"
+        tasks = load("humaneval")
+        with open(samples, "w") as handle:
+            for task in tasks:
+                handle.write(json.dumps({"task_id": task.id, "program": task.references[0].program}) + "\n")
+        for name, extra in (("local pool", []), ("--ray (local instance)", ["--ray"])):
+            out = Path(scratch) / f"{len(extra)}.jsonl"
+            started = time.perf_counter()
+            result = subprocess.run([CODELOOP, "evaluate", str(samples), "--benchmark", "humaneval", "--no-progress",
+                                     "--out", str(out), *extra], capture_output=True, text=True, check=True)
+            seconds = time.perf_counter() - started
+            summary = json.loads(result.stdout.strip().splitlines()[-1])
+            print(f"evaluate, 164 canonical, {name:22s} pass@1 {summary['pass@1']:.3f}   {seconds:5.2f} s   "
+                  f"{len(tasks) / seconds:5.0f} samples/s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=600, help="requests per measured run")
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="sandbox slots, both sides")
+    parser.add_argument("--no-ray", action="store_true", help="leave out the Ray run of codeloop evaluate")
     args = parser.parse_args()
     print(f"{args.requests} requests, {args.clients} clients, {args.jobs} sandbox slots, loopback")
     process, base = start_server(args.jobs)
@@ -169,6 +194,8 @@ def main() -> None:
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)
+    if not args.no_ray:
+        evaluate_ray_against_local()
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ from program import (
 )
 
 REPORT_CAP = 1 << 20  # bytes of a harness's report
+RESWEEP_S = 0.02  # once the program has exited, how often what it left is killed again
 ARTEFACTS_CAP = 256 << 20  # bytes a compile may leave for its runs, or a run's fetched files
 
 
@@ -201,6 +202,9 @@ def wait(job: Job, fds: dict[str, int], program: int, forker: Forker, spares: se
         if now >= deadline + 0.8:
             break  # a stream held open from outside the run, or a harness still busy: give up on it
         wake_at = deadline + 0.8 if state["killed_for"] else deadline
+        if state["exited"] is not None:  # a process forked while the last sweep ran may hold a stream
+            kill_leftovers(job, program, spares)
+            wake_at = min(wake_at, now + RESWEEP_S)
         for fd, _ in poller.poll(max(1, int((wake_at - now) * 1000))):
             if fd == forker.fileno():
                 poller.unregister(fd)
