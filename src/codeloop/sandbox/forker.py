@@ -37,16 +37,18 @@ PROGRAM_KEYS = ("filename", "encoded_files", "artefacts", "exec_artefact", "exec
 class Forker:
     """The slot init's handle on its forker."""
 
-    def __init__(self, seccomp: bool) -> None:
+    def __init__(self, seccomp: bool, cgroup_procs: list[int]) -> None:
         """``seccomp``: install the filter here once, for every program (only where programs
-        drop to a uid of their own: one that stays uid 0 of the namespace unshares first)."""
+        drop to a uid of their own: one that stays uid 0 of the namespace unshares first).
+        ``cgroup_procs``: the slot's ``cgroup.procs`` files (v1: memory's and pids'), which each
+        program writes itself into before anything else."""
         ours, theirs = linux.socket_pair()
         self.seccomp = seccomp
         self.pid = os.fork()
         if self.pid == 0:
             ours.close()
             try:
-                serve(theirs, seccomp)
+                serve(theirs, seccomp, cgroup_procs)
             finally:
                 os._exit(0)
         theirs.close()
@@ -99,14 +101,15 @@ class Forker:
         self.sock.close()
 
 
-def serve(sock: _socket.socket, seccomp: bool) -> None:
+def serve(sock: _socket.socket, seccomp: bool, cgroup_procs: list[int]) -> None:
     """The forker's loop, in its own process: as little as possible happens here between forks
     (each page written is a fault); the program reads its own data."""
     linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     linux.set_process_name(FORKER_NAME)
-    os.closerange(3, sock.fileno())  # nothing of the slot's but its socket (and /dev/null as stdio)
-    os.closerange(sock.fileno() + 1, 65536)
+    keep = sorted({sock.fileno(), *cgroup_procs})  # nothing of the slot's but these (and stdio)
+    for low, high in zip([2, *keep], [*keep, 65536], strict=True):
+        os.closerange(low + 1, high)
     if seccomp:  # once here, not per program: the filter's compile took 3% of a program's CPU
         linux.install_seccomp()
     while True:
@@ -120,6 +123,8 @@ def serve(sock: _socket.socket, seccomp: bool) -> None:
         if program == 0:
             sock.close()
             try:
+                for procs in cgroup_procs:  # "0": the writer itself
+                    os.write(procs, b"0")
                 become_program(fds)
             finally:
                 os._exit(121)

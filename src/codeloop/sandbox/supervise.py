@@ -124,7 +124,7 @@ def prepare(job: Job, payload: dict, cgroup: dict[str, int], opened: list[int], 
                                 [*payload["files"].items(), (payload.get("filename") or SOLUTION, payload["source"])]]
     cgroup_write(cgroup, "memory_max", str(job.memory_bytes))
     cgroup_write(cgroup, "memory_peak", "0")
-    cgroup_write(cgroup, "pids_max", str(job.processes + (67 if job.paired else 3)))  # + init, forker, server
+    cgroup_write(cgroup, "pids_max", str(job.processes))  # the program's processes only: it alone joins
     if job.isolated:  # the slot's tmpfs, emptied after each run by supervise()
         owner = 0 if job.uid is None else job.uid
         options = f"size={job.file_size_bytes},nr_inodes=4096,mode=0700,uid={owner},gid={owner}"
@@ -202,13 +202,15 @@ def wait(job: Job, fds: dict[str, int], program: int, forker: Forker, spares: se
         if now >= deadline + 0.8:
             break  # a stream held open from outside the run, or a harness still busy: give up on it
         wake_at = deadline + 0.8 if state["killed_for"] else deadline
-        if state["exited"] is not None:  # a process forked while the last sweep ran may hold a stream
-            kill_leftovers(job, program, spares)
+        if state["exited"] is not None:
             wake_at = min(wake_at, now + RESWEEP_S)
-        for fd, _ in poller.poll(max(1, int((wake_at - now) * 1000))):
+        events = poller.poll(max(1, int((wake_at - now) * 1000)))
+        if not events and state["exited"] is not None:  # one forked while the last sweep ran holds a stream
+            kill_leftovers(job, program, spares)
+        for fd, _ in events:
             if fd == forker.fileno():
                 poller.unregister(fd)
-                state["exited"] = forker.result()
+                state["exited"] = program_end(forker, program)
                 kill_leftovers(job, program, spares)  # they may hold the output pipes open
                 continue
             chunk = os.read(fd, 1 << 16)
@@ -230,10 +232,21 @@ def wait(job: Job, fds: dict[str, int], program: int, forker: Forker, spares: se
     if state["exited"] is None:
         with contextlib.suppress(OSError):
             os.kill(program, signal.SIGKILL)
-        state["exited"] = forker.result()
+        state["exited"] = program_end(forker, program)
     reap_all(job, program, spares)
     state.update(wall=wall, streams=streams, truncated=truncated)
     return state
+
+
+def program_end(forker: Forker, program: int) -> tuple[int, float, int]:
+    """The program's (wait status, CPU seconds, peak RSS kB), from its forker. A forker gone
+    (the cgroup's OOM killer took it, or a program of its uid killed it) leaves the program to
+    us: it is counted as killed by SIGKILL (MLE when the OOM killer struck, else RE), not as a
+    failure of the sandbox, and the next run gets a new forker."""
+    try:
+        return forker.result()
+    except OSError:
+        return signal.SIGKILL, tree_cpu_seconds(program), 0
 
 
 def collect(patterns: list[str], workdir: str) -> list[tuple[str, bytes]]:
@@ -306,7 +319,8 @@ def supervise(job: Job, reply_fd: int, payload: dict, cgroup: dict[str, int], ha
         if slot.get("forker") is None or not slot["forker"].alive():  # before the run's descriptors exist
             if slot.get("forker") is not None:
                 slot["forker"].kill()
-            slot["forker"] = Forker(seccomp=job.seccomp and job.uid is not None)
+            slot["forker"] = Forker(seccomp=job.seccomp and job.uid is not None,
+                                    cgroup_procs=[cgroup[key] for key in ("procs", "pids_procs") if key in cgroup])
         fds = prepare(job, payload, cgroup, opened, slot)
         oom_before = cgroup_read_int(cgroup, "oom")
         program = start(job, payload, fds, harness_fd, slot, opened)
