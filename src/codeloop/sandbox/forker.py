@@ -40,8 +40,8 @@ class Forker:
     def __init__(self, seccomp: bool, cgroup_procs: list[int]) -> None:
         """``seccomp``: install the filter here once, for every program (only where programs
         drop to a uid of their own: one that stays uid 0 of the namespace unshares first).
-        ``cgroup_procs``: the slot's ``cgroup.procs`` files (v1: memory's and pids'), which each
-        program writes itself into before anything else."""
+        ``cgroup_procs``: the slot's memory ``cgroup.procs`` (v2: the slot's one cgroup), which
+        each program writes itself into before anything else."""
         ours, theirs = linux.socket_pair()
         self.seccomp = seccomp
         self.pid = os.fork()

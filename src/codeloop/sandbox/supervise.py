@@ -124,7 +124,10 @@ def prepare(job: Job, payload: dict, cgroup: dict[str, int], opened: list[int], 
                                 [*payload["files"].items(), (payload.get("filename") or SOLUTION, payload["source"])]]
     cgroup_write(cgroup, "memory_max", str(job.memory_bytes))
     cgroup_write(cgroup, "memory_peak", "0")
-    cgroup_write(cgroup, "pids_max", str(job.processes))  # the program's processes only: it alone joins
+    # v2: the program's processes only (it alone joins); v1: the slot's helpers (init, forker,
+    # harness server and its threads) are in the pids cgroup too
+    helpers = 0 if "pids_procs" not in cgroup else 67 if job.paired else 3
+    cgroup_write(cgroup, "pids_max", str(job.processes + helpers))
     if job.isolated:  # the slot's tmpfs, emptied after each run by supervise()
         owner = 0 if job.uid is None else job.uid
         options = f"size={job.file_size_bytes},nr_inodes=4096,mode=0700,uid={owner},gid={owner}"
@@ -320,7 +323,7 @@ def supervise(job: Job, reply_fd: int, payload: dict, cgroup: dict[str, int], ha
             if slot.get("forker") is not None:
                 slot["forker"].kill()
             slot["forker"] = Forker(seccomp=job.seccomp and job.uid is not None,
-                                    cgroup_procs=[cgroup[key] for key in ("procs", "pids_procs") if key in cgroup])
+                                    cgroup_procs=[cgroup["procs"]] if "procs" in cgroup else [])
         fds = prepare(job, payload, cgroup, opened, slot)
         oom_before = cgroup_read_int(cgroup, "oom")
         program = start(job, payload, fds, harness_fd, slot, opened)

@@ -39,7 +39,7 @@ import rpc
 from isolation import PROC_FLAGS, WORKDIR, build_filesystem, enter_namespaces, open_cgroup_files, probe_run_layers
 from messages import Config, Job, Report
 from program import write_all
-from supervise import supervise
+from supervise import cgroup_write, supervise
 
 del sys.path[0]
 
@@ -73,11 +73,13 @@ def warm_up() -> None:
 
 
 def serve_slot(sock: _socket.socket, config: Config, cgroup: dict[str, int]) -> None:
-    """One worker slot: with pid namespaces, starts the slot init in a fresh one. The slot's
-    processes stay out of its cgroup: each program joins it as it starts (``forker.py``), so
-    the cgroup's limits and its OOM killer reach programs only, never the slot's helpers."""
+    """One worker slot: joins its pids cgroup once (v1; runs forked from here inherit it),
+    then, with pid namespaces, starts the slot init in a fresh one. The slot's processes stay
+    out of its memory cgroup: each program joins it as it starts (``forker.py``), so its limit
+    and its OOM killer reach programs only, never the slot's helpers."""
     linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # it waits for each child it starts
+    cgroup_write(cgroup, "pids_procs", str(os.getpid()))  # v1 only: in v2 one cgroup holds both
     if config.pidns:
         linux.unshare(linux.CLONE_NEWPID)  # our next child is pid 1 of a new pid namespace
         init = os.fork()
