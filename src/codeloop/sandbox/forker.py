@@ -8,11 +8,15 @@ itself, it took ~180 page faults a run (``ru_minflt``, measured on HumanEval), 0
 The forker does nothing between forks but receive the next run and wait for its program, so the
 slot init never forks and its pages stay its own.
 
-The slot init forks it once, before any run's data exists, and keeps it while it lives (a
-program of the forker's own uid, where slots have no uids of their own, could kill it: the run
-then fails and the next run gets a new one). Per run: the slot init sends the run's job, the
-program's part of the payload and its descriptors; the forker forks the program, answers its
-pid, waits for it, and answers its wait status, CPU time and peak RSS.
+The slot init forks it once, before any run's data exists, and keeps it while it lives. It is
+the one helper in the slot's memory cgroup (its programs are born there: no cgroup migration per
+run), so the cgroup's OOM killer may take it, or a program of its uid (where slots have no uids
+of their own) may kill it: the run then counts against the program and the next run gets a new
+forker. The slot init and the harness server stay out of the memory cgroup.
+
+Per run: the slot init sends the run's job, the program's part of the payload and its
+descriptors; the forker forks the program, answers its pid, waits for it, and answers its wait
+status, CPU time and peak RSS.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ class Forker:
         """``seccomp``: install the filter here once, for every program (only where programs
         drop to a uid of their own: one that stays uid 0 of the namespace unshares first).
         ``cgroup_procs``: the slot's memory ``cgroup.procs`` (v2: the slot's one cgroup), which
-        each program writes itself into before anything else."""
+        the forker joins as it starts: programs are forked into it."""
         ours, theirs = linux.socket_pair()
         self.seccomp = seccomp
         self.pid = os.fork()
@@ -107,9 +111,10 @@ def serve(sock: _socket.socket, seccomp: bool, cgroup_procs: list[int]) -> None:
     linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     linux.set_process_name(FORKER_NAME)
-    keep = sorted({sock.fileno(), *cgroup_procs})  # nothing of the slot's but these (and stdio)
-    for low, high in zip([2, *keep], [*keep, 65536], strict=True):
-        os.closerange(low + 1, high)
+    for procs in cgroup_procs:  # "0": the writer itself
+        os.write(procs, b"0")
+    os.closerange(3, sock.fileno())  # nothing of the slot's but its socket (and stdio)
+    os.closerange(sock.fileno() + 1, 65536)
     if seccomp:  # once here, not per program: the filter's compile took 3% of a program's CPU
         linux.install_seccomp()
     while True:
@@ -123,8 +128,6 @@ def serve(sock: _socket.socket, seccomp: bool, cgroup_procs: list[int]) -> None:
         if program == 0:
             sock.close()
             try:
-                for procs in cgroup_procs:  # "0": the writer itself
-                    os.write(procs, b"0")
                 become_program(fds)
             finally:
                 os._exit(121)

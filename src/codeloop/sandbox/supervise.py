@@ -124,9 +124,9 @@ def prepare(job: Job, payload: dict, cgroup: dict[str, int], opened: list[int], 
                                 [*payload["files"].items(), (payload.get("filename") or SOLUTION, payload["source"])]]
     cgroup_write(cgroup, "memory_max", str(job.memory_bytes))
     cgroup_write(cgroup, "memory_peak", "0")
-    # v2: the program's processes only (it alone joins); v1: the slot's helpers (init, forker,
-    # harness server and its threads) are in the pids cgroup too
-    helpers = 0 if "pids_procs" not in cgroup else 67 if job.paired else 3
+    # v2: the program's processes and the forker; v1: the slot's helpers (init, forker, harness
+    # server and its threads) are in the pids cgroup too
+    helpers = 1 if "pids_procs" not in cgroup else 67 if job.paired else 3
     cgroup_write(cgroup, "pids_max", str(job.processes + helpers))
     if job.isolated:  # the slot's tmpfs, emptied after each run by supervise()
         owner = 0 if job.uid is None else job.uid

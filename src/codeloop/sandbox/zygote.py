@@ -74,9 +74,9 @@ def warm_up() -> None:
 
 def serve_slot(sock: _socket.socket, config: Config, cgroup: dict[str, int]) -> None:
     """One worker slot: joins its pids cgroup once (v1; runs forked from here inherit it),
-    then, with pid namespaces, starts the slot init in a fresh one. The slot's processes stay
-    out of its memory cgroup: each program joins it as it starts (``forker.py``), so its limit
-    and its OOM killer reach programs only, never the slot's helpers."""
+    then, with pid namespaces, starts the slot init in a fresh one. The slot init and harness
+    server stay out of its memory cgroup: only the forker joins it (``forker.py``), so its limit
+    and its OOM killer reach programs and the forker, never the supervisor."""
     linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # it waits for each child it starts
     cgroup_write(cgroup, "pids_procs", str(os.getpid()))  # v1 only: in v2 one cgroup holds both
