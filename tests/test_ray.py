@@ -88,3 +88,20 @@ def test_multi_turn_eval_judges_on_ray(cluster, tmp_path):
     model = ScriptedModel([wrong, right, "```python\ndef f1():\n    return 1\n```"])
     summary = run_eval(spec, tmp_path / "run", model=model, jobs=1, progress=False, ray=cluster)
     assert summary["single_turn_pass@1"] == 0.5 and summary["final_pass@1"] == 1.0
+
+
+def test_rl_training_judges_on_ray(cluster, tmp_path):
+    """``codeloop rl train --ray``: the RLEF environment's episodes are judged by the cluster."""
+    pytest.importorskip("transformers")
+    from test_rl_trl import tiny_model
+
+    tiny_model(tmp_path / "model")
+    (tmp_path / "rl.toml").write_text(f'model = "hf:{tmp_path / "model"}"\nsteps = 1\nepisodes_per_step = 1\n'
+                                      'max_tokens = 8\nturns = 1\nlimit = 2\n')
+    done = subprocess.run([sys.executable, "-m", "codeloop", "rl", "train", "--config", str(tmp_path / "rl.toml"),
+                           "--ray", cluster, "--out", str(tmp_path / "run"), "--no-progress"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "1 steps; metrics in" in done.stdout
+    port = cluster.rsplit(":", 1)[1]
+    assert "Connecting to existing Ray cluster at address" in done.stderr and f":{port}" in done.stderr
