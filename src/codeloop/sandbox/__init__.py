@@ -6,10 +6,10 @@ with data only (``Harness``, ``rpc``).
 This package imports nothing else of codeloop.
 """
 
-from codeloop.sandbox.execution import Execution, Harness, Limits, Verdict
+from codeloop.sandbox.execution import Execution, Harness, Limits, Run, Verdict
 from codeloop.sandbox.languages import LANGUAGES, Language, language
 from codeloop.sandbox.pycode import compile_quietly
-from codeloop.sandbox.server import Run, Sandbox
+from codeloop.sandbox.server import Sandbox
 
 __all__ = ["LANGUAGES", "Execution", "Harness", "Language", "Limits", "Run", "Sandbox", "Verdict", "compile_quietly",
            "language"]

@@ -1,4 +1,4 @@
-"""What a run asks for (``Limits``) and what it gives back (``Execution``)."""
+"""What a run asks for (``Run``, ``Limits``) and what it gives back (``Execution``)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ import enum
 import functools
 import marshal
 import os
+import posixpath
 import signal
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from codeloop.sandbox.messages import Report
 
@@ -39,10 +41,10 @@ class Limits:
     file_size_mb: int = 64
 
     def __post_init__(self) -> None:
-        for field in dataclasses.fields(self):
-            value = getattr(self, field.name)
+        for limit in dataclasses.fields(self):
+            value = getattr(self, limit.name)
             if value is not None and not value > 0:
-                raise ValueError(f"limit {field.name} must be positive, got {value!r}")
+                raise ValueError(f"limit {limit.name} must be positive, got {value!r}")
         if self.wall_s is None:
             object.__setattr__(self, "wall_s", 2 * self.cpu_s + 1)
 
@@ -82,7 +84,7 @@ class Execution:
     max_rss_mb: float = 0.0
     error: str = ""  # what went wrong in the sandbox, for SE
     report: str | None = None  # a paired run's harness report (None: not a paired run, or none complete)
-    files: dict[str, bytes] = dataclasses.field(default_factory=dict)  # what ``Run.fetch`` read back
+    files: dict[str, bytes] = field(default_factory=dict)  # what ``Run.fetch`` read back
 
     @property
     def ok(self) -> bool:
@@ -133,3 +135,23 @@ def _exit_and_signal(status: int) -> tuple[int | None, int | None]:
     """(exit code, None) or (None, the signal that killed it)."""
     code = os.waitstatus_to_exitcode(status)
     return (None, -code) if code < 0 else (code, None)
+
+
+@dataclass(frozen=True)
+class Run:
+    """One program to run: the unit of ``Sandbox.run_many``."""
+
+    source: str
+    stdin: str = ""
+    argv: Sequence[str] = ()
+    files: Mapping[str, str] = field(default_factory=dict)
+    limits: Limits = Limits()
+    filename: str = "solution.py"  # the name the source is written and run under
+    harness: Harness | None = None  # a paired run: the program only answers this harness's calls
+    language: str = "python"  # a name or alias of ``languages.LANGUAGES``; others than Python compile first
+    fetch: Sequence[str] = ()  # files (relative to the working directory) read back after the run
+
+    def __post_init__(self) -> None:
+        for path in self.fetch:
+            if not path or posixpath.isabs(path) or ".." in path.split("/") or "\0" in path:
+                raise ValueError(f"fetch: {path!r} is not a path inside the working directory")

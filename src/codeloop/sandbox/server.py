@@ -16,7 +16,6 @@ import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 
 from codeloop.sandbox.build import (
     BASE_ENV,
@@ -31,63 +30,28 @@ from codeloop.sandbox.build import (
     fill,
 )
 from codeloop.sandbox.cgroups import CgroupSlots, create_slots
-from codeloop.sandbox.execution import Execution, Harness, Limits, Verdict, execution_from_reply
-from codeloop.sandbox.languages import LANGUAGES, Language, language, source_stem, toolchain_dirs
+from codeloop.sandbox.execution import Execution, Limits, Run, Verdict, execution_from_reply
+from codeloop.sandbox.languages import Language, language, source_stem
 from codeloop.sandbox.messages import Config, Job, Report
+from codeloop.sandbox.plan import (
+    HARNESS_UID_BASE,
+    HOST_UID_BASE,
+    SLOT_UID_BASE,
+    describe_layers,
+    paths_to_hide_and_keep,
+)
 from codeloop.sandbox.pycode import compile_here, compiled_harness
 
 # The fork server is imported, not run as a script, so its compiled .pyc is reused (8 ms a start).
 ZYGOTE = [sys.executable, "-I", "-S", "-c",
           f"import sys; sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r}); import zygote; "
           "del sys.path[0]; zygote.main()"]
-HIDDEN = ("/root", "/home", "/work", "/tmp", "/var/tmp", "/run", "/mnt", "/media", "/srv",
-          "/opt", "/var/lib", "/var/log", "/var/mail", "/var/spool", "/var/cache", "/boot")
-HOST_UID_BASE = 100000  # inside uid 0..65535 maps to host HOST_UID_BASE.. when we are root
-SLOT_UID_BASE = 1000    # each slot's programs run as inside uid SLOT_UID_BASE + slot
-HARNESS_UID_BASE = 30000  # and a paired run's harness as HARNESS_UID_BASE + slot
 INLINE_PAYLOAD = 60_000  # bytes; a job message is read with a 64 KiB buffer
 # Jobs sent to a slot at once: its next job waits in its socket while the current one runs, so
 # the slot starts it the moment it has reported (one at a time per slot left its core idle ~5%
 # of the time while the host turned a report into the next job)
 JOBS_PER_SLOT = 2
 ZYGOTE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp/work"}
-
-
-@dataclass(frozen=True)
-class Run:
-    """One program to run: the unit of ``Sandbox.run_many``."""
-
-    source: str
-    stdin: str = ""
-    argv: Sequence[str] = ()
-    files: Mapping[str, str] = field(default_factory=dict)
-    limits: Limits = Limits()
-    filename: str = "solution.py"  # the name the source is written and run under
-    harness: Harness | None = None  # a paired run: the program only answers this harness's calls
-    language: str = "python"  # a name or alias of ``languages.LANGUAGES``; others than Python compile first
-    fetch: Sequence[str] = ()  # files (relative to the working directory) read back after the run
-
-    def __post_init__(self) -> None:
-        for path in self.fetch:
-            if not path or posixpath.isabs(path) or ".." in path.split("/") or "\0" in path:
-                raise ValueError(f"fetch: {path!r} is not a path inside the working directory")
-
-
-def _is_under(path: str, parent: str) -> bool:
-    return path == parent or path.startswith(parent.rstrip("/") + "/")
-
-
-def _paths_to_hide_and_keep(site_packages: bool) -> tuple[list[str], list[str]]:
-    hide = list(HIDDEN)
-    for extra in (os.getcwd(), os.path.expanduser("~")):
-        if extra != "/" and not any(_is_under(extra, h) for h in hide):
-            hide.append(extra)
-    wanted = {sys.base_prefix, sys.base_exec_prefix, *toolchain_dirs()}  # the interpreter, its library, compilers
-    if site_packages:
-        wanted |= {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
-    keep = sorted(p for p in wanted if any(_is_under(p, h) for h in hide))
-    keep = [p for p in keep if not any(_is_under(p, k) and p != k for k in keep)]
-    return hide, keep
 
 
 class Sandbox:
@@ -129,7 +93,7 @@ class Sandbox:
     def _start(self) -> None:
         host_end, zygote_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         slot_pairs = [socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET) for _ in range(self.workers)]
-        hide, keep = _paths_to_hide_and_keep(self.site_packages)
+        hide, keep = paths_to_hide_and_keep(self.site_packages)
         paths = sysconfig.get_paths()
         site = sorted({paths["purelib"], paths["platlib"]}) if self.site_packages else []
         config = Config(ctrl_fd=zygote_end.fileno(), slot_fds=[theirs.fileno() for _, theirs in slot_pairs],
@@ -158,7 +122,8 @@ class Sandbox:
         ready = json.loads(first)
         host_end.settimeout(None)
         self._ctrl = host_end
-        self.layers = self._describe(ready["layers"], ready["pidns"])
+        self.layers = describe_layers(ready["layers"], ready["pidns"], self._slot_uids, self.memory_by_cgroup,
+                                      self._cgroups)
         self._workdir = ready["workdir"]
 
     def _write_id_maps(self, pid: int) -> str:
@@ -177,30 +142,6 @@ class Sandbox:
             return "mapped"
         except OSError as error:
             return f"error {error}"
-
-    def _describe(self, zygote_layers: dict[str, str], pidns: bool) -> dict[str, str]:
-        layers = dict(zygote_layers)
-        if self._slot_uids and pidns:
-            layers["uid"] = (f"on: each worker slot its own unprivileged uid (host "
-                             f"{HOST_UID_BASE + SLOT_UID_BASE}+)")
-        else:
-            layers["uid"] = "off: programs share the fork server's uid"
-        if self.memory_by_cgroup:
-            layers["rlimits"] = "on: cpu, stack, file size, processes, open files"
-            layers["memory"] = "on: the slot's cgroup limits resident memory, for every language"
-        else:
-            layers["rlimits"] = "on: cpu, address space, stack, file size, processes, open files"
-            unlimited = [name for name, row in LANGUAGES.items() if not row.address_space_ok]
-            layers["memory"] = ("address space (RLIMIT_AS), no cgroup: thread stacks count against it; "
-                                f"{', '.join(unlimited)} run without a memory limit (their runtimes reserve "
-                                "far more address space than they use)")
-        layers["environment"] = "on: empty but PATH, LANG, HOME=/tmp/work"
-        if self._cgroups.slots:
-            layers["cgroups"] = f"on: {self._cgroups.version} memory + pids per worker slot"
-        else:
-            layers["cgroups"] = f"off: {self._cgroups.why_not}"
-        layers["no_new_privs"] = "on"
-        return layers
 
     def close(self) -> None:
         self.sealed.close()
