@@ -70,8 +70,12 @@ class Forker:
     def start(self, job: Job, payload: dict, fds: dict[int, int]) -> int:
         """Fork the run's program with descriptor ``target`` a copy of ``fds[target]``; its pid."""
         job.seccomp_inherited = self.seccomp
-        data = marshal.dumps((vars(job),
-                              {key: payload[key] for key in PROGRAM_KEYS if key in payload}, list(fds)))
+        program = {key: payload[key] for key in PROGRAM_KEYS if key in payload}
+        if "code" in program:  # compiled by the host: the source is only needed as its file
+            program["code"] = bytes.fromhex(program.pop("code"))
+            program.pop("source", None)
+        # version 0: no interned strings, whose reference counts the program would write to
+        data = marshal.dumps((vars(job), program, list(fds)), 0)
         memfd = os.memfd_create("run")  # read by the program, never by the forker
         try:
             write_all(memfd, data)

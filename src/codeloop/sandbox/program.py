@@ -128,7 +128,7 @@ def run_program(job: Job, payload: dict) -> None:
     code = 0
     try:
         if payload.get("code_file") == main.__file__:  # compiled by the host, same interpreter
-            code = marshal.loads(bytes.fromhex(payload["code"]))
+            code = marshal.loads(payload["code"])
         else:
             code = compile(payload["source"], main.__file__, "exec", dont_inherit=True)
         if job.paired:
