@@ -138,3 +138,24 @@ def test_programs_import_their_own_modules_named_like_the_fork_servers(sandbox):
     files = {"linux.py": "NAME = 'mine'\n", "isolation.py": "NAME = 'mine too'\n"}
     execution = sandbox.run("import linux, isolation\nprint(linux.NAME, isolation.NAME)", files=files)
     assert execution.stdout == "mine mine too\n"
+
+
+def test_fetched_files_come_back_whatever_the_outcome(sandbox):
+    from codeloop.sandbox import Run
+
+    program = ("import os\nos.makedirs('out', exist_ok=True)\nopen('out/a.bin', 'wb').write(bytes([0, 255]))\n"
+               "os.symlink('/etc/hostname', 'link')\nraise SystemExit(4)\n")
+    execution = sandbox.execute(Run(program, fetch=("out/a.bin", "link", "missing")))
+    assert execution.exit_code == 4 and execution.files == {"out/a.bin": b"\x00\xff"}  # no link, nothing missing
+    assert execution.to_dict()["files"] == {"out/a.bin": "AP8="}
+    with pytest.raises(ValueError, match="inside the working directory"):
+        Run("1", fetch=("../x",))
+
+
+def test_messages_check_their_fields():
+    from codeloop.sandbox.messages import Report
+
+    assert Report.decode(Report(status=0, artefacts=[["a", 1]]).encode()) == Report(status=0, artefacts=[["a", 1]])
+    assert Report().artefacts == [] and Report().artefacts is not Report().artefacts
+    with pytest.raises(TypeError, match="unknown fields \\['bogus'\\]"):
+        Report(bogus=1)
