@@ -130,3 +130,32 @@ def test_without_namespaces_paired_runs_work_and_nothing_outlives_a_run():
         judge = Judge(plain)
         assert judge.judge(task.references[0].program, task.hidden_tests).verdict == Verdict.OK
         assert judge.judge("def has_close_elements(a, b):\n    return True\n", task.hidden_tests).verdict == Verdict.WA
+
+
+SCAN = """
+import ctypes
+found = 0
+for line in open("/proc/self/maps").read().splitlines():
+    parts = line.split()
+    if parts[1][0] != "r" or (len(parts) > 5 and parts[5].startswith("[v")):
+        continue
+    low, high = (int(x, 16) for x in parts[0].split("-"))
+    if high - low > 64 << 20:
+        continue
+    data = ctypes.string_at(low, high - low)
+    start = 0
+    while (at := data.find(b"SECRET" + b"-", start)) >= 0:  # never the whole marker in this process
+        found += data[at + 7:at + 10] == b"42" + b"-" and data[at + 10:at + 13] == b"ab" + b"c"
+        start = at + 1
+print("found", found)
+"""
+
+
+def test_a_run_memory_holds_nothing_of_an_earlier_run():
+    """Programs are forked from a forker started before the slot's first job: an earlier run's
+    stdin and source are nowhere in a later program's address space (forked from the supervisor,
+    as before the forker, they were)."""
+    with Sandbox(workers=1) as one_slot:
+        assert one_slot.run("print(input())", stdin="SECRET-42-abc\n").stdout == "SECRET-42-abc\n"
+        assert one_slot.run("marker = 'SECRET-42-abc'\nprint(len(marker))").stdout == "13\n"
+        assert one_slot.run(SCAN).stdout == "found 0\n"

@@ -8,7 +8,9 @@ itself, it took ~180 page faults a run (``ru_minflt``, measured on HumanEval), 0
 The forker does nothing between forks but receive the next run and wait for its program, so the
 slot init never forks and its pages stay its own.
 
-The slot init forks it once, before any run's data exists, and keeps it while it lives. It is
+The slot init forks it once, before its first job, and keeps it while it lives: a program's
+image never holds another run's data (its source, its stdin); only a forker started again after
+dying is forked from the slot init's heap as it then is. It is
 the one helper in the slot's memory cgroup (its programs are born there: no cgroup migration per
 run), so the cgroup's OOM killer may take it, or a program of its uid (where slots have no uids
 of their own) may kill it: the run then counts against the program and the next run gets a new

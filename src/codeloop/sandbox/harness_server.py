@@ -7,7 +7,7 @@ program, another uid, can neither signal it nor read its memory, descriptors or 
 takes seccomp and fixed rlimits, and loops: for each run it receives the harness's code and four
 descriptors (its report pipe, the call and reply pipes, a memfd with the run's data), runs the
 code in a fresh namespace, and closes the descriptors, which ends the run for the supervisor.
-Programs are forked from the slot init, never from here. A harness still busy at a run's wall
+Programs are forked from the slot's forker, never from here. A harness still busy at a run's wall
 limit is killed, and the next paired run starts a new one. Reusing one process spares a fork,
 a set-up and an exit per run (~1.5 ms of CPU each on a 2-core VM, measured); the price is that
 module state a trusted test changes (``random.seed``) carries over to the slot's next test.

@@ -65,8 +65,9 @@ class Config(Record):
     isolated: bool = False
     pidns: bool = False
     seccomp: bool = False
+    slot_uids: bool = False       # programs drop to a uid of their own slot (the host is root)
 
-    LOCAL = frozenset({"isolated", "pidns", "seccomp"})
+    LOCAL = frozenset({"isolated", "pidns", "seccomp", "slot_uids"})
 
     def encode(self) -> str:
         return self.wire().decode()

@@ -36,6 +36,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import linux
 import rpc
+from forker import Forker
 from isolation import PROC_FLAGS, WORKDIR, build_filesystem, enter_namespaces, open_cgroup_files, probe_run_layers
 from messages import Config, Job, Report
 from program import write_all
@@ -95,7 +96,10 @@ def serve_slot(sock: _socket.socket, config: Config, cgroup: dict[str, int]) -> 
         linux.mount("proc", "/proc", "proc", PROC_FLAGS)
     if not config.pidns:  # the run's orphans come to us, not to the host's init
         linux.prctl(linux.PR_SET_CHILD_SUBREAPER, 1)
-    slot: dict = {}  # the slot's forker and harness server, started by its first (paired) run
+    # the forker now, before any run's data exists here: programs never inherit another run's data
+    # from it (one replaced after dying is forked later); the harness server at the first paired run
+    slot: dict = {"forker": Forker(seccomp=config.seccomp and config.slot_uids,
+                                   cgroup_procs=[cgroup["procs"]] if "procs" in cgroup else [])}
     while True:
         try:
             message, fds = linux.recv_fds(sock, 1 << 16, 3)
@@ -152,6 +156,7 @@ def start_slots(ctrl: _socket.socket, config: Config, cgroups: list[dict[str, in
 
 def main() -> None:
     config = Config.decode(sys.argv[1])
+    started_as_root = os.geteuid() == 0
     linux.set_process_name("cl-zygote")
     ctrl = _socket.socket(fileno=config.ctrl_fd)
     layers: dict[str, str] = {}
@@ -167,6 +172,7 @@ def main() -> None:
         if isolated:
             build_filesystem(config.hide, config.keep, layers)
     config.isolated = isolated
+    config.slot_uids = isolated and started_as_root  # the host then maps uids and gives each slot one
     if isolated:
         probe_run_layers(config, layers)
     else:
