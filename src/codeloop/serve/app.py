@@ -143,6 +143,46 @@ class BodyLimit:
                 await _too_large(send, self.limit)
 
 
+class Admission:
+    """ASGI middleware: at most ``queue`` work requests (``WORK``) admitted at once, the next
+    answered 429 with ``Retry-After``; every request counted and timed in ``metrics``. (Plain
+    ASGI, not Starlette's ``BaseHTTPMiddleware``, which costs a task and a stream per request.)"""
+
+    def __init__(self, app: Callable, queue: int, state: dict, metrics: Metrics) -> None:
+        self.app, self.queue, self.state, self.metrics = app, queue, state, metrics
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        path, start, status = scope["path"], time.perf_counter(), [500]
+        endpoint = path if path in (*WORK, "/healthz", "/metrics", "/v1/ping") else "other"
+        counted = path in WORK
+        if counted and self.state["admitted"] >= self.queue:
+            self.metrics.requests.labels(endpoint, "429").inc()
+            body = b'{"detail": "queue full"}'
+            await send({"type": "http.response.start", "status": 429, "headers": [
+                (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                (b"retry-after", b"1")]})
+            return await send({"type": "http.response.body", "body": body})
+
+        async def watched(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        if counted:
+            self.state["admitted"] += 1
+            self.metrics.queue.set(self.state["admitted"])
+        try:
+            await self.app(scope, receive, watched)
+        finally:
+            if counted:
+                self.state["admitted"] -= 1
+                self.metrics.queue.set(self.state["admitted"])
+            self.metrics.requests.labels(endpoint, str(status[0])).inc()
+            self.metrics.latency.labels(endpoint).observe(time.perf_counter() - start)
+
+
 async def _too_large(send: Callable, limit: int) -> None:
     body = f'{{"detail": "request body over {limit} bytes"}}'.encode()
     await send({"type": "http.response.start", "status": 413,
@@ -173,26 +213,7 @@ def create_app(config: ServeConfig = ServeConfig(), sandbox: Sandbox | None = No
                   description="Execution over codeloop's sandbox and judge; SandboxFusion-compatible /run_code.")
     app.add_middleware(BodyLimit, limit=config.max_request_bytes)
 
-    @app.middleware("http")
-    async def admit(request: Request, call_next: Callable) -> Response:
-        path, start = request.url.path, time.perf_counter()
-        counted = path in WORK
-        if counted and state["admitted"] >= config.queue:
-            metrics.requests.labels(path, "429").inc()
-            return JSONResponse({"detail": "queue full"}, status_code=429, headers={"Retry-After": "1"})
-        if counted:
-            state["admitted"] += 1
-            metrics.queue.set(state["admitted"])
-        try:
-            response = await call_next(request)
-        finally:
-            if counted:
-                state["admitted"] -= 1
-                metrics.queue.set(state["admitted"])
-        endpoint = path if path in (*WORK, "/healthz", "/metrics", "/v1/ping") else "other"
-        metrics.requests.labels(endpoint, str(response.status_code)).inc()
-        metrics.latency.labels(endpoint).observe(time.perf_counter() - start)
-        return response
+    app.add_middleware(Admission, queue=config.queue, state=state, metrics=metrics)
 
     def authorized(request: Request) -> None:
         if config.token is None:
