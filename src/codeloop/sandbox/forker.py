@@ -32,6 +32,7 @@ import select
 import signal
 
 import linux
+from helper import Helper
 from messages import FORKER_NAME, Job
 from program import run_program, slot_cpu, write_all
 
@@ -40,7 +41,7 @@ PROGRAM_KEYS = ("filename", "encoded_files", "artefacts", "exec_artefact", "exec
                 "code", "code_file", "announce")
 
 
-class Forker:
+class Forker(Helper):
     """The slot init's handle on its forker."""
 
     def __init__(self, seccomp: bool, cgroup_procs: list[int]) -> None:
@@ -48,22 +49,8 @@ class Forker:
         drop to a uid of their own: one that stays uid 0 of the namespace unshares first).
         ``cgroup_procs``: the slot's memory ``cgroup.procs`` (v2: the slot's one cgroup), which
         the forker joins as it starts: programs are forked into it."""
-        ours, theirs = linux.socket_pair()
         self.seccomp = seccomp
-        self.pid = os.fork()
-        if self.pid == 0:
-            ours.close()
-            try:
-                serve(theirs, seccomp, cgroup_procs)
-            finally:
-                os._exit(0)
-        theirs.close()
-        self.sock = ours
-
-    def alive(self) -> bool:
-        with contextlib.suppress(ChildProcessError):
-            return os.waitpid(self.pid, os.WNOHANG) == (0, 0)
-        return False
+        super().__init__(lambda sock: serve(sock, seccomp, cgroup_procs))
 
     def fileno(self) -> int:
         """Readable when the program has ended (its ``result`` is waiting)."""
@@ -101,14 +88,6 @@ class Forker:
         if not answer:
             raise OSError("the run's forker exited")
         return answer
-
-    def kill(self) -> None:
-        """Kill it (if still there), reap it and close its socket."""
-        with contextlib.suppress(OSError):
-            os.kill(self.pid, signal.SIGKILL)
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(self.pid, 0)
-        self.sock.close()
 
 
 def serve(sock: _socket.socket, seccomp: bool, cgroup_procs: list[int]) -> None:

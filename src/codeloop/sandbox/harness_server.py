@@ -24,32 +24,23 @@ import signal
 
 import linux
 import rpc
+from helper import Helper
 from messages import HARNESS_NAME
 
 PR_SET_DUMPABLE = 4
 MAX_CODE = 1 << 16  # bytes of marshalled harness code in one message
 
 
-class HarnessServer:
+class HarnessServer(Helper):
     """The slot init's handle on its harness server."""
 
     def __init__(self, uid: int | None, seccomp: bool, cpu: int) -> None:
-        ours, theirs = linux.socket_pair()
-        self.pid = os.fork()
-        if self.pid == 0:
-            ours.close()
-            try:
-                os.sched_setaffinity(0, {cpu})  # its slot's programs run there too: hand-overs stay local
-                serve(theirs, uid, seccomp)
-            finally:
-                os._exit(0)
-        theirs.close()
-        self.sock = ours
+        def run(sock: _socket.socket) -> None:
+            os.sched_setaffinity(0, {cpu})  # its slot's programs run there too: hand-overs stay local
+            serve(sock, uid, seccomp)
+
+        super().__init__(run)
         self._schedstat = os.open(f"/proc/{self.pid}/schedstat", os.O_RDONLY)  # read at each run
-    def alive(self) -> bool:
-        with contextlib.suppress(ChildProcessError):
-            return os.waitpid(self.pid, os.WNOHANG) == (0, 0)
-        return False
 
     def start_run(self, code: bytes, fds: list[int]) -> None:
         """Hand over one run: the marshalled code and [report, calls, replies, data] descriptors."""
@@ -65,11 +56,7 @@ class HarnessServer:
             return 0.0
 
     def kill(self) -> None:
-        with contextlib.suppress(OSError):
-            os.kill(self.pid, signal.SIGKILL)
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(self.pid, 0)
-        self.sock.close()
+        super().kill()
         os.close(self._schedstat)
 
 

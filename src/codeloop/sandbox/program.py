@@ -20,7 +20,8 @@ from messages import Job
 # harness's calls, 5 its replies. The slot's harness server gets the other ends per run.
 MARK_FD, CALLS_FD, REPLIES_FD = 3, 4, 5
 ARTEFACTS_FD = 6  # a compiled program's artefacts (a sealed memfd): copied into the working directory, or exec'd
-OWN_MODULES = ("linux", "isolation", "rpc", "codec", "harness_server", "forker", "messages", "program", "supervise")
+OWN_MODULES = ("linux", "isolation", "rpc", "codec", "harness_server", "forker", "helper", "messages", "program",
+               "supervise")
 SOLUTION = "solution.py"
 PROGRAM_NICE = 5  # added to a program's niceness: its supervisor and harness come first
 

@@ -319,11 +319,9 @@ def supervise(job: Job, reply_fd: int, payload: dict, cgroup: dict[str, int], ha
     descriptor opened here is closed, and the working directory emptied."""
     opened: list[int] = [harness_fd] if harness_fd is not None else []
     try:
-        if slot.get("forker") is None or not slot["forker"].alive():  # before the run's descriptors exist
-            if slot.get("forker") is not None:
-                slot["forker"].kill()
-            slot["forker"] = Forker(seccomp=job.seccomp and job.uid is not None,
-                                    cgroup_procs=[cgroup["procs"]] if "procs" in cgroup else [])
+        if not slot["forker"].alive():  # before the run's descriptors exist
+            slot["forker"].kill()
+            slot["forker"] = slot["new_forker"]()
         fds = prepare(job, payload, cgroup, opened, slot)
         oom_before = cgroup_read_int(cgroup, "oom")
         program = start(job, payload, fds, harness_fd, slot, opened)

@@ -19,7 +19,8 @@ namespace (setsid and double-forked children included) and reaps them before the
 nothing outlives a run. A run costs one fork, from the forker (``forker.py`` says why not from
 the slot init).
 Beside this file: ``program.py`` (a run's process), ``supervise.py`` (a slot's supervision of a
-run), ``harness_server.py``, ``rpc.py`` and ``codec.py`` (paired runs), ``isolation.py`` (the
+run), ``forker.py`` and ``helper.py`` (the slot's helper processes), ``harness_server.py``,
+``rpc.py`` and ``codec.py`` (paired runs), ``isolation.py`` (the
 one-time isolation), ``linux.py`` (system calls) and ``messages.py`` (what host and server say).
 """
 
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import _socket
 import contextlib
+import functools
 import gc
 import json
 import os
@@ -98,8 +100,9 @@ def serve_slot(sock: _socket.socket, config: Config, cgroup: dict[str, int]) -> 
         linux.prctl(linux.PR_SET_CHILD_SUBREAPER, 1)
     # the forker now, before any run's data exists here: programs never inherit another run's data
     # from it (one replaced after dying is forked later); the harness server at the first paired run
-    slot: dict = {"forker": Forker(seccomp=config.seccomp and config.slot_uids,
-                                   cgroup_procs=[cgroup["procs"]] if "procs" in cgroup else [])}
+    new_forker = functools.partial(Forker, seccomp=config.seccomp and config.slot_uids,
+                                   cgroup_procs=[cgroup["procs"]] if "procs" in cgroup else [])
+    slot: dict = {"forker": new_forker(), "new_forker": new_forker}
     while True:
         try:
             message, fds = linux.recv_fds(sock, 1 << 16, 3)
