@@ -153,3 +153,26 @@ def test_compiled_stdio_hacks_fail(sandbox, name):
                                      language="cpp")
     assert judgement.verdict in (Verdict.WA, Verdict.RE), (name, judgement.verdict)
     assert sandbox.run("print(6 * 7)").stdout == "42\n"  # the sandbox is still healthy
+
+
+@pytest.mark.parametrize("hack", HACKS, ids=[f"{h.kind}: {h.name}" for h in HACKS])
+def test_every_hack_fails_through_the_service_too(sandbox, tasks, hack):
+    """``codeloop serve``'s grading endpoints (``/v1/judge``, ``/v1/evaluate``) judge with the same
+    judge: no hack passes there either."""
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from codeloop.serve import ServeConfig, create_app
+
+    client = TestClient(create_app(ServeConfig(), sandbox=sandbox))
+    if hack.task == "stdio":
+        tests = [{"kind": "stdio", "input": i, "output": o} for i, o in STDIO_TESTS]
+        answer = client.post("/v1/judge", json={"program": hack.completion, "tests": tests,
+                                                "limits": {"cpu_s": 2, "wall_s": 4, "memory_mb": 512}}).json()
+    elif hack.task.startswith("HumanEval"):
+        sample = {"task_id": hack.task, "completion": hack.completion}
+        answer = client.post("/v1/evaluate", json={"benchmark": "humaneval", "samples": [sample]}).json()["results"][0]
+    else:
+        sample = {"task_id": hack.task, "program": hack.completion}
+        answer = client.post("/v1/evaluate", json={"benchmark": "mbpp", "samples": [sample]}).json()["results"][0]
+    assert answer["passed"] is False and answer["verdict"] in {"WA", "RE", "TLE", "MLE", "OLE"}
