@@ -74,10 +74,12 @@ def test_flags_follow_one_spelling_and_all_have_help():
             if "--jobs" in action.option_strings:
                 assert action.type is positive_int
     with_bars = {("evaluate",), ("eval",), ("grid",), ("transform", "apply"), ("transform", "bench"),
-                 ("tokenizer", "train"), ("train", "lm")}
+                 ("tokenizer", "train"), ("train", "lm"), ("compiler", "bench"), ("compiler", "export"),
+                 ("compiler", "disasm")}
     for path in with_bars:
         assert any("--no-progress" in a.option_strings for a in LEAVES[path]._actions), path
-    for path in (("eval",), ("grid",), ("transform", "synthesize"), ("transform", "bench")):
+    for path in (("eval",), ("grid",), ("transform", "synthesize"), ("transform", "bench"), ("compiler", "tune"),
+                 ("compiler", "bench"), ("compiler", "disasm")):
         helps = " ".join(a.help or "" for a in LEAVES[path]._actions)
         assert "openai:URL#MODEL" in helps and "default-1.5b" in helps
     assert "retry:REASONING" in LEAVES[("eval",)]._option_string_actions["--strategy"].help
@@ -99,6 +101,9 @@ def test_static_choices_match_their_registries():
     from codeloop.cli.models import PATTERNS as CLI_PATTERNS
     assert tuple(PATTERNS) == CLI_PATTERNS
     assert (Budgets.attempts, Budgets.describe_rounds) == (transform.ATTEMPTS, transform.DESCRIBE_ROUNDS)
+    from codeloop.cli import compiler
+    from codeloop.compiler.search import METHODS
+    assert compiler.METHODS == METHODS
 
 
 def test_start_up_imports_nothing_heavy():
@@ -108,7 +113,8 @@ def test_start_up_imports_nothing_heavy():
     loaded = json.loads(subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                                        check=True).stdout.replace("'", '"'))
     assert set(loaded) <= {"codeloop", "codeloop.cli", "codeloop.cli.common", "codeloop.cli.eval",
-                           "codeloop.cli.evaluate", "codeloop.cli.execution", "codeloop.cli.model",
+                           "codeloop.cli.compiler", "codeloop.cli.evaluate", "codeloop.cli.execution",
+                           "codeloop.cli.model",
                            "codeloop.cli.models", "codeloop.cli.rl", "codeloop.cli.serve", "codeloop.cli.transform",
                            "codeloop.models",
                            "codeloop.models.config", "codeloop.llm", "codeloop.llm.base", "codeloop.rl",

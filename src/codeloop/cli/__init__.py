@@ -17,10 +17,10 @@ import os
 import sys
 import traceback
 
+from codeloop.cli import compiler, evaluate, execution, model, models, rl, serve, transform
 from codeloop.cli import eval as eval_cli
-from codeloop.cli import evaluate, execution, model, models, rl, serve, transform
 
-COMMAND_MODULES = (execution, evaluate, eval_cli, model, models, rl, transform, serve)
+COMMAND_MODULES = (execution, evaluate, eval_cli, model, models, rl, transform, compiler, serve)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -132,12 +132,24 @@ def doctor_command(args: argparse.Namespace) -> int:
         probe = sandbox.run("print('ok')")
     languages = {name: ("missing " + ", ".join(missing) if (missing := missing_tools(row)) else "ready")
                  for name, row in LANGUAGES.items()}
+    llvm = _llvm()
     if args.json:
-        print(json.dumps({"layers": layers, "languages": languages, "probe": probe.verdict}))
+        print(json.dumps({"layers": layers, "languages": languages, "llvm": llvm, "probe": probe.verdict}))
         return 0 if probe.ok else 1
     width = max(map(len, [*layers, "languages"]))
     for name, state in layers.items():
         print(f"{name:<{width}}  {state}")
     print(f"{'languages':<{width}}  " + ", ".join(f"{name} {state}" for name, state in languages.items()))
+    print(f"{'llvm':<{width}}  {llvm}")
     print(f"{'probe run':<{width}}  {probe.verdict} in {probe.wall_s * 1000:.1f} ms")
     return 0 if probe.ok else 1
+
+
+def _llvm() -> str:
+    """The LLVM toolchain ``codeloop compiler`` uses: its version and folder, or what is missing."""
+    from codeloop.compiler.llvm import find_toolchain
+    try:
+        toolchain = find_toolchain()
+    except FileNotFoundError as error:
+        return f"missing ({error})"
+    return f"LLVM {toolchain.version} ({toolchain.bin_dir})"

@@ -12,8 +12,12 @@ import posixpath
 import signal
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from codeloop.sandbox.messages import Report
+
+if TYPE_CHECKING:
+    from codeloop.sandbox.languages import Language
 
 
 class Verdict(enum.StrEnum):
@@ -148,7 +152,7 @@ class Run:
     limits: Limits = Limits()
     filename: str = "solution.py"  # the name the source is written and run under
     harness: Harness | None = None  # a paired run: the program only answers this harness's calls
-    language: str = "python"  # a name or alias of ``languages.LANGUAGES``; others than Python compile first
+    language: str | Language = "python"  # a name or alias of ``languages.LANGUAGES`` or a row; not Python: compiled
     fetch: Sequence[str] = ()  # files (relative to the working directory) read back after the run
 
     def __post_init__(self) -> None:

@@ -61,8 +61,11 @@ ALIASES = {"python3": "python", "py": "python", "c++": "cpp", "cpp17": "cpp", "c
            "javascript": "nodejs", "js": "nodejs", "node": "nodejs", "rs": "rust", "golang": "go", "java17": "java"}
 
 
-def language(name: str) -> Language:
-    """The row for ``name`` or one of its aliases (any case); else a one-line ValueError."""
+def language(name: str | Language) -> Language:
+    """The row for ``name`` or one of its aliases (any case); else a one-line ValueError. A
+    ``Language`` is its own row (a caller's language outside the table, such as LLVM IR)."""
+    if isinstance(name, Language):
+        return name
     key = name.strip().lower()
     key = ALIASES.get(key, key)
     if key not in LANGUAGES:
