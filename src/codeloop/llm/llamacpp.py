@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+import weakref
 from pathlib import Path
 
 from codeloop.llm.base import CONTEXT_FULL, Completion, Message, SamplingParams
@@ -28,6 +29,9 @@ class LlamaCppModel:
         self.name = name or path.stem
         self._lock = threading.Lock()
         self._llama = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads or os.cpu_count(), verbose=False)
+        # free the model when this object goes, or at exit while the modules llama.cpp needs still exist
+        # (left to the interpreter's shutdown, its destructor fails with a traceback on stderr)
+        weakref.finalize(self, self._llama.close)
 
     def chat(self, messages: list[Message], params: SamplingParams) -> list[Completion]:
         completions = []
