@@ -45,7 +45,7 @@ PROGRAMS = {
         "ce": "function f( {\n",
         "re": "throw new Error('boom');\n",
         "tle": "while (true) {}\n",
-        "mle": "const a = []; while (true) a.push(Buffer.alloc(1 << 20, 1));\n",
+        "mle": "const a = []; while (true) a.push(Buffer.alloc(1 << 24, 1));\n",
         "ole": "const line = 'x'.repeat(4096) + '\\n';\nwhile (true) process.stdout.write(line);\n",
     },
     "rust": {

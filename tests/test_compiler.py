@@ -199,7 +199,7 @@ def test_tune_prints_a_json_line_that_opt_reproduces(tmp_path):
 @pytest.mark.slow
 def test_bench_quick_mode_prints_the_table_and_export_resumes(tmp_path):
     result = codeloop("compiler", "bench", "--methods", "oz,o3,random,greedy", "--budget-s", "1", "--limit", "1",
-                      "--csmith", "1", "--no-progress", "--out", str(tmp_path / "bench.json"))
+                      "--csmith", "3", "--no-progress", "--out", str(tmp_path / "bench.json"))
     assert result.returncode == 0, result.stderr
     assert "| method | mean reduction vs -Oz |" in result.stdout
     rows = json.loads(result.stdout.strip().splitlines()[-1])
