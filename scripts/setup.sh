@@ -24,7 +24,7 @@ if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
 fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/pip install -q --disable-pip-version-check -e '.[dev,llm,models,hf,rl,serve,ray,compiler]'
+.venv/bin/pip install -q --disable-pip-version-check -e '.[dev,llm,models,hf,rl,serve,ray,compiler,transforms]'
 # verl's SandboxFusion scoring module, for the test that runs it against `codeloop serve`: the
 # wheel alone (its dependencies are a training stack), apart from the venv's packages
 [ -d .venv/extras/verl ] || .venv/bin/pip install -q --disable-pip-version-check --no-deps \

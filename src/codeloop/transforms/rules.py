@@ -1,0 +1,133 @@
+"""Structural rewrite rules, executed by ast-grep (``ast-grep-py``, tree-sitter's Python grammar).
+
+A rule is a pattern with metavariables (``$A`` one node, ``$$$A`` a run of nodes), a fix
+template over the same metavariables, and where it may apply: the matched node's kind, the
+(parent kind, field) contexts it may sit in, constraints on metavariables (an ast-grep rule each:
+``{"kind": ...}``, ``{"regex": ...}``) and imports the rewritten file needs. ``apply_rules``
+rewrites every match (outermost first; overlapping inner matches wait for a second pass) and
+splices the fixes into the original text, so untouched code stays byte-identical; a fix spanning
+lines is re-indented to where it lands.
+
+``ENGINE`` is the same code as source text: ``rule_module`` writes a standalone transform module
+(the rules as JSON data and this engine) that ``codeloop transform apply`` runs like any other.
+"""
+
+from __future__ import annotations
+
+import json
+import pprint
+from dataclasses import asdict, dataclass, field
+
+ENGINE = r'''
+import re
+
+from ast_grep_py import SgRoot
+
+_METAVARIABLE = re.compile(r"\$\$\$([A-Z][A-Z0-9_]*)|\$([A-Z][A-Z0-9_]*)")
+
+
+def rule_config(rule: dict) -> dict:
+    """The ast-grep rule object of a codeloop rule."""
+    body = {"pattern": rule["pattern"]}
+    if rule.get("kind"):
+        body = {"all": [{"pattern": rule["pattern"]}, {"kind": rule["kind"]}]}
+    contexts = [{"inside": {"kind": kind, "stopBy": "neighbor", **({"field": name} if name else {})}}
+                for kind, name in rule.get("contexts", [])]
+    if contexts:
+        body = {"all": [body, {"any": contexts}]}
+    return {"rule": body, "constraints": rule.get("constraints") or {}}
+
+
+def _render(fix: str, match, source: str) -> str:
+    def value(found) -> str:
+        if found.group(1):
+            nodes = match.get_multiple_matches(found.group(1))
+            return source[nodes[0].range().start.index:nodes[-1].range().end.index] if nodes else ""
+        node = match.get_match(found.group(2))
+        return node.text() if node is not None else found.group(0)
+    text = _METAVARIABLE.sub(value, fix)
+    indent = " " * match.range().start.column
+    return text.replace("\n", "\n" + indent)
+
+
+def _add_imports(source: str, imports: list) -> str:
+    lines = source.splitlines(keepends=True)
+    missing = [line for line in imports if line + "\n" not in lines and line not in lines]
+    if not missing:
+        return source
+    at = 0
+    for index, line in enumerate(lines):
+        if line.startswith(("import ", "from ")) and not line.startswith("from __future__"):
+            at = index + 1
+    if at == 0:
+        while at < len(lines) and (lines[at].startswith(("#", "from __future__")) or not lines[at].strip()):
+            at += 1
+    return "".join(lines[:at] + [line + "\n" for line in missing] + lines[at:])
+
+
+def apply_rules(rules: list, source: str) -> str:
+    """``source`` with every rule's matches rewritten (outermost first, the rest byte-identical)."""
+    root = SgRoot(source, "python").root()
+    spans, needed = [], []
+    for rule in rules:
+        for match in root.find_all(rule_config(rule)):
+            span = match.range()
+            spans.append((span.start.index, span.end.index, _render(rule["fix"], match, source)))
+            needed += [line for line in rule.get("imports", []) if line not in needed]
+    kept, reach = [], -1
+    for begin, end, text in sorted(spans, key=lambda span: (span[0], -span[1])):
+        if begin >= reach:
+            kept.append((begin, end, text))
+            reach = end
+    for begin, end, text in reversed(kept):
+        source = source[:begin] + text + source[end:]
+    return _add_imports(source, needed) if kept and needed else source
+'''
+
+_namespace: dict = {}
+exec(compile(ENGINE, "codeloop/transforms/rules.py:ENGINE", "exec"), _namespace)  # the one engine, also shipped
+_apply = _namespace["apply_rules"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    pattern: str
+    fix: str
+    kind: str | None = None
+    contexts: tuple[tuple[str, str | None], ...] = ()
+    constraints: dict[str, dict] = field(default_factory=dict)
+    imports: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["contexts"] = [list(context) for context in self.contexts]
+        data["imports"] = list(self.imports)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Rule:
+        unknown = set(data) - {"pattern", "fix", "kind", "contexts", "constraints", "imports"}
+        if unknown or not isinstance(data.get("pattern"), str) or not isinstance(data.get("fix"), str):
+            raise ValueError(f"a rule needs string fields pattern and fix (and optionally kind, contexts, "
+                             f"constraints, imports); got {sorted(data)}")
+        return cls(data["pattern"], data["fix"], data.get("kind"),
+                   tuple((kind, name) for kind, name in data.get("contexts", [])),
+                   dict(data.get("constraints") or {}), tuple(data.get("imports", [])))
+
+    def describe(self) -> str:
+        where = f" inside {', '.join(f'{k}.{f}' if f else k for k, f in self.contexts)}" if self.contexts else ""
+        constraints = "".join(f"; ${name}: {json.dumps(rule)}" for name, rule in self.constraints.items())
+        imports = f"; adds {', '.join(self.imports)}" if self.imports else ""
+        return f"{self.pattern!r} -> {self.fix!r}{where}{constraints}{imports}"
+
+
+def apply_rules(rules: list[Rule], source: str) -> str:
+    return _apply([rule.as_dict() for rule in rules], source)
+
+
+def rule_module(name: str, rules: list[Rule], note: str) -> str:
+    """A standalone transform module: the rules as data, the engine, ``transform(source)``."""
+    described = "\n".join(f"    {rule.describe()}" for rule in rules)
+    data = pprint.pformat([rule.as_dict() for rule in rules], width=110, sort_dicts=False)
+    return (f'"""{name}: structural rewrite rules (ast-grep).\n\n{described}\n\n{note}\n"""\n{ENGINE}\n'
+            f"RULES = {data}\n\n\ndef transform(source: str) -> str:\n    return apply_rules(RULES, source)\n")
