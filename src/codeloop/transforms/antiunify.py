@@ -78,7 +78,10 @@ def edits(before: SgNode, after: SgNode) -> list[tuple[SgNode, SgNode]]:
     b_children, a_children = before.children(), after.children()
     wrap = _contains(before, after.text()) or _contains(after, before.text())
     if before.kind() == after.kind() and b_children and not wrap and _same_tokens(b_children, a_children):
-        return [e for x, y in zip(b_children, a_children, strict=True) for e in edits(x, y)]
+        differing = [(x, y) for x, y in zip(b_children, a_children, strict=True) if x.text() != y.text()]
+        if len(differing) > 1 and all(x.is_leaf() and y.is_leaf() for x, y in differing):
+            return [(before, after)]  # several names of one small node: one edit (os.getcwd -> Path.cwd)
+        return [e for x, y in differing for e in edits(x, y)]
     if before.kind() == after.kind() and before.kind() in ("module", "block"):
         matcher = difflib.SequenceMatcher(a=[c.text() for c in b_children], b=[c.text() for c in a_children],
                                           autojunk=False)
@@ -124,6 +127,7 @@ class Edit:
     pair: str
     before: SgNode
     after: SgNode
+    imports: tuple[str, ...] = ()  # import lines the pair's after gained
 
 
 @dataclass
@@ -216,7 +220,8 @@ def generalise(cluster: list[Edit]) -> Rule | None:
             rule = {"all": [rule, {"regex": rf"(^|\.){re.escape(prefix)}\w*$"}]}
         constraints[name] = rule
     contexts = tuple(sorted({context(e.before) for e in cluster}, key=lambda c: (c[0], c[1] or "")))
-    return Rule(pattern, fix, cluster[0].before.kind(), contexts, constraints)
+    imports = tuple(dict.fromkeys(line for edit in cluster for line in edit.imports))
+    return Rule(pattern, fix, cluster[0].before.kind(), contexts, constraints, imports)
 
 
 def _common_prefix(words: list[str]) -> str:
@@ -249,7 +254,10 @@ def pin(rule: Rule, cluster: list[Edit]) -> Rule:
     for name in re.findall(r"\$([A-Z][A-Z0-9_]*)", rule.pattern):
         values = set()
         for edit in cluster:
-            match = SgRoot(edit.before.text(), "python").root().find(pattern=rule.pattern)
+            try:
+                match = SgRoot(edit.before.text(), "python").root().find(pattern=rule.pattern)
+            except RuntimeError:  # a pattern ast-grep cannot use
+                return rule
             node = match.get_match(name) if match else None
             if node is not None:
                 values.add(node.text())
@@ -266,11 +274,24 @@ class RuleSynthesis:
     problems: list[str]       # why not, per pair (which pair, which node)
 
 
+IMPORT = re.compile(r"^(import|from)\s+\S")
+
+
+def added_imports(pair: Pair) -> tuple[str, ...]:
+    """The top-level import lines the after inserts (a changed import line is an edit, not one)."""
+    before, after = pair.before.splitlines(), pair.after.splitlines()
+    matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
+    return tuple(line for tag, _, _, j1, j2 in matcher.get_opcodes() if tag == "insert"
+                 for line in after[j1:j2] if IMPORT.match(line))
+
+
 def training_edits(pairs: list[Pair]) -> list[Edit]:
     found = []
     for pair in pairs:
-        for before, after in edits(SgRoot(pair.before, "python").root(), SgRoot(pair.after, "python").root()):
-            found.append(Edit(pair.name, *lift(before, after)))
+        imports = added_imports(pair)
+        after = "\n".join(line for line in pair.after.splitlines() if line not in imports)
+        for before_node, after_node in edits(SgRoot(pair.before, "python").root(), SgRoot(after, "python").root()):
+            found.append(Edit(pair.name, *lift(before_node, after_node), imports))
     return found
 
 
@@ -311,7 +332,7 @@ def _grow(edit: Edit, levels: int) -> Edit:
         if b_parent is None or a_parent is None or b_parent.kind() != a_parent.kind() or b_parent.kind() == "module":
             break
         before, after = lift(b_parent, a_parent)
-    return Edit(edit.pair, before, after)
+    return Edit(edit.pair, before, after, edit.imports)
 
 
 def _rules(found: list[Edit]) -> tuple[list[tuple[Rule, list[Edit]]], list[str]]:

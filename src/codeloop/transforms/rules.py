@@ -28,9 +28,12 @@ _METAVARIABLE = re.compile(r"\$\$\$([A-Z][A-Z0-9_]*)|\$([A-Z][A-Z0-9_]*)")
 
 def rule_config(rule: dict) -> dict:
     """The ast-grep rule object of a codeloop rule."""
-    body = {"pattern": rule["pattern"]}
+    # strictness "cst": every node, punctuation and operators included, must match (ast-grep's default
+    # "smart" lets a one-statement block pattern match a longer block)
+    pattern = {"context": rule["pattern"], "strictness": "cst"}
+    body = {"pattern": pattern}
     if rule.get("kind"):
-        body = {"all": [{"pattern": rule["pattern"]}, {"kind": rule["kind"]}]}
+        body = {"all": [{"pattern": pattern}, {"kind": rule["kind"]}]}
     contexts = [{"inside": {"kind": kind, "stopBy": "neighbor", **({"field": name} if name else {})}}
                 for kind, name in rule.get("contexts", [])]
     if contexts:
@@ -59,10 +62,13 @@ def _add_imports(source: str, imports: list) -> str:
     for index, line in enumerate(lines):
         if line.startswith(("import ", "from ")) and not line.startswith("from __future__"):
             at = index + 1
-    if at == 0:
+    added = [line + "\n" for line in missing]
+    if at == 0:  # the file's first imports: after its comments, then blank lines as black would leave
         while at < len(lines) and (lines[at].startswith(("#", "from __future__")) or not lines[at].strip()):
             at += 1
-    return "".join(lines[:at] + [line + "\n" for line in missing] + lines[at:])
+        following = lines[at] if at < len(lines) else ""
+        added += ["\n", "\n"] if following.startswith(("def ", "class ", "@", "async def ")) else ["\n"]
+    return "".join(lines[:at] + added + lines[at:])
 
 
 def apply_rules(rules: list, source: str) -> str:

@@ -1,0 +1,1 @@
+score = scores.get(user, 0)

@@ -1,0 +1,4 @@
+if user in scores:
+    score = scores[user]
+else:
+    score = 0

@@ -1,0 +1,3 @@
+def lookup(table, k):
+    result = table.get(k, "?")
+    return result

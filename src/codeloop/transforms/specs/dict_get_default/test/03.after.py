@@ -1,0 +1,1 @@
+text = messages.get(code, default_text)

@@ -1,0 +1,4 @@
+if code in messages:
+    text = messages[code]
+else:
+    text = default_text

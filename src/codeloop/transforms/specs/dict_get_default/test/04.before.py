@@ -1,0 +1,5 @@
+if key in cache:
+    value = cache[key]
+else:
+    value = compute(key)
+    cache[key] = value

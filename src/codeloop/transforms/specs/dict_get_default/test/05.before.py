@@ -1,0 +1,4 @@
+if key in seen:
+    count = counts[key]
+else:
+    count = 0

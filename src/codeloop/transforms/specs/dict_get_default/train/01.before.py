@@ -1,0 +1,4 @@
+if key in cache:
+    value = cache[key]
+else:
+    value = None

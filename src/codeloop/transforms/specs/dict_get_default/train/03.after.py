@@ -1,0 +1,2 @@
+label = aliases.get(name, name)
+print(label)

@@ -1,0 +1,5 @@
+if name in aliases:
+    label = aliases[name]
+else:
+    label = name
+print(label)

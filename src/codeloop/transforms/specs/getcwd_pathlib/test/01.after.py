@@ -1,0 +1,5 @@
+import os
+from pathlib import Path
+
+start = Path.cwd()
+os.chdir("/tmp")

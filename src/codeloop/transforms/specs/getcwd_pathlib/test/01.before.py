@@ -1,0 +1,4 @@
+import os
+
+start = os.getcwd()
+os.chdir("/tmp")

@@ -1,0 +1,5 @@
+import os
+
+
+def log(msg):
+    print(os.getcwd(), msg)

@@ -1,0 +1,5 @@
+import os
+import json
+from pathlib import Path
+
+config = {"dir": Path.cwd()}

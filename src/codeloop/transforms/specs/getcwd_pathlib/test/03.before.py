@@ -1,0 +1,4 @@
+import os
+import json
+
+config = {"dir": os.getcwd()}

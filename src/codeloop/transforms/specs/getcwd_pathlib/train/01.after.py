@@ -1,0 +1,4 @@
+import os
+from pathlib import Path
+
+root = Path.cwd()

@@ -1,0 +1,3 @@
+import os
+
+root = os.getcwd()

@@ -1,0 +1,7 @@
+import os
+import sys
+from pathlib import Path
+
+
+def here():
+    return Path.cwd()

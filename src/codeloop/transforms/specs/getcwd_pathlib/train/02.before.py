@@ -1,0 +1,6 @@
+import os
+import sys
+
+
+def here():
+    return os.getcwd()

@@ -1,0 +1,4 @@
+import os
+from pathlib import Path
+
+print("cwd:", Path.cwd())

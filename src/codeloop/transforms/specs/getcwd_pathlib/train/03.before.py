@@ -1,0 +1,3 @@
+import os
+
+print("cwd:", os.getcwd())

@@ -1,0 +1,3 @@
+def check(fd):
+    if fd < 0:
+        raise OSError("bad descriptor")

@@ -1,0 +1,3 @@
+def check(fd):
+    if fd < 0:
+        raise IOError("bad descriptor")

@@ -1,0 +1,4 @@
+try:
+    sync()
+except IOError:
+    retry()

@@ -1,0 +1,4 @@
+try:
+    parse()
+except ValueError:
+    pass

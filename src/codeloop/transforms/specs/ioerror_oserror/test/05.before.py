@@ -1,0 +1,3 @@
+def check(x):
+    if x is None:
+        raise KeyError("missing")

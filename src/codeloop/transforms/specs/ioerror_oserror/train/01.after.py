@@ -1,0 +1,4 @@
+try:
+    f = open(path)
+except OSError:
+    f = None

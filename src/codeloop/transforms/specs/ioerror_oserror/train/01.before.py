@@ -1,0 +1,4 @@
+try:
+    f = open(path)
+except IOError:
+    f = None

@@ -1,0 +1,4 @@
+def load(p):
+    if not p:
+        raise OSError("no path")
+    return p

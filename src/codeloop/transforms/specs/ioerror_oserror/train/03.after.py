@@ -1,0 +1,6 @@
+try:
+    run()
+except OSError as error:
+    log(error)
+except ValueError:
+    pass

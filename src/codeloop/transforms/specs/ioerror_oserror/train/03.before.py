@@ -1,0 +1,6 @@
+try:
+    run()
+except IOError as error:
+    log(error)
+except ValueError:
+    pass

@@ -1,0 +1,2 @@
+for d in dirs:
+    os.makedirs(d, exist_ok=True)

@@ -1,0 +1,3 @@
+for d in dirs:
+    if not os.path.exists(d):
+        os.makedirs(d)

@@ -1,0 +1,1 @@
+os.makedirs(self.path, exist_ok=True)

@@ -1,0 +1,2 @@
+if not os.path.exists(self.path):
+    os.makedirs(self.path)

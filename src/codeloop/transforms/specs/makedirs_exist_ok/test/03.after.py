@@ -1,0 +1,2 @@
+def ensure(logs):
+    os.makedirs(logs, exist_ok=True)

@@ -1,0 +1,3 @@
+def ensure(logs):
+    if not os.path.exists(logs):
+        os.makedirs(logs)

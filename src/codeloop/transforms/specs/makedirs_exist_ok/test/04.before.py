@@ -1,0 +1,2 @@
+if not os.path.exists(a):
+    os.makedirs(b)

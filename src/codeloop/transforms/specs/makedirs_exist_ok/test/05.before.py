@@ -1,0 +1,3 @@
+if not os.path.exists(out):
+    os.makedirs(out)
+    print("created", out)

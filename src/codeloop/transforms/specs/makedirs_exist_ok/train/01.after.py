@@ -1,0 +1,1 @@
+os.makedirs(out, exist_ok=True)

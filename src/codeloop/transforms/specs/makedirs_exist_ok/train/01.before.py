@@ -1,0 +1,2 @@
+if not os.path.exists(out):
+    os.makedirs(out)

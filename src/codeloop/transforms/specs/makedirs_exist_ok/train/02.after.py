@@ -1,0 +1,3 @@
+def prepare(root):
+    os.makedirs(root, exist_ok=True)
+    return root

@@ -1,0 +1,1 @@
+evens = range(0, n, 2)

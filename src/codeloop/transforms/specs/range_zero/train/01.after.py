@@ -1,0 +1,2 @@
+for i in range(n):
+    print(i)

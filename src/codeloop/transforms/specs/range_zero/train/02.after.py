@@ -1,0 +1,1 @@
+indices = list(range(len(xs)))

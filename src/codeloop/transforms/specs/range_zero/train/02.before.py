@@ -1,0 +1,1 @@
+indices = list(range(0, len(xs)))

@@ -1,0 +1,2 @@
+squares = [k * k for k in range(10)]
+odds = range(1, 10, 2)

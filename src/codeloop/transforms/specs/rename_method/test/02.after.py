@@ -1,0 +1,1 @@
+values = [s.get_data() for s in sources]

@@ -1,0 +1,1 @@
+values = [s.getData() for s in sources]

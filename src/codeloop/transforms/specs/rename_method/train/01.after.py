@@ -1,0 +1,6 @@
+class Store:
+    def get_data(self):
+        return self.rows
+
+
+rows = Store().get_data()

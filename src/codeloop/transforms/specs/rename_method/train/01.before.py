@@ -1,0 +1,6 @@
+class Store:
+    def getData(self):
+        return self.rows
+
+
+rows = Store().getData()

@@ -1,0 +1,6 @@
+class Cache:
+    def getData(self, key):
+        return self.items[key]
+
+    def first(self):
+        return self.getData(0)

@@ -1,0 +1,3 @@
+def show(source):
+    for row in source.get_data():
+        print(row)

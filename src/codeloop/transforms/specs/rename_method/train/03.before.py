@@ -1,0 +1,3 @@
+def show(source):
+    for row in source.getData():
+        print(row)

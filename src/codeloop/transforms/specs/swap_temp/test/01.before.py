@@ -1,0 +1,4 @@
+for i in range(n):
+    temp = xs[i]
+    xs[i] = ys[i]
+    ys[i] = temp

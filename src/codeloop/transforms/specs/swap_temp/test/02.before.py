@@ -1,0 +1,3 @@
+old = first
+first = second
+second = old

@@ -1,0 +1,3 @@
+def flip(p):
+    p.x, p.y = p.y, p.x
+    return p

@@ -1,0 +1,5 @@
+def flip(p):
+    tmp = p.x
+    p.x = p.y
+    p.y = tmp
+    return p

@@ -1,0 +1,3 @@
+tmp = a
+a = b
+c = tmp

@@ -1,0 +1,3 @@
+tmp = a
+a = b
+b = tmp

@@ -1,0 +1,3 @@
+print(left, right)
+left, right = right, left
+print(left, right)

@@ -1,0 +1,5 @@
+print(left, right)
+swap = left
+left = right
+right = swap
+print(left, right)

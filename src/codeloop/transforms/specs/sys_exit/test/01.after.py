@@ -1,0 +1,6 @@
+import argparse
+import sys
+
+args = parse()
+if args.help:
+    sys.exit(0)

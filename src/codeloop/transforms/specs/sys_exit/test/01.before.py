@@ -1,0 +1,5 @@
+import argparse
+
+args = parse()
+if args.help:
+    exit(0)

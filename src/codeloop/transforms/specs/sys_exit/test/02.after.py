@@ -1,0 +1,6 @@
+import sys
+
+
+def fail(msg):
+    print(msg)
+    sys.exit(2)

@@ -1,0 +1,3 @@
+def fail(msg):
+    print(msg)
+    exit(2)

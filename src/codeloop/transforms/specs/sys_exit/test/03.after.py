@@ -1,0 +1,5 @@
+import os
+import sys
+
+if os.environ.get("STOP"):
+    sys.exit(3)

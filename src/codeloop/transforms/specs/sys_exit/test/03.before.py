@@ -1,0 +1,4 @@
+import os
+
+if os.environ.get("STOP"):
+    exit(3)

@@ -1,0 +1,1 @@
+server.exit(1)

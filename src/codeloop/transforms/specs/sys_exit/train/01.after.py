@@ -1,0 +1,4 @@
+import sys
+
+if error:
+    sys.exit(1)

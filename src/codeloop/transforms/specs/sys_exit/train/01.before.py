@@ -1,0 +1,2 @@
+if error:
+    exit(1)

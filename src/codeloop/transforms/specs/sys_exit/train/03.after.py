@@ -1,0 +1,5 @@
+import json
+import sys
+
+if not ok:
+    sys.exit("failed")

@@ -1,0 +1,4 @@
+import json
+
+if not ok:
+    exit("failed")
