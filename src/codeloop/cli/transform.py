@@ -7,12 +7,13 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from codeloop.cli.common import MODEL_HELP, add_jobs, add_out, add_progress, command, positive_int
+from codeloop.cli.common import MODEL_HELP, add_jobs, add_out, add_progress, command, positive_int, requires
 
 if TYPE_CHECKING:
     from codeloop.transforms.synthesize import Budgets
 
 ATTEMPTS, DESCRIBE_ROUNDS = 4, 2  # codeloop.transforms.synthesize.Budgets' defaults
+METHODS = ("rules", "model", "module", "auto")  # codeloop.transforms.methods.METHODS
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -21,6 +22,9 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     synth = command(actions, "synthesize", "write a transform module from a spec folder's examples")
     synth.add_argument("spec", metavar="SPEC_DIR", help="spec.toml, train/ and test/ pairs")
+    synth.add_argument("--method", choices=METHODS, default="auto",
+                       help="rules: anti-unification, no model | model: rules written by the model | module: a "
+                            "Python module written by the model | auto: rules, then model, then module (default)")
     synth.add_argument("--model", default="default", help=MODEL_HELP)
     add_out(synth, "T.py", "the transform module (its attempts go to T.py.log.jsonl)", required=True)
     synth.add_argument("--attempts", type=positive_int, default=ATTEMPTS,
@@ -55,27 +59,31 @@ def _budgets(args: argparse.Namespace) -> Budgets:
 
 
 def synthesize_command(args: argparse.Namespace) -> int:
-    from codeloop.llm import load_model
     from codeloop.sandbox import Sandbox
     from codeloop.transforms.spec import load_spec
-    from codeloop.transforms.synthesize import synthesize
+    requires("transforms", "ast_grep_py")
     spec = load_spec(args.spec)
-    budgets = _budgets(args)
-    model = load_model(args.model)
+    model = None
+    if args.method != "rules":
+        from codeloop.llm import load_model
+        model = load_model(args.model)
+    from codeloop.transforms.methods import synthesize_with
     with Sandbox() as sandbox:
-        result = synthesize(spec, model, sandbox, budgets)
+        outcome = synthesize_with(spec, args.method, model, sandbox, _budgets(args))
     output = Path(args.out)
     output.parent.mkdir(parents=True, exist_ok=True)
     log = output.with_name(output.name + ".log.jsonl")
-    log.write_text("\n".join(result.log_lines()) + "\n")
-    if result.module is None:
-        print(f"no transform module came out of {budgets.attempts} attempts; the log is in {log}")
+    log.write_text("\n".join(outcome.log) + "\n")
+    if outcome.module is None:
+        print(f"no transform came out ({outcome.stage}); the log is in {log}")
         return 1
-    output.write_text(result.module)
-    best = max((a.passed for a in result.attempts if a.stage == "transform"), default=0)
-    print(f"wrote {output}: {best}/{len(spec.train)} training pairs reproduced"
-          f"{'' if result.solved else ' (not all: review before applying)'}; attempts logged in {log}")
-    return 0 if result.solved else 1
+    output.write_text(outcome.module)
+    print(f"wrote {output} ({outcome.stage}{f', {len(outcome.rules)} rules' if outcome.rules else ''}): "
+          f"{'every training pair reproduced' if outcome.solved else 'NOT every training pair reproduced: review'}; "
+          f"{outcome.model_calls} model calls; log in {log}")
+    for line in json.loads(outcome.log[0]).get("problems", [])[:5] if not outcome.solved else []:
+        print(f"  {line}")
+    return 0 if outcome.solved else 1
 
 
 def apply_command(args: argparse.Namespace) -> int:

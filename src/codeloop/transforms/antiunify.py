@@ -46,7 +46,7 @@ MIN_PREFIX = 3
 
 def field_of(node: SgNode) -> str | None:
     parent = node.parent()
-    if parent is None:
+    if parent is None or not isinstance(node, SgNode):
         return None
     for name in FIELDS:
         child = parent.field(name)
@@ -85,14 +85,55 @@ def edits(before: SgNode, after: SgNode) -> list[tuple[SgNode, SgNode]]:
     if before.kind() == after.kind() and before.kind() in ("module", "block"):
         matcher = difflib.SequenceMatcher(a=[c.text() for c in b_children], b=[c.text() for c in a_children],
                                           autojunk=False)
-        found = []
+        found: list = []
         for tag, i1, i2, j1, j2 in matcher.get_opcodes():
             if tag == "replace" and i2 - i1 == j2 - j1:
                 found += [e for x, y in zip(b_children[i1:i2], a_children[j1:j2], strict=True) for e in edits(x, y)]
+            elif tag == "replace":  # several statements become others: one edit over the runs
+                found.append((Run(b_children[i1:i2], before), Run(a_children[j1:j2], after)))
             elif tag != "equal":
                 return [(before, after)]
         return found
     return [(before, after)]
+
+
+@dataclass(frozen=True)
+class _Span:
+    start: object
+    end: object
+
+
+class Run:
+    """Consecutive statements of one block, standing as one node (kind ``statements``) for
+    anti-unification; the rule engine matches its statements on consecutive siblings."""
+
+    def __init__(self, nodes: list[SgNode], parent: SgNode) -> None:
+        self.nodes, self._parent = nodes, parent
+
+    def kind(self) -> str:
+        return "statements"
+
+    def text(self) -> str:
+        whole = self._parent.get_root().root().text()
+        return whole[self.nodes[0].range().start.index:self.nodes[-1].range().end.index]
+
+    def children(self) -> list[SgNode]:
+        return list(self.nodes)
+
+    def range(self) -> _Span:
+        return _Span(self.nodes[0].range().start, self.nodes[-1].range().end)
+
+    def parent(self) -> SgNode:
+        return self._parent
+
+    def is_named(self) -> bool:
+        return True
+
+    def is_leaf(self) -> bool:
+        return False
+
+    def find_all(self, **rule: str) -> list[SgNode]:
+        return [found for node in self.nodes for found in node.find_all(**rule)]
 
 
 def _same_tokens(left: list[SgNode], right: list[SgNode]) -> bool:
@@ -111,7 +152,7 @@ NOT_PATTERNS = {"argument_list", "keyword_argument", "parameters", "block", "for
 def lift(before: SgNode, after: SgNode) -> tuple[SgNode, SgNode]:
     """An edit grown to a node a pattern can match: a renamed name to its ``object.name``
     attribute (so the rule sees what it is a name of), an argument list to its call, ..."""
-    while True:
+    while not isinstance(before, Run):
         b_parent, a_parent = before.parent(), after.parent()
         if b_parent is None or a_parent is None or b_parent.kind() != a_parent.kind():
             return before, after
@@ -120,6 +161,7 @@ def lift(before: SgNode, after: SgNode) -> tuple[SgNode, SgNode]:
         if not (renamed or before.kind() in NOT_PATTERNS or after.kind() in NOT_PATTERNS):
             return before, after
         before, after = b_parent, a_parent
+    return before, after
 
 
 @dataclass
@@ -327,7 +369,7 @@ def mismatches(rules: list[Rule], pairs: list[Pair]) -> list[str]:
 
 def _grow(edit: Edit, levels: int) -> Edit:
     before, after = edit.before, edit.after
-    for _ in range(levels):
+    for _ in range(levels if not isinstance(before, Run) else 0):
         b_parent, a_parent = before.parent(), after.parent()
         if b_parent is None or a_parent is None or b_parent.kind() != a_parent.kind() or b_parent.kind() == "module":
             break

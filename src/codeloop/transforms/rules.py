@@ -41,8 +41,10 @@ def rule_config(rule: dict) -> dict:
     return {"rule": body, "constraints": rule.get("constraints") or {}}
 
 
-def _render(fix: str, match, source: str) -> str:
+def _render(fix: str, match, source: str, bound: dict | None = None) -> str:
     def value(found) -> str:
+        if bound is not None:
+            return bound.get(found.group(1) or found.group(2), found.group(0))
         if found.group(1):
             nodes = match.get_multiple_matches(found.group(1))
             return source[nodes[0].range().start.index:nodes[-1].range().end.index] if nodes else ""
@@ -51,6 +53,61 @@ def _render(fix: str, match, source: str) -> str:
     text = _METAVARIABLE.sub(value, fix)
     indent = " " * match.range().start.column
     return text.replace("\n", "\n" + indent)
+
+
+def _statement(node):
+    """The statement a match is (an expression's match is the statement around it)."""
+    while node.parent() is not None and node.parent().range() == node.range() and node.parent().kind() != "module":
+        node = node.parent()
+    return node
+
+
+def _bindings(node, pattern: str, constraints: dict) -> dict | None:
+    """The metavariables of ``pattern`` matched against the whole of ``node`` (each meeting its
+    constraint), or None."""
+    for match in node.find_all({"rule": {"pattern": {"context": pattern, "strictness": "cst"}}}):
+        if _statement(match).range() != node.range():
+            continue
+        bound = {}
+        for many, one in set(_METAVARIABLE.findall(pattern)):
+            found = match.get_match(many or one)
+            if found is None or (one in constraints and not found.matches(**constraints[one])):
+                return None
+            bound[many or one] = found.text()
+        return bound
+    return None
+
+
+def _statements(pattern: str) -> list:
+    """The statements of a pattern (its metavariables hidden from the parser meanwhile)."""
+    hidden = _METAVARIABLE.sub(lambda m: f"__many_{m.group(1)}" if m.group(1) else f"__one_{m.group(2)}", pattern)
+    shown = re.compile(r"__many_([A-Z][A-Z0-9_]*)|__one_([A-Z][A-Z0-9_]*)")
+    return [shown.sub(lambda m: f"$$${m.group(1)}" if m.group(1) else f"${m.group(2)}", child.text())
+            for child in SgRoot(hidden, "python").root().children()]
+
+
+def _sequence_spans(rule: dict, root, source: str) -> list:
+    """Matches of a run of statements: each statement of the pattern on consecutive siblings, every
+    metavariable bound to the same text throughout."""
+    patterns = _statements(rule["pattern"])
+    contexts = {kind for kind, _ in rule.get("contexts", [])}
+    spans = []
+    for first in root.find_all({"rule": {"pattern": {"context": patterns[0], "strictness": "cst"}}}):
+        node = _statement(first)
+        parent = node.parent()
+        if contexts and (parent is None or parent.kind() not in contexts):
+            continue
+        bound, run = {}, [node]
+        for pattern in patterns:
+            found = _bindings(run[-1], pattern, rule.get("constraints") or {}) if run[-1] is not None else None
+            if found is None or any(bound.get(name, text) != text for name, text in found.items()):
+                break
+            bound.update(found)
+            run.append(run[-1].next())
+        else:
+            last = run[-2]
+            spans.append((node.range().start.index, last.range().end.index, _render(rule["fix"], node, source, bound)))
+    return spans
 
 
 def _add_imports(source: str, imports: list) -> str:
@@ -76,9 +133,13 @@ def apply_rules(rules: list, source: str) -> str:
     root = SgRoot(source, "python").root()
     spans, needed = [], []
     for rule in rules:
-        for match in root.find_all(rule_config(rule)):
-            span = match.range()
-            spans.append((span.start.index, span.end.index, _render(rule["fix"], match, source)))
+        if rule.get("kind") == "statements":
+            found = _sequence_spans(rule, root, source)
+        else:
+            found = [(match.range().start.index, match.range().end.index, _render(rule["fix"], match, source))
+                     for match in root.find_all(rule_config(rule))]
+        spans += found
+        if found:
             needed += [line for line in rule.get("imports", []) if line not in needed]
     kept, reach = [], -1
     for begin, end, text in sorted(spans, key=lambda span: (span[0], -span[1])):
@@ -135,5 +196,5 @@ def rule_module(name: str, rules: list[Rule], note: str) -> str:
     """A standalone transform module: the rules as data, the engine, ``transform(source)``."""
     described = "\n".join(f"    {rule.describe()}" for rule in rules)
     data = pprint.pformat([rule.as_dict() for rule in rules], width=110, sort_dicts=False)
-    return (f'"""{name}: structural rewrite rules (ast-grep).\n\n{described}\n\n{note}\n"""\n{ENGINE}\n'
+    return (f'r"""{name}: structural rewrite rules (ast-grep).\n\n{described}\n\n{note}\n"""\n{ENGINE}\n'
             f"RULES = {data}\n\n\ndef transform(source: str) -> str:\n    return apply_rules(RULES, source)\n")
