@@ -1,10 +1,11 @@
 """Files per second applying one transform across the standard library: codeloop vs LibCST.
 
-The rewrite: ``dict()`` with no arguments becomes ``{}``. codeloop's transform (``ast`` matching,
-text splicing) runs through ``codeloop transform apply``'s own engine, dry run, which also
+The rewrite: ``dict()`` with no arguments becomes ``{}``. codeloop's transforms, as a Python module
+(``ast`` matching, text splicing) and as a structural rewrite rule (ast-grep, the form rule
+synthesis emits), run through ``codeloop transform apply``'s own engine, dry run, which also
 checks that every output parses and that a second pass changes nothing; the LibCST codemod
 (a ``CSTTransformer`` over ``parse_module``) only rewrites. Same files, same process count, one
-run; the outputs of both are compared file by file.
+run; the outputs are compared file by file.
 
     python benchmarks/transform_apply.py [--jobs N] [--root DIR]
 """
@@ -12,6 +13,7 @@ run; the outputs of both are compared file by file.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sysconfig
 import tempfile
@@ -21,7 +23,10 @@ from pathlib import Path
 
 import libcst as cst
 
-from codeloop.transforms.apply import apply_transform, python_files
+from codeloop.transforms.apply import apply_transform, load_transform, python_files
+from codeloop.transforms.rules import Rule, rule_module
+
+RULE = rule_module("empty_dict", [Rule("dict()", "{}", "call")], "The benchmark's rule.")
 
 OURS = '''import ast
 
@@ -63,6 +68,18 @@ def ours_one(path: str) -> tuple[str, str | None]:
         return path, None
 
 
+_loaded_transform = functools.cache(load_transform)  # once per worker process
+
+
+def rule_one(job: tuple[str, str]) -> tuple[str, str | None]:
+    module, path = job
+    try:
+        with open(path, encoding="utf-8", newline="") as handle:
+            return path, _loaded_transform(module)(handle.read())
+    except Exception:
+        return path, None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=os.cpu_count())
@@ -75,6 +92,13 @@ def main() -> None:
         start = time.perf_counter()
         report = apply_transform(module, files, write=False, jobs=args.jobs)
         ours_s = time.perf_counter() - start
+        rule_module_path = Path(scratch) / "empty_dict_rule.py"
+        rule_module_path.write_text(RULE)
+        start = time.perf_counter()
+        rule_report = apply_transform(rule_module_path, files, write=False, jobs=args.jobs)
+        rule_s = time.perf_counter() - start
+        with ProcessPoolExecutor(args.jobs) as pool:
+            by_rule = dict(pool.map(rule_one, [(str(rule_module_path), f) for f in files], chunksize=16))
     start = time.perf_counter()
     with ProcessPoolExecutor(args.jobs) as pool:
         theirs = dict(pool.map(libcst_one, files, chunksize=16))
@@ -89,8 +113,14 @@ def main() -> None:
           f"{len(files) / ours_s:7.1f} files/s ({len(report.changed)} would change, {len(report.failures)} skipped)")
     print(f"LibCST codemod:                                        {libcst_s:6.2f} s "
           f"{len(files) / libcst_s:7.1f} files/s ({len(files) - len(both)} files one of them could not parse)")
+    print(f"codeloop apply, the same rewrite as an ast-grep rule:  {rule_s:6.2f} s "
+          f"{len(files) / rule_s:7.1f} files/s ({len(rule_report.changed)} would change, "
+          f"{len(rule_report.failures)} skipped)")
     print(f"speed-up: {libcst_s / ours_s:.1f}x (target >= 2x); identical output on {agree}/{len(both)} files "
           f"({changed} changed)")
+    rule_both = [f for f in both if by_rule[f] is not None]
+    print(f"speed-up with the rule: {libcst_s / rule_s:.1f}x (target >= 2x); identical to LibCST's output on "
+          f"{sum(by_rule[f] == theirs[f] for f in rule_both)}/{len(rule_both)} files")
 
 
 def _read(path: str) -> str:

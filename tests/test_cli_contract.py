@@ -104,6 +104,9 @@ def test_static_choices_match_their_registries():
     from codeloop.cli import compiler
     from codeloop.compiler.search import METHODS
     assert compiler.METHODS == METHODS
+    from codeloop.transforms.bench import BENCH_METHODS
+    from codeloop.transforms.methods import METHODS as TRANSFORM_METHODS
+    assert (transform.METHODS, transform.BENCH_METHODS) == (TRANSFORM_METHODS, BENCH_METHODS)
 
 
 def test_start_up_imports_nothing_heavy():

@@ -193,7 +193,8 @@ def test_synthesize_cli_with_the_embedded_model(tmp_path):
     spec = load_specs()[0].path
     out = tmp_path / "t.py"
     result = subprocess.run([sys.executable, "-m", "codeloop", "transform", "synthesize", str(spec), "--out", str(out),
-                             "--attempts", "1", "--describe-rounds", "1"], capture_output=True, text=True, timeout=900)
+                             "--method", "module", "--attempts", "1", "--describe-rounds", "1"], capture_output=True,
+                            text=True, timeout=900)
     assert result.returncode in (0, 1), result.stderr
     log = [json.loads(line) for line in (tmp_path / "t.py.log.jsonl").read_text().splitlines()]
     assert [entry["stage"] for entry in log] == ["describe", "transform"]

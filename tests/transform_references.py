@@ -174,8 +174,8 @@ def rename_function(source):
 
 
 class _Span:
-    def __init__(self, line, start, end):
-        self.lineno = self.end_lineno = line
+    def __init__(self, line, start, end, end_line=None):
+        self.lineno, self.end_lineno = line, end_line or line
         self.col_offset, self.end_col_offset = start, end
 
 
@@ -219,6 +219,109 @@ def yield_from(source):
     return apply_edits(source, edits)
 
 
+def _add_import(source, line):
+    """``line`` after the file's last top-level import (or at the top, then blank lines as black leaves)."""
+    if not source.splitlines() or line in source.splitlines():
+        return source
+    lines = source.splitlines(keepends=True)
+    imports = [i for i, text in enumerate(lines) if text.startswith(("import ", "from "))]
+    if imports:
+        return "".join([*lines[:imports[-1] + 1], line + "\n", *lines[imports[-1] + 1:]])
+    blank = "\n\n" if lines[0].startswith(("def ", "class ")) else "\n"
+    return line + "\n" + blank + source
+
+
+def swap_temp(source):
+    tree = ast.parse(source)
+    edits = []
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if not isinstance(body, list):
+            continue
+        for first, second, third in zip(body, body[1:], body[2:], strict=False):
+            if all(isinstance(s, ast.Assign) and len(s.targets) == 1 for s in (first, second, third)):
+                t, a = segment(source, first.targets[0]), segment(source, first.value)
+                if (segment(source, second.targets[0]) == a and segment(source, third.targets[0]) ==
+                        (b := segment(source, second.value)) and segment(source, third.value) == t):
+                    span = _Span(first.lineno, first.col_offset, third.end_col_offset, third.end_lineno)
+                    edits.append((span, f"{a}, {b} = {b}, {a}"))
+    return apply_edits(source, edits)
+
+
+def getcwd_pathlib(source):
+    tree = ast.parse(source)
+    edits = [(n, "Path.cwd()") for n in ast.walk(tree) if isinstance(n, ast.Call) and not n.args
+             and isinstance(n.func, ast.Attribute) and n.func.attr == "getcwd"
+             and isinstance(n.func.value, ast.Name) and n.func.value.id == "os"]
+    return _add_import(apply_edits(source, edits), "from pathlib import Path") if edits else source
+
+
+def rename_method(source):
+    tree = ast.parse(source)
+    edits = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr == "getData":
+            edits.append((node, f"{segment(source, node.value)}.get_data"))
+        elif isinstance(node, ast.FunctionDef) and node.name == "getData":
+            line = source.splitlines(keepends=True)[node.lineno - 1]
+            start = line.index("getData")
+            edits.append((_Span(node.lineno, start, start + len("getData")), "get_data"))
+    return apply_edits(source, edits)
+
+
+def range_zero(source):
+    tree = ast.parse(source)
+    return apply_edits(source, [(n, f"range({segment(source, n.args[1])})") for n in _calls(tree, "range")
+                                if len(n.args) == 2 and isinstance(n.args[0], ast.Constant) and n.args[0].value == 0
+                                and not isinstance(n.args[0].value, bool)])
+
+
+def ioerror_oserror(source):
+    tree = ast.parse(source)
+    return apply_edits(source, [(n, "OSError") for n in ast.walk(tree)
+                                if isinstance(n, ast.Name) and n.id == "IOError"])
+
+
+def dict_get_default(source):
+    tree = ast.parse(source)
+    edits = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.If) and len(node.body) == 1 and len(node.orelse) == 1
+                and isinstance(node.test, ast.Compare) and len(node.test.ops) == 1
+                and isinstance(node.test.ops[0], ast.In)):
+            continue
+        then, other = node.body[0], node.orelse[0]
+        key, mapping = segment(source, node.test.left), segment(source, node.test.comparators[0])
+        if (isinstance(then, ast.Assign) and isinstance(other, ast.Assign) and len(then.targets) == 1
+                and segment(source, then.targets[0]) == segment(source, other.targets[0])
+                and isinstance(then.value, ast.Subscript) and segment(source, then.value.value) == mapping
+                and segment(source, then.value.slice) == key):
+            edits.append((node, f"{segment(source, then.targets[0])} = {mapping}.get({key}, "
+                                f"{segment(source, other.value)})"))
+    return apply_edits(source, edits)
+
+
+def makedirs_exist_ok(source):
+    tree = ast.parse(source)
+    edits = []
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.If) and len(node.body) == 1 and not node.orelse
+                and isinstance(node.test, ast.UnaryOp) and isinstance(node.test.op, ast.Not)
+                and segment(source, node.test.operand).startswith("os.path.exists(")
+                and isinstance(node.body[0], ast.Expr)
+                and segment(source, node.body[0]).startswith("os.makedirs(")):
+            path = segment(source, node.test.operand.args[0])
+            if segment(source, node.body[0].value.args[0]) == path and len(node.body[0].value.args) == 1:
+                edits.append((node, f"os.makedirs({path}, exist_ok=True)"))
+    return apply_edits(source, edits)
+
+
+def sys_exit(source):
+    tree = ast.parse(source)
+    edits = [(n.func, "sys.exit") for n in _calls(tree, "exit")]
+    return _add_import(apply_edits(source, edits), "import sys") if edits else source
+
+
 REFERENCES = {
     "dict_literal": _empty_call("dict", "{}"), "list_literal": _empty_call("list", "[]"), "is_none": is_none,
     "assert_equals": _rename_methods({"assertEquals": "assertEqual", "assertNotEquals": "assertNotEqual"}),
@@ -226,5 +329,7 @@ REFERENCES = {
     "isinstance_type": isinstance_type, "len_zero": len_zero, "dict_keys_iter": dict_keys_iter,
     "sorted_list": sorted_list, "format_to_fstring": format_to_fstring, "rename_function": rename_function,
     "super_call": super_call, "join_generator": join_generator, "numpy_aliases": numpy_aliases,
-    "yield_from": yield_from,
+    "yield_from": yield_from, "swap_temp": swap_temp, "getcwd_pathlib": getcwd_pathlib,
+    "rename_method": rename_method, "range_zero": range_zero, "ioerror_oserror": ioerror_oserror,
+    "dict_get_default": dict_get_default, "makedirs_exist_ok": makedirs_exist_ok, "sys_exit": sys_exit,
 }

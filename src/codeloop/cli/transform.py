@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 ATTEMPTS, DESCRIBE_ROUNDS = 4, 2  # codeloop.transforms.synthesize.Budgets' defaults
 METHODS = ("rules", "model", "module", "auto")  # codeloop.transforms.methods.METHODS
+BENCH_METHODS = (*METHODS, "direct")              # codeloop.transforms.bench.BENCH_METHODS
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -42,13 +43,15 @@ def register(commands: argparse._SubParsersAction) -> None:
     add_progress(apply)
     apply.set_defaults(handler=apply_command)
 
-    bench = command(actions, "bench", "synthesized transforms vs direct rewriting on held-out pairs")
+    bench = command(actions, "bench", "every synthesis method and direct rewriting, on held-out pairs")
+    bench.add_argument("--methods", default=",".join(BENCH_METHODS),
+                       help=f"comma-separated, of {', '.join(BENCH_METHODS)} (default: all)")
     bench.add_argument("--model", default="default", help=MODEL_HELP)
     bench.add_argument("--specs", help="folder of spec folders (default: the bundled benchmark)")
     bench.add_argument("--only", help="comma-separated spec names")
     bench.add_argument("--attempts", type=positive_int, default=ATTEMPTS,
-                       help=f"transform modules to try per spec (default: {ATTEMPTS})")
-    add_out(bench, "DIR", "where modules and attempt logs go (default: runs/transform-bench)")
+                       help=f"rule sets or transform modules the model may write per spec (default: {ATTEMPTS})")
+    add_out(bench, "DIR", "where transforms and attempt logs go (default: runs/transform-bench)")
     add_progress(bench)
     bench.set_defaults(handler=bench_command)
 
@@ -81,8 +84,9 @@ def synthesize_command(args: argparse.Namespace) -> int:
     print(f"wrote {output} ({outcome.stage}{f', {len(outcome.rules)} rules' if outcome.rules else ''}): "
           f"{'every training pair reproduced' if outcome.solved else 'NOT every training pair reproduced: review'}; "
           f"{outcome.model_calls} model calls; log in {log}")
-    for line in json.loads(outcome.log[0]).get("problems", [])[:5] if not outcome.solved else []:
-        print(f"  {line}")
+    rules_log = json.loads(outcome.log[0]) if outcome.log and outcome.stage != "module" else {}
+    for line in rules_log.get("problems", [])[:5] if not outcome.solved else []:
+        print(f"  {line.splitlines()[0]}")
     return 0 if outcome.solved else 1
 
 
@@ -109,9 +113,13 @@ def apply_command(args: argparse.Namespace) -> int:
 
 
 def bench_command(args: argparse.Namespace) -> int:
-    from codeloop.llm import load_model
-    from codeloop.transforms.bench import format_table, run_bench, total
     from codeloop.transforms.spec import load_specs
+    requires("transforms", "ast_grep_py")
+    methods = tuple(m for m in args.methods.split(",") if m)
+    unknown = sorted(set(methods) - set(BENCH_METHODS))
+    if unknown or not methods:
+        args.parser.error(f"--methods: unknown {', '.join(unknown) or '(none given)'}; expected some of "
+                          f"{', '.join(BENCH_METHODS)}")
     specs = load_specs(args.specs)
     if args.only:
         wanted = set(args.only.split(","))
@@ -119,9 +127,13 @@ def bench_command(args: argparse.Namespace) -> int:
         if unknown:
             args.parser.error(f"--only: unknown spec(s) {', '.join(sorted(unknown))}")
         specs = [s for s in specs if s.name in wanted]
-    rows = run_bench(specs, load_model(args.model), _budgets(args), Path(args.out or "runs/transform-bench"),
+    model = None
+    if set(methods) - {"rules"}:
+        from codeloop.llm import load_model
+        model = load_model(args.model)
+    from codeloop.transforms.bench import format_table, run_bench
+    rows = run_bench(specs, methods, model, _budgets(args), Path(args.out or "runs/transform-bench"),
                      progress=not args.no_progress)
-    print(format_table(rows))
-    print(json.dumps({method: {mode: total(rows, method, mode).as_dict() for mode in ("exact", "ast")}
-                      for method in ("synthesized", "direct")}))
+    print(format_table(rows, methods))
+    print(json.dumps({row.name: {m: r.as_dict() for m, r in row.results.items()} for row in rows}))
     return 0

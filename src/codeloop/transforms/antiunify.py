@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 from ast_grep_py import SgNode, SgRoot
 
-from codeloop.transforms.rules import Rule, apply_rules
+from codeloop.transforms.rules import Rule, apply_rules, engine_error
 from codeloop.transforms.spec import Pair
 
 LITERALS = {"none", "true", "false", "integer", "float", "string", "concatenated_string", "ellipsis"}
@@ -356,7 +356,7 @@ def mismatches(rules: list[Rule], pairs: list[Pair]) -> list[str]:
         try:
             got = apply_rules(rules, pair.before)
         except Exception as error:  # a pattern ast-grep cannot parse
-            problems.append(f"{pair.name}: the rules fail: {error}")
+            problems.append(f"{pair.name}: the rules fail: {engine_error(error)}")
             continue
         if got != pair.after:
             line = next((i for i, (x, y) in enumerate(itertools.zip_longest(got.splitlines(), pair.after.splitlines()))

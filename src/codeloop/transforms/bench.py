@@ -1,8 +1,15 @@
-"""``codeloop transform bench``: synthesized transforms vs direct rewriting on held-out pairs."""
+"""``codeloop transform bench``: every synthesis method, and direct rewriting, on held-out pairs.
+
+Per transform and method: whether the synthesized transform reproduces every training pair, and
+precision, recall and F1 on the held-out pairs (``evaluate.score``, exact text), the model calls
+made and the wall time. A transform counts as *synthesized with held-out precision 1.0* when it
+reproduces its training pairs and changes no held-out file wrongly.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tqdm import tqdm
@@ -11,64 +18,101 @@ from codeloop.llm import ChatModel
 from codeloop.sandbox import Sandbox
 from codeloop.transforms.direct import rewrite
 from codeloop.transforms.evaluate import Scores, score
+from codeloop.transforms.methods import synthesize_with
 from codeloop.transforms.spec import TransformSpec
-from codeloop.transforms.synthesize import Budgets, synthesize, validate
+from codeloop.transforms.synthesize import Budgets
+
+BENCH_METHODS = ("rules", "model", "module", "auto", "direct")
+
+
+@dataclass
+class MethodResult:
+    solved: bool | None            # training pairs all reproduced (None: direct rewriting has no transform)
+    scores: dict[str, Scores]      # "exact" and "ast"
+    model_calls: int = 0
+    seconds: float = 0.0
+    stage: str = ""                # for auto: the stage that produced the transform
+
+    @property
+    def precise(self) -> bool:
+        """Synthesized, and held-out precision 1.0."""
+        return bool(self.solved) and self.scores["exact"].fp == 0
+
+    def as_dict(self) -> dict:
+        exact = self.scores["exact"]
+        return {"precision": round(exact.precision, 3), "recall": round(exact.recall, 3), "f1": round(exact.f1, 3),
+                "train_reproduced": self.solved, "model_calls": self.model_calls, "seconds": round(self.seconds, 2),
+                **({"stage": self.stage} if self.stage else {})}
 
 
 @dataclass
 class BenchRow:
     name: str
     kind: str
-    solved_train: bool
-    synthesized: dict[str, Scores]
-    direct: dict[str, Scores]
+    results: dict[str, MethodResult] = field(default_factory=dict)
 
 
-def bench_spec(spec: TransformSpec, model: ChatModel, sandbox: Sandbox, budgets: Budgets,
-               out: Path | None = None) -> BenchRow:
-    synthesis = synthesize(spec, model, sandbox, budgets)
-    outputs: list[str | None] = [None] * len(spec.test)
-    if synthesis.module is not None:
-        results, _ = validate(sandbox, synthesis.module, spec.test, budgets.limits)
-        by_name = {r["name"]: r.get("got") for r in results}
-        outputs = [by_name.get(p.name) for p in spec.test]
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        if synthesis.module:
-            (out / f"{spec.name}.py").write_text(synthesis.module)
-        (out / f"{spec.name}.log.jsonl").write_text("\n".join(synthesis.log_lines()) + "\n")
-    direct = [rewrite(spec, model, p.before, budgets.max_tokens) for p in spec.test]
-    return BenchRow(spec.name, spec.kind, synthesis.solved, score(spec.test, outputs), score(spec.test, direct))
+def bench_spec(spec: TransformSpec, methods: tuple[str, ...], model: ChatModel | None, sandbox: Sandbox,
+               budgets: Budgets, out: Path | None = None) -> BenchRow:
+    row = BenchRow(spec.name, spec.kind)
+    sources = [pair.before for pair in spec.test]
+    for method in methods:
+        started = time.perf_counter()
+        if method == "direct":
+            outputs = [rewrite(spec, model, source, budgets.max_tokens) for source in sources]
+            row.results[method] = MethodResult(None, score(spec.test, outputs), len(sources),
+                                               time.perf_counter() - started)
+            continue
+        outcome = synthesize_with(spec, method, model, sandbox, budgets)
+        outputs = outcome.outputs(sources, sandbox, budgets)
+        row.results[method] = MethodResult(outcome.solved, score(spec.test, outputs), outcome.model_calls,
+                                           time.perf_counter() - started, outcome.stage if method == "auto" else "")
+        if out is not None:
+            out.mkdir(parents=True, exist_ok=True)
+            if outcome.module:
+                (out / f"{spec.name}.{method}.py").write_text(outcome.module)
+            (out / f"{spec.name}.{method}.log.jsonl").write_text("\n".join(outcome.log) + "\n")
+    return row
 
 
-def total(rows: list[BenchRow], method: str, mode: str) -> Scores:
+def total(rows: list[BenchRow], method: str, mode: str = "exact") -> Scores:
     sums = Scores()
     for row in rows:
-        part = getattr(row, method)[mode]
+        part = row.results[method].scores[mode]
         sums.tp, sums.fp, sums.fn = sums.tp + part.tp, sums.fp + part.fp, sums.fn + part.fn
     return sums
 
 
-def run_bench(specs: list[TransformSpec], model: ChatModel, budgets: Budgets = Budgets(),
-              out: Path | None = None, progress: bool = True) -> list[BenchRow]:
+def run_bench(specs: list[TransformSpec], methods: tuple[str, ...], model: ChatModel | None,
+              budgets: Budgets = Budgets(), out: Path | None = None, progress: bool = True) -> list[BenchRow]:
     with Sandbox() as sandbox:
-        return [bench_spec(spec, model, sandbox, budgets, out)
+        return [bench_spec(spec, methods, model, sandbox, budgets, out)
                 for spec in tqdm(specs, desc="transform bench", unit="spec", disable=not progress)]
 
 
-def format_table(rows: list[BenchRow]) -> str:
-    lines = ["| transform | kind | train solved | synthesized P / R / F1 (exact) | F1 (AST) "
-             "| direct P / R / F1 (exact) | F1 (AST) |", "|---|---|---|---|---|---|---|"]
+def _cell(result: MethodResult) -> str:
+    exact = result.scores["exact"]
+    mark = "" if result.solved is None else ("✓ " if result.solved else "✗ ")
+    stage = f" ({result.stage})" if result.stage else ""
+    return f"{mark}{exact.precision:.2f} / {exact.recall:.2f} / {exact.f1:.2f}{stage}"
 
-    def cell(scores: Scores) -> str:
-        return f"{scores.precision:.2f} / {scores.recall:.2f} / {scores.f1:.2f}"
 
+def format_table(rows: list[BenchRow], methods: tuple[str, ...]) -> str:
+    lines = ["| transform | kind | " + " | ".join(f"{m} P / R / F1" for m in methods) + " |",
+             "|---|---|" + "---|" * len(methods)]
     for row in rows:
-        lines.append(f"| {row.name} | {row.kind} | {'yes' if row.solved_train else 'no'} | "
-                     f"{cell(row.synthesized['exact'])} | {row.synthesized['ast'].f1:.2f} | "
-                     f"{cell(row.direct['exact'])} | {row.direct['ast'].f1:.2f} |")
-    solved = sum(r.solved_train for r in rows)
-    lines.append(f"| **all ({len(rows)})** | | {solved}/{len(rows)} | {cell(total(rows, 'synthesized', 'exact'))} | "
-                 f"{total(rows, 'synthesized', 'ast').f1:.2f} | {cell(total(rows, 'direct', 'exact'))} | "
-                 f"{total(rows, 'direct', 'ast').f1:.2f} |")
+        lines.append(f"| {row.name} | {row.kind} | " + " | ".join(_cell(row.results[m]) for m in methods) + " |")
+    lines.append(f"| **all ({len(rows)})** | | " + " | ".join(
+        f"{total(rows, m).precision:.2f} / {total(rows, m).recall:.2f} / {total(rows, m).f1:.2f}" for m in methods)
+        + " |")
+    lines.append("")
+    lines.append("| method | synthesized with held-out precision 1.0 | training pairs reproduced | model calls "
+                 "| wall time |")
+    lines.append("|---|---:|---:|---:|---:|")
+    for m in methods:
+        results = [row.results[m] for row in rows]
+        synthesized = "-" if m == "direct" else f"{sum(r.precise for r in results)}/{len(rows)}"
+        reproduced = "-" if m == "direct" else f"{sum(bool(r.solved) for r in results)}/{len(rows)}"
+        lines.append(f"| {m} | {synthesized} | {reproduced} | {sum(r.model_calls for r in results)} | "
+                     f"{sum(r.seconds for r in results):.0f} s |")
     return "\n".join(lines)

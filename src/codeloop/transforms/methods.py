@@ -69,14 +69,18 @@ def synthesize_with(spec: TransformSpec, method: str, model: ChatModel | None, s
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}: expected one of {', '.join(METHODS)}")
     started = time.perf_counter()
-    found = synthesize_rules(spec.train)
-    log = [json.dumps({"spec": spec.name, "stage": "rules", "rules": [r.as_dict() for r in found.rules],
-                       "solved": found.solved, "problems": found.problems})]
-    if method == "rules" or (method == "auto" and found.solved):
+    log: list[str] = []
+    found = None
+    if method != "module":
+        found = synthesize_rules(spec.train)
+        log.append(json.dumps({"spec": spec.name, "stage": "rules", "rules": [r.as_dict() for r in found.rules],
+                               "solved": found.solved, "problems": found.problems}))
+    if found is not None and (method == "rules" or (method == "auto" and found.solved)):
         return _rules_outcome(spec, method, "rules", found.rules, found.solved, "anti-unification", 0, started, log)
     if model is None:
         raise ValueError(f"method {method} needs a model")
-    if method in ("model", "auto"):
+    calls = 0
+    if found is not None:  # model or auto
         proposed = propose_rules(spec, model, budgets.attempts, None if found.solved else found, budgets.max_tokens)
         log += [json.dumps({"spec": spec.name, "stage": "model", "prompt": a.prompt, "reply": a.reply,
                             "rules": a.rules, "passed": a.passed, "feedback": a.feedback, "seconds": a.seconds})
@@ -85,8 +89,6 @@ def synthesize_with(spec: TransformSpec, method: str, model: ChatModel | None, s
         if method == "model" or proposed.solved:
             return _rules_outcome(spec, method, "model", proposed.rules, proposed.solved, "rules by the model",
                                   calls, started, log)
-    else:
-        calls = 0
     synthesis = synthesize(spec, model, sandbox, budgets)
     log += synthesis.log_lines()
     return Outcome(method, "module", synthesis.module, synthesis.solved, None, calls + len(synthesis.attempts),

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from codeloop.llm import ChatModel, Message, SamplingParams
 from codeloop.transforms.antiunify import RuleSynthesis
-from codeloop.transforms.rules import Rule, apply_rules
+from codeloop.transforms.rules import Rule, apply_rules, engine_error
 from codeloop.transforms.spec import Pair, TransformSpec
 from codeloop.transforms.synthesize import show_pair
 
@@ -81,7 +81,7 @@ def check(rules: list[Rule], pairs: list[Pair]) -> tuple[int, str]:
         try:
             got = apply_rules(rules, pair.before)
         except Exception as error:  # ast-grep rejects the pattern
-            return 0, f"The rules cannot be used: {str(error).splitlines()[0]}"
+            return 0, f"The rules cannot be used: {engine_error(error)}"
         if got == pair.after:
             passed += 1
             continue

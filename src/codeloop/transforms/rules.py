@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import pprint
+import re
 from dataclasses import asdict, dataclass, field
 
 ENGINE = r'''
@@ -112,19 +113,20 @@ def _sequence_spans(rule: dict, root, source: str) -> list:
 
 def _add_imports(source: str, imports: list) -> str:
     lines = source.splitlines(keepends=True)
-    missing = [line for line in imports if line + "\n" not in lines and line not in lines]
+    missing = [line for line in imports if line not in {text.rstrip("\r\n") for text in lines}]
     if not missing:
         return source
     at = 0
     for index, line in enumerate(lines):
         if line.startswith(("import ", "from ")) and not line.startswith("from __future__"):
             at = index + 1
-    added = [line + "\n" for line in missing]
+    newline = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
+    added = [line + newline for line in missing]
     if at == 0:  # the file's first imports: after its comments, then blank lines as black would leave
         while at < len(lines) and (lines[at].startswith(("#", "from __future__")) or not lines[at].strip()):
             at += 1
         following = lines[at] if at < len(lines) else ""
-        added += ["\n", "\n"] if following.startswith(("def ", "class ", "@", "async def ")) else ["\n"]
+        added += [newline] * (2 if following.startswith(("def ", "class ", "@", "async def ")) else 1)
     return "".join(lines[:at] + added + lines[at:])
 
 
@@ -190,6 +192,13 @@ class Rule:
 
 def apply_rules(rules: list[Rule], source: str) -> str:
     return _apply([rule.as_dict() for rule in rules], source)
+
+
+def engine_error(error: Exception) -> str:
+    """ast-grep's message for a rule it cannot use, in one line (its causes, no backtrace)."""
+    text = str(error).split("Stack backtrace:")[0]
+    lines = [line.strip() for line in text.splitlines() if line.strip() and line.strip() != "Caused by:"]
+    return "; ".join(re.sub(r"^\d+: ", "", line) for line in lines)[:300]
 
 
 def rule_module(name: str, rules: list[Rule], note: str) -> str:
