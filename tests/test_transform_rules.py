@@ -41,11 +41,11 @@ def test_anti_unification_of_hand_made_pairs_gives_the_expected_rule():
     assert [(r.pattern, r.fix) for r in loops.rules] == [("for $A in $B:\n    yield $A", "yield from $B")]
 
 
-def test_training_negatives_pin_a_rule_and_contradictions_are_reported():
+def test_training_negatives_exclude_code_from_a_rule_and_contradictions_are_reported():
     found = synthesize_rules(pairs(("a = np.float\n", "a = float\n"), ("b = np.int\n", "b = int\n"),
                                    ("c = np.float64\n", "c = np.float64\n")))
-    assert found.solved
-    assert apply_rules(found.rules, "d = np.float64\ne = np.float\n") == "d = np.float64\ne = float\n"
+    assert found.solved and [rule.exclude for rule in found.rules] == [("np.float64",)]  # where it must not apply
+    assert apply_rules(found.rules, "d = np.float64\ne = np.bool\n") == "d = np.float64\ne = bool\n"
     contradiction = synthesize_rules(pairs(("x = 1\n", "x = 2\n"), ("x = 1\n", "x = 3\n")))
     assert not contradiction.solved
     assert any(problem.startswith("0") and "line 1" in problem for problem in contradiction.problems)

@@ -18,8 +18,9 @@ The recipe of Getafix (Bader et al., OOPSLA 2019, sec. 3) on tree-sitter trees:
    the training edits sat in, the kinds of each metavariable's values (a name stands for dotted
    names too) and, when its distinct values share a prefix of 3+ characters, that prefix.
 5. **Check.** The rules must reproduce every training pair exactly (unchanged code is the implicit
-   negative); if they do not, their metavariables are pinned to the values seen, then the failing
-   pair and the node where the output first differs are reported.
+   negative); if they do not, what they match in code the pairs leave unchanged becomes an
+   exclusion ("where it must not apply"), else their metavariables are pinned to the values seen,
+   else the edits grow a parent and all is tried again; what still fails is reported by pair and line.
 """
 
 from __future__ import annotations
@@ -290,6 +291,29 @@ def _render(root: SgNode, spans: list[tuple[int, int, str]]) -> str:
                      for index, line in enumerate(text.split("\n")))
 
 
+def exclude_unchanged(rule: Rule, pairs: list[Pair]) -> Rule:
+    """``rule`` told not to rewrite what it matches in code the training pairs leave unchanged."""
+    from ast_grep_py import SgRoot as Root
+
+    from codeloop.transforms.rules import ENGINE_NAMESPACE
+    if rule.kind == "statements":
+        return rule
+    excluded = []
+    for pair in pairs:
+        matcher = difflib.SequenceMatcher(a=pair.before, b=pair.after, autojunk=False)
+        unchanged = [(i, i + size) for i, _, size in matcher.get_matching_blocks() if size]
+        try:
+            matches = Root(pair.before, "python").root().find_all(ENGINE_NAMESPACE["rule_config"](rule.as_dict()))
+        except RuntimeError:
+            return rule
+        for match in matches:
+            start, end = _span(match)
+            if any(low <= start and end <= high for low, high in unchanged) and match.text() not in excluded:
+                excluded.append(match.text())
+    return Rule(rule.pattern, rule.fix, rule.kind, rule.contexts, rule.constraints, rule.imports,
+                tuple(excluded)) if excluded else rule
+
+
 def pin(rule: Rule, cluster: list[Edit]) -> Rule:
     """``rule`` with each metavariable restricted to the texts it had in the training edits."""
     constraints = dict(rule.constraints)
@@ -401,7 +425,8 @@ def synthesize_rules(pairs: list[Pair]) -> RuleSynthesis:
     best: RuleSynthesis | None = None
     for levels in range(MAX_GROWTH + 1):
         generalised, problems = _rules([_grow(edit, levels) for edit in base])
-        for rules in ([rule for rule, _ in generalised], [pin(rule, group) for rule, group in generalised]):
+        for rules in ([rule for rule, _ in generalised], [exclude_unchanged(rule, pairs) for rule, _ in generalised],
+                      [pin(rule, group) for rule, group in generalised]):
             found = RuleSynthesis(rules, False, problems + mismatches(rules, pairs))
             found.solved = not found.problems
             if found.solved:

@@ -39,6 +39,9 @@ def rule_config(rule: dict) -> dict:
                 for kind, name in rule.get("contexts", [])]
     if contexts:
         body = {"all": [body, {"any": contexts}]}
+    excluded = [{"pattern": {"context": text, "strictness": "cst"}} for text in rule.get("exclude", [])]
+    if excluded:  # where it must not apply: code the training pairs leave unchanged
+        body = {"all": [body, {"not": {"any": excluded}}]}
     return {"rule": body, "constraints": rule.get("constraints") or {}}
 
 
@@ -156,6 +159,7 @@ def apply_rules(rules: list, source: str) -> str:
 _namespace: dict = {}
 exec(compile(ENGINE, "codeloop/transforms/rules.py:ENGINE", "exec"), _namespace)  # the one engine, also shipped
 _apply = _namespace["apply_rules"]
+ENGINE_NAMESPACE = _namespace
 
 
 @dataclass(frozen=True)
@@ -166,28 +170,32 @@ class Rule:
     contexts: tuple[tuple[str, str | None], ...] = ()
     constraints: dict[str, dict] = field(default_factory=dict)
     imports: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()  # code it must not rewrite (each an exact pattern, no metavariables)
 
     def as_dict(self) -> dict:
         data = asdict(self)
         data["contexts"] = [list(context) for context in self.contexts]
         data["imports"] = list(self.imports)
+        data["exclude"] = list(self.exclude)
         return data
 
     @classmethod
     def from_dict(cls, data: dict) -> Rule:
-        unknown = set(data) - {"pattern", "fix", "kind", "contexts", "constraints", "imports"}
+        unknown = set(data) - {"pattern", "fix", "kind", "contexts", "constraints", "imports", "exclude"}
         if unknown or not isinstance(data.get("pattern"), str) or not isinstance(data.get("fix"), str):
             raise ValueError(f"a rule needs string fields pattern and fix (and optionally kind, contexts, "
                              f"constraints, imports); got {sorted(data)}")
         return cls(data["pattern"], data["fix"], data.get("kind"),
                    tuple((kind, name) for kind, name in data.get("contexts", [])),
-                   dict(data.get("constraints") or {}), tuple(data.get("imports", [])))
+                   dict(data.get("constraints") or {}), tuple(data.get("imports", [])),
+                   tuple(data.get("exclude", [])))
 
     def describe(self) -> str:
         where = f" inside {', '.join(f'{k}.{f}' if f else k for k, f in self.contexts)}" if self.contexts else ""
         constraints = "".join(f"; ${name}: {json.dumps(rule)}" for name, rule in self.constraints.items())
         imports = f"; adds {', '.join(self.imports)}" if self.imports else ""
-        return f"{self.pattern!r} -> {self.fix!r}{where}{constraints}{imports}"
+        exclude = f"; never {', '.join(map(repr, self.exclude))}" if self.exclude else ""
+        return f"{self.pattern!r} -> {self.fix!r}{where}{constraints}{imports}{exclude}"
 
 
 def apply_rules(rules: list[Rule], source: str) -> str:
