@@ -25,6 +25,7 @@ The recipe of Getafix (Bader et al., OOPSLA 2019, sec. 3) on tree-sitter trees:
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import itertools
 import re
@@ -56,7 +57,7 @@ class _Holes:
     names: dict[tuple[str, ...], str] = field(default_factory=dict)
     kinds: dict[str, set[str]] = field(default_factory=dict)
     values: dict[str, set[str]] = field(default_factory=dict)
-    nodes: dict[str, SgNode] = field(default_factory=dict)  # the first edit's node of each metavariable
+    nodes: dict[str, list[SgNode]] = field(default_factory=dict)  # each edit's node of each metavariable
 
     def get(self, nodes: list[SgNode]) -> str:
         key = tuple(n.text() for n in nodes)
@@ -64,8 +65,17 @@ class _Holes:
                                      ("" if len(self.names) < 26 else str(len(self.names) // 26)))
         self.kinds.setdefault(name, set()).update(n.kind() for n in nodes)
         self.values.setdefault(name, set()).update(key)
-        self.nodes.setdefault(name, nodes[0])
+        self.nodes.setdefault(name, nodes)
         return name
+
+
+def _names_enclosing_class(nodes: list[SgNode]) -> bool:
+    """Is each node's text the name of the class it is written in (``super(A, self)`` in ``class A``)?"""
+    for node in nodes:
+        owner = next((a for a in node.ancestors() if a.kind() == "class_definition"), None)
+        if owner is None or owner.field("name") is None or owner.field("name").text() != node.text():
+            return False
+    return True
 
 
 def _copied(edit: Edit) -> set[str]:
@@ -142,7 +152,9 @@ def generalise(cluster: list[Edit]) -> Rule | None:
         constraints[name] = rule
     contexts = tuple(sorted({context(e.before) for e in cluster}, key=lambda c: (c[0], c[1] or "")))
     imports = tuple(dict.fromkeys(line for edit in cluster for line in edit.imports))
-    return Rule(pattern, fix, cluster[0].before.kind(), contexts, constraints, imports)
+    enclosing = {name: "class_definition" for name, nodes in holes.nodes.items()
+                 if re.search(rf"\${name}\b", pattern) and _names_enclosing_class(nodes)}
+    return Rule(pattern, fix, cluster[0].before.kind(), contexts, constraints, imports, enclosing=enclosing)
 
 
 def _common_prefix(words: list[str]) -> str:
@@ -188,8 +200,7 @@ def exclude_unchanged(rule: Rule, pairs: list[Pair]) -> Rule:
             start, end = _span(match)
             if any(low <= start and end <= high for low, high in unchanged) and match.text() not in excluded:
                 excluded.append(match.text())
-    return Rule(rule.pattern, rule.fix, rule.kind, rule.contexts, rule.constraints, rule.imports,
-                tuple(excluded)) if excluded else rule
+    return dataclasses.replace(rule, exclude=tuple(excluded)) if excluded else rule
 
 
 def pin(rule: Rule, cluster: list[Edit]) -> Rule:
@@ -208,7 +219,7 @@ def pin(rule: Rule, cluster: list[Edit]) -> Rule:
         if values:
             regex = {"regex": "^(" + "|".join(re.escape(v) for v in sorted(values)) + ")$"}
             constraints[name] = {"all": [constraints[name], regex]} if name in constraints else regex
-    return Rule(rule.pattern, rule.fix, rule.kind, rule.contexts, constraints, rule.imports)
+    return dataclasses.replace(rule, constraints=constraints)
 
 
 @dataclass

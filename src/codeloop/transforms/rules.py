@@ -39,6 +39,9 @@ def rule_config(rule: dict) -> dict:
                 for kind, name in rule.get("contexts", [])]
     if contexts:
         body = {"all": [body, {"any": contexts}]}
+    for name, kind in (rule.get("enclosing") or {}).items():  # $NAME is the name of the definition it is in
+        body = {"all": [body, {"inside": {"kind": kind, "stopBy": "end",
+                                          "has": {"field": "name", "pattern": "$" + name}}}]}
     excluded = [{"pattern": {"context": text, "strictness": "cst"}} for text in rule.get("exclude", [])]
     if excluded:  # where it must not apply: code the training pairs leave unchanged
         body = {"all": [body, {"not": {"any": excluded}}]}
@@ -171,6 +174,7 @@ class Rule:
     constraints: dict[str, dict] = field(default_factory=dict)
     imports: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()  # code it must not rewrite (each an exact pattern, no metavariables)
+    enclosing: dict[str, str] = field(default_factory=dict)  # metavariable -> the kind of definition it names
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -181,21 +185,22 @@ class Rule:
 
     @classmethod
     def from_dict(cls, data: dict) -> Rule:
-        unknown = set(data) - {"pattern", "fix", "kind", "contexts", "constraints", "imports", "exclude"}
+        unknown = set(data) - {"pattern", "fix", "kind", "contexts", "constraints", "imports", "exclude", "enclosing"}
         if unknown or not isinstance(data.get("pattern"), str) or not isinstance(data.get("fix"), str):
             raise ValueError(f"a rule needs string fields pattern and fix (and optionally kind, contexts, "
                              f"constraints, imports); got {sorted(data)}")
         return cls(data["pattern"], data["fix"], data.get("kind"),
                    tuple((kind, name) for kind, name in data.get("contexts", [])),
                    dict(data.get("constraints") or {}), tuple(data.get("imports", [])),
-                   tuple(data.get("exclude", [])))
+                   tuple(data.get("exclude", [])), dict(data.get("enclosing") or {}))
 
     def describe(self) -> str:
         where = f" inside {', '.join(f'{k}.{f}' if f else k for k, f in self.contexts)}" if self.contexts else ""
         constraints = "".join(f"; ${name}: {json.dumps(rule)}" for name, rule in self.constraints.items())
         imports = f"; adds {', '.join(self.imports)}" if self.imports else ""
         exclude = f"; never {', '.join(map(repr, self.exclude))}" if self.exclude else ""
-        return f"{self.pattern!r} -> {self.fix!r}{where}{constraints}{imports}{exclude}"
+        names = "".join(f"; ${name} names the enclosing {kind}" for name, kind in self.enclosing.items())
+        return f"{self.pattern!r} -> {self.fix!r}{where}{constraints}{imports}{exclude}{names}"
 
 
 def apply_rules(rules: list[Rule], source: str) -> str:
