@@ -16,7 +16,8 @@ The recipe of Getafix (Bader et al., OOPSLA 2019, sec. 3) on tree-sitter trees:
    cluster gives one rule.
 4. **Where it applies.** The rule keeps the node kind it rewrites, the (parent kind, field) contexts
    the training edits sat in, the kinds of each metavariable's values (a name stands for dotted
-   names too) and, when its distinct values share a prefix of 3+ characters, that prefix.
+   names too), when its distinct values share a prefix of 3+ characters that prefix, and, when a
+   metavariable always named the class it was written in, that relation.
 5. **Check.** The rules must reproduce every training pair exactly (unchanged code is the implicit
    negative); if they do not, what they match in code the pairs leave unchanged becomes an
    exclusion ("where it must not apply"), else their metavariables are pinned to the values seen,
