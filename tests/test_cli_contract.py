@@ -74,8 +74,8 @@ def test_flags_follow_one_spelling_and_all_have_help():
             if "--jobs" in action.option_strings:
                 assert action.type is positive_int
     with_bars = {("evaluate",), ("eval",), ("grid",), ("transform", "apply"), ("transform", "bench"),
-                 ("tokenizer", "train"), ("train", "lm"), ("compiler", "bench"), ("compiler", "export"),
-                 ("compiler", "disasm")}
+                 ("tokenizer", "train"), ("train", "lm"), ("train", "dfm"), ("compiler", "bench"),
+                 ("compiler", "export"), ("compiler", "disasm")}
     for path in with_bars:
         assert any("--no-progress" in a.option_strings for a in LEAVES[path]._actions), path
     for path in (("eval",), ("grid",), ("transform", "synthesize"), ("transform", "bench"), ("compiler", "tune"),

@@ -1,4 +1,4 @@
-"""``codeloop tokenizer train|stats`` and ``codeloop train lm``."""
+"""``codeloop tokenizer train|stats`` and ``codeloop train lm|dfm``."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from dataclasses import fields
 from pathlib import Path
 
 from codeloop.cli.common import add_out, add_progress, command, positive_float, positive_int, requires
-from codeloop.models.config import TrainConfig
+from codeloop.models.config import DFMConfig, TrainConfig
 
 STDLIB = sysconfig.get_paths()["stdlib"]
+CHOICES = {"scheduler": ("polynomial", "linear", "cosine"), "source": ("mask", "uniform"),
+           "loss": ("cross_entropy", "generalized_kl")}
 PATTERNS = ("gpt4", "gpt4_digits2", "punct", "identity")  # codeloop.tokenizer.PATTERNS
 
 
@@ -47,6 +49,25 @@ def register(commands: argparse._SubParsersAction) -> None:
             lm.add_argument(flag, type=type(field.default), default=field.default, help=help_text)
     add_progress(lm)
     lm.set_defaults(handler=train_lm_command)
+
+    flow = command(what, "dfm", "train a discrete flow matching model (non-autoregressive; progress, validation, "
+                                "checkpoints, resume)")
+    for field in fields(DFMConfig):
+        flag, help_text = "--" + field.name.replace("_", "-"), field.metadata["help"]
+        if field.name == "heads":
+            continue
+        if field.name == "tokenizer":
+            flow.add_argument(flag, required=True, help=help_text)
+        elif field.name == "corpus":
+            flow.add_argument(flag, default=STDLIB, help=help_text)
+        elif field.name == "out":
+            add_out(flow, "RUN_DIR", help_text)
+        elif field.name in CHOICES:
+            flow.add_argument(flag, choices=CHOICES[field.name], default=field.default, help=help_text)
+        else:
+            flow.add_argument(flag, type=type(field.default), default=field.default, help=help_text)
+    add_progress(flow)
+    flow.set_defaults(handler=train_dfm_command)
 
 
 def _files(corpus: str) -> list[Path]:
@@ -83,6 +104,20 @@ def tokenizer_stats_command(args: argparse.Namespace) -> int:
     print(f"bytes/token {result['bytes_per_token']:.3f} (cl100k {result['reference_bytes_per_token']:.3f}), "
           f"NSL vs cl100k {result['nsl']:.3f}")
     print(json.dumps(result))
+    return 0
+
+
+def train_dfm_command(args: argparse.Namespace) -> int:
+    config = DFMConfig(**{f.name: getattr(args, f.name) for f in fields(DFMConfig) if f.name != "heads"})
+    if config.steps < 1 or config.exponent <= 0:
+        args.parser.error("--steps must be >= 1 and --exponent > 0")
+    requires("models", "torch", "tokenizers")
+    import torch
+
+    from codeloop.models.dfm_train import train_dfm
+    if config.device.startswith("cuda") and not torch.cuda.is_available():
+        args.parser.error(f"--device {config.device}: no CUDA device on this machine (use --device cpu)")
+    print(json.dumps(train_dfm(config, progress=not args.no_progress)))
     return 0
 
 

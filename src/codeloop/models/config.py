@@ -34,3 +34,16 @@ class TrainConfig:
     max_mb: float = setting(8.0, "MB of training text, files in a fixed order; validation capped alike (default: 8)")
     seed: int = setting(0, "random seed (default: 0)")
     device: str = setting("cpu", "cpu, or cuda: bfloat16 autocast, the same checkpoint format (default: cpu)")
+
+
+@dataclass
+class DFMConfig(TrainConfig):
+    """``codeloop train dfm``: the same data, model and run settings as ``train lm``, ``heads`` aside
+    (a DFM model predicts every position at once), and the probability path."""
+
+    out: str = setting("runs/dfm", "run directory: checkpoints, metrics (default: runs/dfm)")
+    heads: int = setting(1, "unused by discrete flow matching (kept 1)")
+    scheduler: str = setting("polynomial", "kappa_t: polynomial (t^exponent), linear or cosine (default: polynomial)")
+    exponent: float = setting(1.0, "the polynomial scheduler's exponent (default: 1)")
+    source: str = setting("mask", "the path's source: mask (all mask tokens) or uniform (default: mask)")
+    loss: str = setting("cross_entropy", "cross_entropy on x1, or generalized_kl (default: cross_entropy)")

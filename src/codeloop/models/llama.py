@@ -34,6 +34,7 @@ class ModelArgs:
     norm_eps: float = 1e-5
     rope_theta: float = 500000.0
     max_seq_len: int = 512
+    causal: bool = True  # False: every position attends to every other (discrete flow matching)
 
     @property
     def kv_heads(self) -> int:
@@ -103,6 +104,7 @@ class Attention(nn.Module):
         if args.n_heads % args.kv_heads:
             raise ValueError("n_heads must be a multiple of n_kv_heads")
         self.n_heads, self.kv_heads, self.head_dim = args.n_heads, args.kv_heads, args.head_dim
+        self.causal = args.causal
         self.wq = nn.Linear(args.dim, args.n_heads * self.head_dim, bias=False)
         self.wk = nn.Linear(args.dim, self.kv_heads * self.head_dim, bias=False)
         self.wv = nn.Linear(args.dim, self.kv_heads * self.head_dim, bias=False)
@@ -123,8 +125,8 @@ class Attention(nn.Module):
             cache.v[:batch, start:start + length] = v
             k, v = cache.k[:batch, :start + length], cache.v[:batch, :start + length]
         # query i (absolute position start + i) sees keys 0 .. start + i; a last query sees them all
-        visible = None if q.shape[1] == 1 else torch.ones(length, k.shape[1], dtype=torch.bool,
-                                                          device=x.device).tril(diagonal=start)
+        visible = None if q.shape[1] == 1 or not self.causal else torch.ones(
+            length, k.shape[1], dtype=torch.bool, device=x.device).tril(diagonal=start)
         out = F.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2),
                                              attn_mask=visible, enable_gqa=self.kv_heads != self.n_heads)
         return self.wo(out.transpose(1, 2).reshape(batch, q.shape[1], -1))

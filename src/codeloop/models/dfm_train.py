@@ -1,0 +1,130 @@
+"""``codeloop train dfm``: a discrete flow matching model on a folder of source files, with
+``train lm``'s data pipeline (split by file, fixed-length windows), progress, validation losses in
+``OUT/metrics.jsonl``, and a checkpoint (``OUT/checkpoint.pt``: model, optimizer, step, data
+generator, tokenizer, path) that a run resumes from and ``load_dfm`` loads.
+
+A step: windows ``x_1`` of the corpus, ``t ~ U[0, 1)`` per window, ``X_t`` from the mixture path,
+the model's ``p_{1|t}`` logits, and the cross-entropy or the generalised-KL loss (``dfm.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from codeloop.models import dfm
+from codeloop.models.config import DFMConfig
+from codeloop.models.dfm_model import DFMTransformer
+from codeloop.models.llama import ModelArgs
+from codeloop.models.train import autocast, batch, learning_rate, save_checkpoint, split_files, token_stream
+from codeloop.tokenizer import CodeTokenizer
+
+
+def make_path(config_or_state: DFMConfig | dict, vocab_size: int) -> dfm.MixturePath:
+    """The probability path a run uses (its model's last token id is the mask)."""
+    get = config_or_state.get if isinstance(config_or_state, dict) else lambda k: getattr(config_or_state, k)
+    scheduler = dfm.Scheduler(get("scheduler"), get("exponent"))
+    return dfm.MixturePath(scheduler, vocab_size, vocab_size - 1 if get("source") == "mask" else None)
+
+
+def step_loss(model: DFMTransformer, path: dfm.MixturePath, x_1: torch.Tensor, loss: str,
+              generator: torch.Generator) -> torch.Tensor:
+    t = torch.rand(x_1.shape[0], generator=generator) * 0.999
+    x_t = path.sample(x_1.cpu(), t, generator=generator).to(x_1.device)
+    logits = model(x_t, t.to(x_1.device))
+    if loss == "generalized_kl":
+        return dfm.generalized_kl_loss(logits.float(), x_1, x_t, t.to(x_1.device), path.scheduler)
+    return dfm.cross_entropy_loss(logits.float(), x_1, x_t)
+
+
+@torch.no_grad()
+def evaluate(model: DFMTransformer, path: dfm.MixturePath, stream: torch.Tensor, config: DFMConfig) -> float:
+    model.eval()
+    generator = torch.Generator().manual_seed(1234)
+    total = 0.0
+    for _ in range(config.eval_batches):
+        tokens = batch(stream, config.batch_size, config.seq_len, generator).to(config.device)
+        with autocast(config):
+            total += step_loss(model, path, tokens, config.loss, generator).item() / config.eval_batches
+    model.train()
+    return total
+
+
+def train_dfm(config: DFMConfig, progress: bool = True) -> dict:
+    if config.loss not in ("cross_entropy", "generalized_kl") or config.source not in ("mask", "uniform"):
+        raise ValueError(f"--loss: cross_entropy or generalized_kl, --source: mask or uniform; got {config.loss!r}, "
+                         f"{config.source!r}")
+    out = Path(config.out)
+    out.mkdir(parents=True, exist_ok=True)
+    checkpoint = out / "checkpoint.pt"
+    tokenizer = CodeTokenizer.load(config.tokenizer)
+    train_files, val_files = split_files(config.corpus, config.val_percent, config.max_mb)
+    train_stream, val_stream = token_stream(tokenizer, train_files), token_stream(tokenizer, val_files)
+    args = ModelArgs(dim=config.dim, n_layers=config.n_layers, n_heads=config.n_heads, n_kv_heads=config.n_kv_heads,
+                     vocab_size=tokenizer.vocab_size + 1, max_seq_len=max(512, config.seq_len), causal=False)
+    path = make_path(config, args.vocab_size)
+    torch.manual_seed(config.seed)
+    model = DFMTransformer(args).to(config.device)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, betas=(0.9, 0.95),
+                                  weight_decay=config.weight_decay)
+    generator = torch.Generator().manual_seed(config.seed)
+    step = 0
+    if checkpoint.exists():
+        state = torch.load(checkpoint, map_location=config.device, weights_only=False)
+        same = {"steps": state["train_config"]["steps"], "device": state["train_config"].get("device", "cpu")}
+        if state["train_config"] != asdict(config) | same:
+            raise ValueError(f"{checkpoint}: was trained with other settings; use another --out")
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        generator.set_state(state["generator"])
+        step = state["step"]
+    metrics = out / "metrics.jsonl"
+    bar = tqdm(total=config.steps, initial=step, desc="train dfm", unit="step", disable=not progress)
+    model.train()
+    last: dict = {}
+    while step < config.steps:
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate(step, config)
+        started = time.perf_counter()
+        tokens = batch(train_stream, config.batch_size, config.seq_len, generator).to(config.device)
+        with autocast(config):
+            loss = step_loss(model, path, tokens, config.loss, generator)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        step += 1
+        bar.set_postfix(loss=f"{loss.item():.3f}",
+                        tok_s=f"{config.batch_size * config.seq_len / (time.perf_counter() - started):.0f}")
+        bar.update()
+        if step % config.eval_every == 0 or step == config.steps:
+            last = {"step": step, "train_loss": loss.item(), "val_loss": evaluate(model, path, val_stream, config)}
+            with open(metrics, "a") as handle:
+                handle.write(json.dumps(last) + "\n")
+        if step % config.checkpoint_every == 0 or step == config.steps:
+            save_checkpoint(checkpoint, model=model.state_dict(), optimizer=optimizer.state_dict(), step=step,
+                            generator=generator.get_state(), model_args=asdict(args),
+                            train_config=asdict(config), tokenizer=Path(config.tokenizer).read_text())
+    bar.close()
+    return {"step": step, "train_tokens": len(train_stream), "val_tokens": len(val_stream), **last}
+
+
+def load_dfm(checkpoint: str | Path) -> tuple[DFMTransformer, dfm.MixturePath, CodeTokenizer]:
+    """A trained model (eval mode), its probability path and its tokenizer, from a checkpoint."""
+    checkpoint = Path(checkpoint)
+    if not checkpoint.is_file():
+        raise FileNotFoundError(f"{checkpoint}: no such checkpoint")
+    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    model = DFMTransformer(ModelArgs(**state["model_args"]))
+    model.load_state_dict(state["model"])
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as handle:
+        handle.write(state["tokenizer"])
+        handle.flush()
+        tokenizer = CodeTokenizer.load(handle.name)
+    return model.eval(), make_path(state["train_config"], model.args.vocab_size), tokenizer
