@@ -188,3 +188,23 @@ def test_train_dfm_checkpoints_resumes_and_samples(tmp_path):
     fixed = given != path.mask_token
     filled = sample(path, model.posterior, given, 4, "euler", fixed=fixed, generator=generator)
     assert torch.equal(filled[fixed], given[fixed]) and (filled != path.mask_token).all()
+
+    spec = f"dfm:{tmp_path / 'run' / 'checkpoint.pt'}"
+    generated = subprocess.run([sys.executable, "-m", "codeloop", "generate", "--model", spec, "--nfe", "4",
+                                "--samples", "2", "--length", "12"], capture_output=True, text=True, timeout=120)
+    assert generated.returncode == 0, generated.stderr
+    assert generated.stdout.count("# ---- sample") == 2
+    source = tmp_path / "f.py"
+    source.write_text("def add(a, b):\n    total = a + b\n    return total\n\nprint(add(1, 2))\n")
+    infilled = subprocess.run([sys.executable, "-m", "codeloop", "infill", str(source), "--line", "2-3", "--model",
+                               spec, "--nfe", "4", "--sampler", "euler"], capture_output=True, text=True, timeout=120)
+    assert infilled.returncode == 0, infilled.stderr
+    assert infilled.stdout.startswith("def add(a, b):\n") and infilled.stdout.endswith("\nprint(add(1, 2))\n")
+    wrong = subprocess.run([sys.executable, "-m", "codeloop", "infill", str(source), "--line", "4-9", "--model",
+                            spec], capture_output=True, text=True, timeout=120)
+    assert wrong.returncode == 2 and "not within" in wrong.stderr
+
+    from codeloop.llm import SamplingParams, load_model
+    backend = load_model(spec, nfe=4)
+    replies = backend.chat([{"role": "user", "content": "def f(x):\n"}], SamplingParams(max_tokens=8, n=2, seed=1))
+    assert len(replies) == 2 and all(r.completion_tokens <= 8 and r.extra["nfe"] == 4 for r in replies)

@@ -19,7 +19,7 @@ REASONING = ("self_reflection", "explain_io", "problem_tag", "difficulty", "nl_s
 INSTRUCTIONS = ("use_helpers", "check_constraints", "comment_lines", "docstrings", "weak_then_better", "step_by_step")
 MODEL_HELP = ("the model: default (the embedded Qwen2.5-Coder-0.5B-Instruct) | default-1.5b (Qwen2.5-Coder-"
               "1.5B-Instruct) | gguf:PATH | openai:URL#MODEL (vLLM, llama.cpp server, Ollama) | hf:PATH | "
-              "codeloop:CHECKPOINT (default: default)")
+              "codeloop:CHECKPOINT | dfm:CHECKPOINT (default: default)")
 STRATEGY_HELP = ("plain | REASONING | REASONING+INSTRUCTION | +INSTRUCTION | retry:REASONING (CoT-retry: "
                  f"reasoning only after a failure); REASONING is one of {', '.join(REASONING)}; INSTRUCTION "
                  f"is one of {', '.join(INSTRUCTIONS)} (default: plain)")

@@ -1,4 +1,4 @@
-"""``codeloop tokenizer train|stats`` and ``codeloop train lm|dfm``."""
+"""``codeloop tokenizer train|stats``, ``codeloop train lm|dfm``, ``codeloop generate`` and ``codeloop infill``."""
 
 from __future__ import annotations
 
@@ -68,6 +68,74 @@ def register(commands: argparse._SubParsersAction) -> None:
             flow.add_argument(flag, type=type(field.default), default=field.default, help=help_text)
     add_progress(flow)
     flow.set_defaults(handler=train_dfm_command)
+
+    generate = command(commands, "generate", "sample text from a discrete flow matching model, all positions at once")
+    generate.add_argument("--model", required=True, help="dfm:CHECKPOINT, from `codeloop train dfm`")
+    _sampling_flags(generate)
+    generate.add_argument("--length", type=positive_int, default=128, help="tokens per sample (default: 128)")
+    generate.add_argument("--samples", type=positive_int, default=1, help="how many samples (default: 1)")
+    generate.set_defaults(handler=generate_command)
+
+    infill = command(commands, "infill", "fill lines of a file given the code before and after them")
+    infill.add_argument("file", metavar="FILE.py", help="the file")
+    infill.add_argument("--line", required=True, metavar="A-B", help="the lines to fill (1-based, inclusive)")
+    infill.add_argument("--model", required=True, help="dfm:CHECKPOINT, from `codeloop train dfm`")
+    infill.add_argument("--tokens", type=positive_int, help="tokens to fill (default: as many as the lines hold)")
+    _sampling_flags(infill)
+    add_out(infill, "FILE", "write the filled file here (default: standard output)")
+    infill.set_defaults(handler=infill_command)
+
+
+def _sampling_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--nfe", type=positive_int, default=64, help="sampler steps (default: 64)")
+    parser.add_argument("--sampler", choices=("euler", "corrector"), default="corrector",
+                        help="euler, or corrector sampling (default: corrector)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+
+
+def _dfm(args: argparse.Namespace):
+    if not args.model.startswith("dfm:") or len(args.model) == 4:
+        args.parser.error(f"--model: expected dfm:CHECKPOINT, got {args.model!r}")
+    requires("models", "torch", "tokenizers")
+    from codeloop.models.dfm_train import load_dfm
+    return load_dfm(args.model[4:])
+
+
+def generate_command(args: argparse.Namespace) -> int:
+    model, path, tokenizer = _dfm(args)
+    from codeloop.models.dfm_train import fill
+    rows = fill(model, path, [], min(args.length, model.args.max_seq_len), [], args.nfe, args.sampler, args.samples,
+                args.seed)
+    for index, ids in enumerate(rows, 1):
+        print(f"# ---- sample {index} ({args.sampler}, NFE {args.nfe}) ----")
+        print(tokenizer.decode(ids))
+    return 0
+
+
+def infill_command(args: argparse.Namespace) -> int:
+    from codeloop.cli.common import read_text
+    text = read_text(args.file)
+    lines = text.splitlines(keepends=True)
+    try:
+        first, last = (int(part) for part in args.line.split("-", 1)) if "-" in args.line else (int(args.line),) * 2
+    except ValueError:
+        args.parser.error(f"--line: expected A-B (1-based line numbers), got {args.line!r}")
+    if not 1 <= first <= last <= len(lines):
+        args.parser.error(f"--line: {args.line} is not within {args.file}'s {len(lines)} lines")
+    model, path, tokenizer = _dfm(args)
+    from codeloop.models.dfm_train import fill
+    prefix, span, suffix = "".join(lines[:first - 1]), "".join(lines[first - 1:last]), "".join(lines[last:])
+    middle = args.tokens or max(1, len(tokenizer.encode(span)))
+    ids = fill(model, path, tokenizer.encode(prefix), middle, tokenizer.encode(suffix), args.nfe, args.sampler, 1,
+               args.seed)[0]
+    filled = tokenizer.decode(ids)
+    result = prefix + filled + ("" if filled.endswith("\n") or not suffix else "\n") + suffix
+    if args.out:
+        Path(args.out).write_text(result)
+        print(f"wrote {args.out}: lines {first}-{last} filled with {middle} tokens")
+    else:
+        print(result, end="")
+    return 0
 
 
 def _files(corpus: str) -> list[Path]:

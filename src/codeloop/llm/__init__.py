@@ -6,6 +6,7 @@
 - ``openai:URL#MODEL``: any OpenAI-compatible server (vLLM, llama.cpp server, Ollama)
 - ``hf:PATH``: a transformers model directory (the ``hf`` extra)
 - ``codeloop:CHECKPOINT``: a model trained by ``codeloop train lm`` (text completion)
+- ``dfm:CHECKPOINT``: a discrete flow matching model trained by ``codeloop train dfm`` (text completion)
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ from __future__ import annotations
 from codeloop.llm.base import ChatModel, Completion, Message, SamplingParams, ScriptedModel
 
 EMBEDDED = ("default", "default-1.5b")  # codeloop.llm.embedded.MODELS
-FORMS = "default, default-1.5b, gguf:PATH, openai:URL#MODEL, hf:PATH or codeloop:CHECKPOINT"
+FORMS = "default, default-1.5b, gguf:PATH, openai:URL#MODEL, hf:PATH, codeloop:CHECKPOINT or dfm:CHECKPOINT"
 
 
 def check_spec(spec: str) -> None:
     """Raise ValueError unless ``spec`` has one of the forms ``load_model`` takes (loads nothing)."""
     kind, _, rest = spec.partition(":")
-    if spec in EMBEDDED or (kind in ("gguf", "hf", "codeloop") and rest):
+    if spec in EMBEDDED or (kind in ("gguf", "hf", "codeloop", "dfm") and rest):
         return
     if kind == "openai" and rest:
         if "#" not in rest or not rest.partition("#")[2]:
@@ -46,6 +47,9 @@ def load_model(spec: str, **options: object) -> ChatModel:
     if kind == "hf" and rest:
         from codeloop.llm.hf import TransformersModel
         return TransformersModel(rest, **options)
+    if kind == "dfm":
+        from codeloop.llm.dfm_backend import DFMModel
+        return DFMModel(rest, **options)
     from codeloop.llm.codeloop_model import CodeloopModel
     return CodeloopModel(rest)
 

@@ -128,3 +128,25 @@ def load_dfm(checkpoint: str | Path) -> tuple[DFMTransformer, dfm.MixturePath, C
         handle.flush()
         tokenizer = CodeTokenizer.load(handle.name)
     return model.eval(), make_path(state["train_config"], model.args.vocab_size), tokenizer
+
+
+def fill(model: DFMTransformer, path: dfm.MixturePath, prefix: list[int], middle: int, suffix: list[int],
+         nfe: int = 64, sampler: str = "corrector", count: int = 1, seed: int = 0) -> list[list[int]]:
+    """``count`` fillings of ``middle`` tokens between ``prefix`` and ``suffix`` (both kept fixed;
+    cut to fit the model's context, the prefix from its start, the suffix from its end)."""
+    room = model.args.max_seq_len - middle
+    if room < 0:
+        raise ValueError(f"{middle} tokens to fill: more than the model's context ({model.args.max_seq_len})")
+    suffix = suffix[:room // 2] if len(prefix) + len(suffix) > room else suffix
+    prefix = prefix[max(0, len(prefix) - (room - len(suffix))):]
+    given = path.source((count, len(prefix) + middle + len(suffix)))
+    fixed = torch.zeros_like(given, dtype=torch.bool)
+    if prefix:
+        given[:, :len(prefix)] = torch.tensor(prefix)
+        fixed[:, :len(prefix)] = True
+    if suffix:
+        given[:, len(prefix) + middle:] = torch.tensor(suffix)
+        fixed[:, len(prefix) + middle:] = True
+    generator = torch.Generator().manual_seed(seed)
+    out = dfm.sample(path, model.posterior, given, nfe, sampler, fixed=fixed, generator=generator)
+    return [row[len(prefix):len(prefix) + middle].tolist() for row in out]
