@@ -208,3 +208,26 @@ def test_train_dfm_checkpoints_resumes_and_samples(tmp_path):
     backend = load_model(spec, nfe=4)
     replies = backend.chat([{"role": "user", "content": "def f(x):\n"}], SamplingParams(max_tokens=8, n=2, seed=1))
     assert len(replies) == 2 and all(r.completion_tokens <= 8 and r.extra["nfe"] == 4 for r in replies)
+
+
+@pytest.mark.slow
+def test_the_benchmark_smoke_mode_prints_euler_and_corrector_at_equal_nfe(tmp_path):
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from codeloop.llm.embedded import installed
+    if not installed("default"):
+        pytest.skip("the embedded model scores the samples (codeloop model install)")
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "dfm.py"
+    done = subprocess.run([sys.executable, str(script), "--smoke", "--out", str(tmp_path)], capture_output=True,
+                          text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    for sampler in ("euler", "corrector"):
+        assert set(result[sampler]) == {"16", "32", "64", "128", "256"}
+        assert all(row["gen_ppl"] > 1 and row["entropy"] > 0 for row in result[sampler].values())
+    assert result["ar"]["gen_ppl"] > 1 and set(result["infilling"]) == {"body", "arguments", "line"}
+    assert 0 <= result["humaneval_pass@1"] <= 1
+    assert (tmp_path / "smoke" / "dfm_nfe.svg").read_text().startswith("<svg")
