@@ -37,35 +37,13 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     what = command(commands, "train", "train models").add_subparsers(dest="what", required=True, metavar="MODEL")
     lm = command(what, "lm", "train a multi-token Llama-style LM (progress bar, validation, checkpoints, resume)")
-    for field in fields(TrainConfig):
-        flag, help_text = "--" + field.name.replace("_", "-"), field.metadata["help"]
-        if field.name == "tokenizer":
-            lm.add_argument(flag, required=True, help=help_text)
-        elif field.name == "corpus":
-            lm.add_argument(flag, default=STDLIB, help=help_text)
-        elif field.name == "out":
-            add_out(lm, "RUN_DIR", help_text)
-        else:
-            lm.add_argument(flag, type=type(field.default), default=field.default, help=help_text)
+    _config_flags(lm, TrainConfig)
     add_progress(lm)
     lm.set_defaults(handler=train_lm_command)
 
     flow = command(what, "dfm", "train a discrete flow matching model (non-autoregressive; progress, validation, "
                                 "checkpoints, resume)")
-    for field in fields(DFMConfig):
-        flag, help_text = "--" + field.name.replace("_", "-"), field.metadata["help"]
-        if field.name == "heads":
-            continue
-        if field.name == "tokenizer":
-            flow.add_argument(flag, required=True, help=help_text)
-        elif field.name == "corpus":
-            flow.add_argument(flag, default=STDLIB, help=help_text)
-        elif field.name == "out":
-            add_out(flow, "RUN_DIR", help_text)
-        elif field.name in CHOICES:
-            flow.add_argument(flag, choices=CHOICES[field.name], default=field.default, help=help_text)
-        else:
-            flow.add_argument(flag, type=type(field.default), default=field.default, help=help_text)
+    _config_flags(flow, DFMConfig, skip=("heads",))
     add_progress(flow)
     flow.set_defaults(handler=train_dfm_command)
 
@@ -84,6 +62,24 @@ def register(commands: argparse._SubParsersAction) -> None:
     _sampling_flags(infill)
     add_out(infill, "FILE", "write the filled file here (default: standard output)")
     infill.set_defaults(handler=infill_command)
+
+
+def _config_flags(parser: argparse.ArgumentParser, config: type, skip: tuple[str, ...] = ()) -> None:
+    """A flag per field of a training config dataclass, its help the field's."""
+    for field in fields(config):
+        flag, help_text = "--" + field.name.replace("_", "-"), field.metadata["help"]
+        if field.name in skip:
+            continue
+        if field.name == "tokenizer":
+            parser.add_argument(flag, required=True, help=help_text)
+        elif field.name == "corpus":
+            parser.add_argument(flag, default=STDLIB, help=help_text)
+        elif field.name == "out":
+            add_out(parser, "RUN_DIR", help_text)
+        elif field.name in CHOICES:
+            parser.add_argument(flag, choices=CHOICES[field.name], default=field.default, help=help_text)
+        else:
+            parser.add_argument(flag, type=type(field.default), default=field.default, help=help_text)
 
 
 def _sampling_flags(parser: argparse.ArgumentParser) -> None:

@@ -22,7 +22,7 @@ from codeloop.models import dfm
 from codeloop.models.config import DFMConfig
 from codeloop.models.dfm_model import DFMTransformer
 from codeloop.models.llama import ModelArgs
-from codeloop.models.train import autocast, batch, learning_rate, save_checkpoint, split_files, token_stream
+from codeloop.models.train import autocast, batch, learning_rate, load_data, resume, save_checkpoint
 from codeloop.tokenizer import CodeTokenizer
 
 
@@ -63,9 +63,7 @@ def train_dfm(config: DFMConfig, progress: bool = True) -> dict:
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
     checkpoint = out / "checkpoint.pt"
-    tokenizer = CodeTokenizer.load(config.tokenizer)
-    train_files, val_files = split_files(config.corpus, config.val_percent, config.max_mb)
-    train_stream, val_stream = token_stream(tokenizer, train_files), token_stream(tokenizer, val_files)
+    tokenizer, train_stream, val_stream, _, _ = load_data(config)
     args = ModelArgs(dim=config.dim, n_layers=config.n_layers, n_heads=config.n_heads, n_kv_heads=config.n_kv_heads,
                      vocab_size=tokenizer.vocab_size + 1, max_seq_len=max(512, config.seq_len), causal=False)
     path = make_path(config, args.vocab_size)
@@ -74,16 +72,7 @@ def train_dfm(config: DFMConfig, progress: bool = True) -> dict:
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, betas=(0.9, 0.95),
                                   weight_decay=config.weight_decay)
     generator = torch.Generator().manual_seed(config.seed)
-    step = 0
-    if checkpoint.exists():
-        state = torch.load(checkpoint, map_location=config.device, weights_only=False)
-        same = {"steps": state["train_config"]["steps"], "device": state["train_config"].get("device", "cpu")}
-        if state["train_config"] != asdict(config) | same:
-            raise ValueError(f"{checkpoint}: was trained with other settings; use another --out")
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        generator.set_state(state["generator"])
-        step = state["step"]
+    step = resume(checkpoint, config, model, optimizer, generator)
     metrics = out / "metrics.jsonl"
     bar = tqdm(total=config.steps, initial=step, desc="train dfm", unit="step", disable=not progress)
     model.train()

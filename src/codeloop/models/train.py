@@ -114,13 +114,35 @@ def load_model(checkpoint: str | Path) -> tuple[MultiTokenLM, CodeTokenizer]:
     return model.eval(), tokenizer
 
 
+def load_data(config: TrainConfig) -> tuple[CodeTokenizer, torch.Tensor, torch.Tensor, int, int]:
+    """The run's tokenizer, its train and validation token streams, and how many files each holds."""
+    tokenizer = CodeTokenizer.load(config.tokenizer)
+    train_files, val_files = split_files(config.corpus, config.val_percent, config.max_mb)
+    return (tokenizer, token_stream(tokenizer, train_files), token_stream(tokenizer, val_files), len(train_files),
+            len(val_files))
+
+
+def resume(checkpoint: Path, config: TrainConfig, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
+           generator: torch.Generator) -> int:
+    """The step a run continues from: 0, or the checkpoint's, whose state is loaded (the same settings
+    required, the number of steps and the device aside)."""
+    if not checkpoint.exists():
+        return 0
+    state = torch.load(checkpoint, map_location=config.device, weights_only=False)
+    same = {"steps": state["train_config"]["steps"], "device": state["train_config"].get("device", "cpu")}
+    if state["train_config"] != asdict(config) | same:
+        raise ValueError(f"{checkpoint}: was trained with other settings; use another --out")
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    generator.set_state(state["generator"])
+    return state["step"]
+
+
 def train(config: TrainConfig, progress: bool = True) -> dict:
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
     checkpoint = out / "checkpoint.pt"
-    tokenizer = CodeTokenizer.load(config.tokenizer)
-    train_files, val_files = split_files(config.corpus, config.val_percent, config.max_mb)
-    train_stream, val_stream = token_stream(tokenizer, train_files), token_stream(tokenizer, val_files)
+    tokenizer, train_stream, val_stream, train_count, val_count = load_data(config)
     args = ModelArgs(dim=config.dim, n_layers=config.n_layers, n_heads=config.n_heads, n_kv_heads=config.n_kv_heads,
                      vocab_size=tokenizer.vocab_size, max_seq_len=max(512, config.seq_len))
     torch.manual_seed(config.seed)
@@ -128,16 +150,7 @@ def train(config: TrainConfig, progress: bool = True) -> dict:
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, betas=(0.9, 0.95),
                                   weight_decay=config.weight_decay)
     generator = torch.Generator().manual_seed(config.seed)
-    step = 0
-    if checkpoint.exists():
-        state = torch.load(checkpoint, map_location=config.device, weights_only=False)
-        same = {"steps": state["train_config"]["steps"], "device": state["train_config"].get("device", "cpu")}
-        if state["train_config"] != asdict(config) | same:
-            raise ValueError(f"{checkpoint}: was trained with other settings; use another --out")
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        generator.set_state(state["generator"])
-        step = state["step"]
+    step = resume(checkpoint, config, model, optimizer, generator)
     tokenizer_json = Path(config.tokenizer).read_text()
     metrics = out / "metrics.jsonl"
     bar = tqdm(total=config.steps, initial=step, desc="train lm", unit="step", disable=not progress)
@@ -167,4 +180,4 @@ def train(config: TrainConfig, progress: bool = True) -> dict:
                             train_config=asdict(config), tokenizer=tokenizer_json)
     bar.close()
     return {"step": step, "train_tokens": len(train_stream), "val_tokens": len(val_stream),
-            "train_files": len(train_files), "val_files": len(val_files), **last}
+            "train_files": train_count, "val_files": val_count, **last}
