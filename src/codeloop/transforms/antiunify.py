@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from ast_grep_py import SgNode, SgRoot
 
 from codeloop.transforms.edits import NOT_PATTERNS, Run, context, descendants, edits, lift, same_tokens
-from codeloop.transforms.rules import Rule, apply_rules, engine_error
+from codeloop.transforms.rules import Rule, apply_rules, engine_error, rule_config
 from codeloop.transforms.spec import Pair
 
 NAME_KINDS = ("identifier", "attribute")
@@ -184,9 +184,6 @@ def _render(root: SgNode, spans: list[tuple[int, int, str]]) -> str:
 
 def exclude_unchanged(rule: Rule, pairs: list[Pair]) -> Rule:
     """``rule`` told not to rewrite what it matches in code the training pairs leave unchanged."""
-    from ast_grep_py import SgRoot as Root
-
-    from codeloop.transforms.rules import ENGINE_NAMESPACE
     if rule.kind == "statements":
         return rule
     excluded = []
@@ -194,7 +191,7 @@ def exclude_unchanged(rule: Rule, pairs: list[Pair]) -> Rule:
         matcher = difflib.SequenceMatcher(a=pair.before, b=pair.after, autojunk=False)
         unchanged = [(i, i + size) for i, _, size in matcher.get_matching_blocks() if size]
         try:
-            matches = Root(pair.before, "python").root().find_all(ENGINE_NAMESPACE["rule_config"](rule.as_dict()))
+            matches = SgRoot(pair.before, "python").root().find_all(rule_config(rule.as_dict()))
         except RuntimeError:
             return rule
         for match in matches:

@@ -162,7 +162,7 @@ def apply_rules(rules: list, source: str) -> str:
 _namespace: dict = {}
 exec(compile(ENGINE, "codeloop/transforms/rules.py:ENGINE", "exec"), _namespace)  # the one engine, also shipped
 _apply = _namespace["apply_rules"]
-ENGINE_NAMESPACE = _namespace
+rule_config = _namespace["rule_config"]
 
 
 @dataclass(frozen=True)
