@@ -1,0 +1,26 @@
+'use strict';
+
+function parseVersion(text) {
+  const [core, prerelease] = text.split('-', 2);
+  const [major, minor, patch] = core.split('.').map(Number);
+  return { major, minor, patch, prerelease: prerelease || '' };
+}
+
+function compare(a, b) {
+  const x = parseVersion(a);
+  const y = parseVersion(b);
+  for (const part of ['major', 'minor', 'patch']) {
+    if (x[part] !== y[part]) return x[part] < y[part] ? -1 : 1;
+  }
+  if (x.prerelease === y.prerelease) return 0;
+  if (!x.prerelease) return 1;
+  if (!y.prerelease) return -1;
+  return x.prerelease < y.prerelease ? -1 : 1;
+}
+
+function satisfies(version, range) {
+  if (!range.startsWith('^')) return compare(version, range) === 0;
+  return compare(version, range.slice(1)) >= 0;
+}
+
+module.exports = { compare, satisfies };

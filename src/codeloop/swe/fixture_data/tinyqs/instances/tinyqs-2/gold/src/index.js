@@ -1,0 +1,28 @@
+'use strict';
+
+function decode(text) {
+  return decodeURIComponent(text);
+}
+
+function parse(query) {
+  const result = {};
+  const text = query.startsWith('?') ? query.slice(1) : query;
+  for (const pair of text.split('&')) {
+    if (pair === '') continue;
+    const at = pair.indexOf('=');
+    const key = decode(at === -1 ? pair : pair.slice(0, at));
+    const value = at === -1 ? '' : decode(pair.slice(at + 1));
+    if (!(key in result)) result[key] = value;
+    else if (Array.isArray(result[key])) result[key].push(value);
+    else result[key] = [result[key], value];
+  }
+  return result;
+}
+
+function stringify(object) {
+  return Object.keys(object)
+    .map((key) => `${encodeURIComponent(key)}=${encodeURIComponent(object[key])}`)
+    .join('&');
+}
+
+module.exports = { parse, stringify };
