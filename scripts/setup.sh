@@ -17,6 +17,10 @@ if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
     [ -x /usr/lib/llvm-14/bin/clang ] && [ -x /usr/lib/llvm-14/bin/llvm-size ] || missing+=(clang-14 llvm-14)
     command -v csmith >/dev/null || missing+=(csmith)
     [ -f /usr/include/csmith/csmith.h ] || missing+=(libcsmith-dev)
+    # codeloop swe: isolation without a container daemon, OCI images, the fixtures' Debian image
+    for tool in bwrap:bubblewrap skopeo:skopeo umoci:umoci mmdebstrap:mmdebstrap; do
+        command -v "${tool%%:*}" >/dev/null || missing+=("${tool##*:}")
+    done
     if [ ${#missing[@]} -gt 0 ]; then
         apt-get update -qq
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
@@ -24,7 +28,7 @@ if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
 fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/pip install -q --disable-pip-version-check -e '.[dev,llm,models,hf,rl,serve,ray,compiler,transforms]'
+.venv/bin/pip install -q --disable-pip-version-check -e '.[dev,llm,models,hf,rl,serve,ray,compiler,transforms,swe]'
 # verl's SandboxFusion scoring module, for the test that runs it against `codeloop serve`: the
 # wheel alone (its dependencies are a training stack), apart from the venv's packages
 [ -d .venv/extras/verl ] || .venv/bin/pip install -q --disable-pip-version-check --no-deps \

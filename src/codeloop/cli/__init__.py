@@ -17,10 +17,10 @@ import os
 import sys
 import traceback
 
-from codeloop.cli import compiler, evaluate, execution, model, models, rl, serve, transform
+from codeloop.cli import compiler, evaluate, execution, model, models, rl, serve, swe, transform
 from codeloop.cli import eval as eval_cli
 
-COMMAND_MODULES = (execution, evaluate, eval_cli, model, models, rl, transform, compiler, serve)
+COMMAND_MODULES = (execution, evaluate, eval_cli, model, models, rl, transform, compiler, swe, serve)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
-Message = dict[str, str]  # {"role": "system" | "user" | "assistant", "content": ...}
+# {"role": "system" | "user" | "assistant", "content": text, or OpenAI content parts (text, image_url)}
+Message = dict[str, Any]
 
 
 @dataclass(frozen=True)

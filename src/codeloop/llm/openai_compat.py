@@ -13,8 +13,12 @@ class OpenAIModel:
     """Chat completions over HTTP with bounded concurrency, retries with backoff, and timeouts.
 
     Retries (exponential backoff on connection errors, 408/409/429/5xx) and timeouts are the
-    ``openai`` client's; ``concurrency`` bounds requests in flight from this process.
+    ``openai`` client's; ``concurrency`` bounds requests in flight from this process. Messages may
+    carry images as content parts (``image_url``); whether the server's model reads them is the
+    server's business.
     """
+
+    accepts_images = True
 
     def __init__(self, base_url: str, model: str, concurrency: int = 8, retries: int = 4,
                  timeout_s: float = 600.0, api_key: str | None = None) -> None:

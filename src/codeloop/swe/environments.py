@@ -15,6 +15,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import os
 import shutil
@@ -57,6 +59,15 @@ def _tool(name: str) -> str:
     return path
 
 
+@contextlib.contextmanager
+def _locked(target: Path):
+    """Hold ``TARGET.lock``: one builder per cache entry, across threads and processes."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(f"{target}.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
 def image_reference(image: str) -> str:
     return image if image.startswith(TRANSPORTS) else f"docker://{image}"
 
@@ -66,10 +77,15 @@ def image_rootfs(image: str, cache: Path) -> tuple[Path, bool]:
     key = hashlib.sha256(image_reference(image).encode()).hexdigest()[:16]
     bundle = cache / "images" / key
     rootfs = bundle / "rootfs"
-    if (bundle / ".complete").exists():
-        return rootfs, True
+    with _locked(bundle):
+        if (bundle / ".complete").exists():
+            return rootfs, True
+        _unpack_image(image, bundle)
+    return rootfs, False
+
+
+def _unpack_image(image: str, bundle: Path) -> None:
     shutil.rmtree(bundle, ignore_errors=True)
-    bundle.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=bundle.parent) as scratch:
         layout = Path(scratch) / "layout"
         _run([_tool("skopeo"), "copy", "--quiet", image_reference(image), f"oci:{layout}:image"],
@@ -79,7 +95,6 @@ def image_rootfs(image: str, cache: Path) -> tuple[Path, bool]:
             unpack.insert(2, "--rootless")
         _run(unpack, f"umoci unpack {image}")
     (bundle / ".complete").write_text(image + "\n")
-    return rootfs, False
 
 
 def build_debian_image(layout: Path, tag: str, packages: list[str], suite: str = "bookworm") -> str:
@@ -134,12 +149,12 @@ def prepare(instance: Instance, checkout: Path, cache: Path, isolation: Isolatio
     kind = instance.environment["kind"]
     digest = hashlib.sha256("\n".join(instance.environment["install"]).encode()).hexdigest()[:8]
     target = cache / "envs" / f"{instance.env_key}-{kind}-{digest}"
-    cached = (target / ".complete").exists()
-    if not cached:
-        shutil.rmtree(target, ignore_errors=True)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        (_python_env if kind == "python" else _node_env)(instance, checkout, target)
-        (target / ".complete").write_text(instance.env_key + "\n")
+    with _locked(target):
+        cached = (target / ".complete").exists()
+        if not cached:
+            shutil.rmtree(target, ignore_errors=True)
+            (_python_env if kind == "python" else _node_env)(instance, checkout, target)
+            (target / ".complete").write_text(instance.env_key + "\n")
     seconds = time.monotonic() - start
     if kind == "python":
         env = Isolation(ro_binds=(str(target), *host_python_binds()), path_prefix=(str(target / "bin"),),

@@ -137,7 +137,8 @@ def evaluate_instance(instance: Instance, prediction: Prediction, settings: Eval
         result.env_kind, result.env_cached, result.env_seconds = env.kind, env.cached, env.seconds
         script = directory / "eval.sh"
         script.write_text(eval_script(instance))
-        isolation = replace(env.isolation, extra_binds=(*env.isolation.extra_binds, (str(script.resolve()), "/eval.sh")))
+        binds = (*env.isolation.extra_binds, (str(script.resolve()), "/eval.sh"))
+        isolation = replace(env.isolation, extra_binds=binds)
         runs = []
         for _ in range(1 + settings.rerun):
             outcome = run(["/bin/bash", "/eval.sh"], tree, isolation)
