@@ -2,6 +2,7 @@
 cgroup, a Debian OCI image built here), grading against swebench's own, hostile test commands,
 the agent-computer interface, and the agent's mechanics (scripted replies) and multimodal prompts."""
 
+import base64
 import json
 import os
 import shutil
@@ -273,7 +274,7 @@ def test_bad_instance_files_get_one_line_errors(tmp_path):
                            "FAIL_TO_PASS": "not json"}, "f:1")
     row = {"instance_id": "a", "repo": "x/y", "base_commit": "c", "test_cmd": "t", "FAIL_TO_PASS": '["t1"]'}
     assert instance_from_row(row, "f:1").FAIL_TO_PASS == ("t1",)  # the Hub's JSON-string form
-    with pytest.raises(FileNotFoundError, match="nope.json: no such file"):
+    with pytest.raises(FileNotFoundError, match=r"nope\.json: no such file"):
         load_predictions(tmp_path / "nope.json")
 
 
@@ -387,32 +388,35 @@ def test_budget_exhausted_submits_the_changes(fixtures, instances, cache, tmp_pa
     assert len(turns) == 2 and "+notes" in patch
 
 
-class _Recorder(BaseHTTPRequestHandler):
-    requests: list = []
+def _recording_server(requests: list) -> HTTPServer:
+    """A stand-in OpenAI endpoint that keeps each request's JSON and answers ``submit``."""
+    class Recorder(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            requests.append(body)
+            reply = {"id": "1", "object": "chat.completion", "created": 0, "model": body["model"],
+                     "choices": [{"index": 0, "finish_reason": "stop",
+                                  "message": {"role": "assistant", "content": "```\nsubmit\n```"}}],
+                     "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
+            data = json.dumps(reply).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
 
-    def do_POST(self):  # noqa: N802 (http.server's name)
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        type(self).requests.append(body)
-        reply = {"id": "1", "object": "chat.completion", "created": 0, "model": body["model"],
-                 "choices": [{"index": 0, "finish_reason": "stop",
-                              "message": {"role": "assistant", "content": "```\nsubmit\n```"}}],
-                 "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
-        data = json.dumps(reply).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        def log_message(self, *args):
+            pass
 
-    def log_message(self, *args):
-        pass
+    return HTTPServer(("127.0.0.1", 0), Recorder)
 
 
 def test_multimodal_images_reach_the_openai_backend_as_content_parts(fixtures, instances):
     pytest.importorskip("openai")
     from codeloop.llm import load_model
     instance = instances["codeloop-fixtures__tinyqs-2"]
-    server = HTTPServer(("127.0.0.1", 0), _Recorder)
+    requests: list = []
+    server = _recording_server(requests)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         model = load_model(f"openai:http://127.0.0.1:{server.server_port}/v1#vision", retries=0)
@@ -420,10 +424,9 @@ def test_multimodal_images_reach_the_openai_backend_as_content_parts(fixtures, i
         model.chat([message], SamplingParams())
     finally:
         server.shutdown()
-    sent = _Recorder.requests[-1]["messages"][0]["content"]
+    sent = requests[-1]["messages"][0]["content"]
     assert sent[0]["type"] == "text" and "tag=a&tag=b" in sent[0]["text"]
     png = (fixtures.assets / "tinyqs-2.png").read_bytes()
-    import base64
     assert sent[1] == {"type": "image_url", "image_url": {"url": "data:image/png;base64," + base64.b64encode(
         png).decode()}}
 

@@ -1,7 +1,8 @@
 """A model working on an instance through the agent-computer interface (``aci``): one command per
-reply, the observation fed back, until it submits or the step budget runs out (then its changes
-are submitted, as SWE-agent does). Older observations are collapsed to one line, as in
-SWE-agent's history processor, so long sessions fit a small model's context.
+reply, the observation fed back, until it submits, or the step budget runs out, or it gives the
+same reply ``REPEATS_TO_STOP`` times in a row (its changes are then submitted, as SWE-agent does
+at the budget). Older observations are collapsed to one line, as in SWE-agent's history
+processor, so long sessions fit a small model's context.
 
 Multimodal problem statements (SWE-bench Multimodal, arXiv 2410.03859): the images of
 ``image_assets`` (read from ``--assets DIR`` by file name: this machine has no network) go to
@@ -41,6 +42,7 @@ search_dir "def slugify"
 FORMAT_REMINDER = ("Your reply had no command. Reply with a short thought and exactly one command in a ``` block, "
                    "for example:\n```\nfind_file README.md\n```")
 KEEP_OBSERVATIONS = 4
+REPEATS_TO_STOP = 3  # the same reply this many times in a row: greedy decoding is stuck, stop early
 IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)\s]+)\)")
 TEXT_ONLY_NOTE = ("(This model cannot see images: each image in the issue is replaced by its description in "
                   "square brackets.)")
@@ -144,7 +146,8 @@ def solve(instance: Instance, model: ChatModel, workspace: Workspace, steps: int
         if submitted:
             patch = observation
             break
-        if completion.finish_reason == CONTEXT_FULL:
+        if completion.finish_reason == CONTEXT_FULL or (
+                len(turns) >= REPEATS_TO_STOP and len({t.reply for t in turns[-REPEATS_TO_STOP:]}) == 1):
             break
         messages += [{"role": "assistant", "content": completion.text},
                      {"role": "user", "content": observation, "observation": True}]
