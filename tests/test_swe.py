@@ -325,9 +325,12 @@ def test_aci_edit_refuses_broken_syntax_and_submit_gives_the_diff(workspace):
     assert applied.startswith("File updated.")
     tests = workspace.execute("run ./node_modules/.bin/jest --ci 2>&1 | tail -5").text
     assert "Tests:" in tests and "[exit status 0]" in tests
+    marker = Path(f"/tmp/codeloop-fsmonitor-{os.getpid()}")
+    workspace.execute(f"run git config core.fsmonitor 'touch {marker}'")  # would run wherever git reads the repo
     diff = workspace.execute("submit")
     assert diff.submitted and "+  return decodeURIComponent(text.replace(/\\+/g, ' '));" in diff.text
     assert "node_modules" not in diff.text
+    assert not marker.exists(), "the host ran git in a repository the agent's commands could change"
 
 
 def test_aci_python_syntax_check(tmp_path):
@@ -342,7 +345,7 @@ def test_aci_python_syntax_check(tmp_path):
 
 def test_parse_command_takes_the_last_block_or_a_command_line():
     assert parse_command("look\n```\nopen a.py 3\n```") == "open a.py 3"
-    assert parse_command("```bash\nfind_file x\n```\nthen\n```\nsubmit\n```") == "submit"
+    assert parse_command("```bash\nfind_file x\n```\nthen\n```\nsubmit\n```") == "find_file x"  # one step at a time
     assert parse_command("edit 1:2\nnew\nend_of_edit\n") == "edit 1:2\nnew\nend_of_edit"
     assert parse_command("I think so.") is None
 

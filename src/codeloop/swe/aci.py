@@ -259,9 +259,10 @@ class Workspace:
         return f"{text}\n[{status}]"
 
     def diff(self) -> str:
-        """The patch: every change to the checkout (new files included), as ``git diff``."""
-        subprocess.run(["git", "add", "-A", "--", ".", *NOT_PATCHED], cwd=self.root, capture_output=True)
-        result = subprocess.run(["git", "diff", "--cached", "--", ".", *NOT_PATCHED], cwd=self.root,
-                                capture_output=True, text=True)
-        subprocess.run(["git", "reset", "-q"], cwd=self.root, capture_output=True)
-        return result.stdout
+        """The patch: every change to the checkout (new files included), as ``git diff``. Run in the
+        isolation: commands the agent ran could have changed ``.git/config``, so the host's git must
+        not read it."""
+        excluded = " ".join(f"'{spec}'" for spec in NOT_PATCHED)
+        script = (f"git add -A -- . {excluded} >/dev/null 2>&1; git diff --cached -- . {excluded} 2>/dev/null; "
+                  "git reset -q >/dev/null 2>&1")
+        return run(["/bin/bash", "-c", script], self.root, Isolation(timeout_s=120)).output

@@ -35,9 +35,9 @@ Find the code the issue is about, make the smallest change that fixes it, run th
 Only these commands work: to change a file, open it and use edit; to run code or tests, use run.
 
 An example reply:
-The issue is about `slugify`; first I find the file that defines it.
+The issue is about `slugify`; first I find the files that mention it.
 ```
-search_dir "def slugify"
+search_dir slugify
 ```"""
 FORMAT_REMINDER = ("Your reply had no command. Reply with a short thought and exactly one command in a ``` block, "
                    "for example:\n```\nfind_file README.md\n```")
@@ -48,12 +48,16 @@ TEXT_ONLY_NOTE = ("(This model cannot see images: each image in the issue is rep
                   "square brackets.)")
 
 
+def command_blocks(reply: str) -> list[str]:
+    return [block for block in re.findall(r"```[\w-]*\n(.*?)```", reply, re.S) if block.strip()]
+
+
 def parse_command(reply: str) -> str | None:
-    """The command in the reply's last ``` block, or a line starting with a command name (an ``edit``
-    runs to its ``end_of_edit``)."""
-    blocks = re.findall(r"```[\w-]*\n(.*?)```", reply, re.S)
-    if blocks and blocks[-1].strip():
-        return blocks[-1].strip("\n")
+    """The command in the reply's first ``` block (a reply that plans several steps is run one
+    step at a time), or a line starting with a command name (an ``edit`` runs to its ``end_of_edit``)."""
+    blocks = command_blocks(reply)
+    if blocks:
+        return blocks[0].strip("\n")
     lines = reply.splitlines()
     for index, line in enumerate(lines):
         if line.split(maxsplit=1)[:1] and line.split(maxsplit=1)[0] in COMMANDS:
@@ -136,6 +140,8 @@ def solve(instance: Instance, model: ChatModel, workspace: Workspace, steps: int
         else:
             result = workspace.execute(command)
             observation, submitted = result.text, result.submitted
+            if len(command_blocks(completion.text)) > 1 and not submitted:
+                observation = f"(Only your first command was run: one command per reply.)\n{observation}"
         turn = Turn(turn=step, messages=_stored(sent), reply=completion.text, code=command, program=None,
                     feedback=observation, prompt_tokens=completion.prompt_tokens,
                     completion_tokens=completion.completion_tokens, generate_s=completion.seconds,

@@ -27,8 +27,18 @@ from codeloop.swe import environments, grading
 from codeloop.swe.instances import Instance, Prediction, eval_script
 from codeloop.swe.isolation import Isolation, run
 
-APPLY_COMMANDS = (["git", "apply", "--verbose"], ["git", "apply", "--verbose", "--3way"],
-                  ["git", "apply", "--verbose", "--reject"], ["patch", "--batch", "--forward", "--fuzz=5", "-p1", "-i"])
+# swebench's chain: each command in turn, the tree restored after a failed one (--reject leaves a
+# partial state), then a reverse check: a patch that is already applied counts as applied
+APPLY_SCRIPT = """
+for command in "git apply --verbose" "git apply --verbose --3way" "git apply --verbose --reject" \\
+               "patch --batch --forward --fuzz=5 -p1 -i"; do
+    echo "+ $command /patch.diff"
+    $command /patch.diff 2>&1 && exit 0
+    git checkout -- . 2>/dev/null; git clean -fdq 2>/dev/null
+done
+git apply --check --reverse /patch.diff 2>/dev/null && echo "already applied" && exit 0
+exit 1
+"""
 STATUSES = ("resolved", "unresolved", "patch_failed", "error")
 
 
@@ -58,10 +68,6 @@ class InstanceResult:
     reused: bool = False
 
 
-def _git(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(["git", "-c", "advice.detachedHead=false", *args], cwd=cwd, capture_output=True, text=True)
-
-
 def checkout(instance: Instance, repos: Path, dest: Path) -> None:
     """A private clone of the mirror at ``base_commit`` (objects copied: the tests may write there)."""
     mirror = repos / instance.mirror_name
@@ -69,27 +75,20 @@ def checkout(instance: Instance, repos: Path, dest: Path) -> None:
         raise FileNotFoundError(f"{mirror}: no git mirror of {instance.repo} (expected --repos DIR/owner__name)")
     result = subprocess.run(["git", "clone", "-q", "--no-hardlinks", "--no-checkout", str(mirror), str(dest)],
                             capture_output=True, text=True)
-    if result.returncode == 0:
-        result = _git(["checkout", "-q", instance.base_commit], dest)
+    if result.returncode == 0:  # no code of the repository has run yet: git on the host is safe
+        result = subprocess.run(["git", "-c", "advice.detachedHead=false", "checkout", "-q", instance.base_commit],
+                                cwd=dest, capture_output=True, text=True)
     if result.returncode != 0:
         raise RuntimeError(f"{instance.instance_id}: checkout of {instance.base_commit[:12]} failed: "
                            f"{result.stderr.strip().splitlines()[-1:] or ''}")
 
 
 def apply_patch(tree: Path, patch_file: Path) -> tuple[bool, str]:
-    """(applied, log) with the official harness's chain of apply commands."""
-    log = []
-    for attempt, command in enumerate(APPLY_COMMANDS):
-        if attempt:  # a failed attempt (--reject) leaves a partial state: start again from a clean tree
-            _git(["checkout", "--", "."], tree)
-            _git(["clean", "-fdq"], tree)
-        result = subprocess.run([*command, str(patch_file)], cwd=tree, capture_output=True, text=True)
-        log.append(f"$ {' '.join(command)}\n{result.stdout}{result.stderr}")
-        if result.returncode == 0:
-            return True, "\n".join(log)
-    if _git(["apply", "--check", "--reverse", str(patch_file)], tree).returncode == 0:
-        return True, "\n".join([*log, "already applied"])
-    return False, "\n".join(log)
+    """(applied, log) with the official harness's chain of apply commands, run in the isolation:
+    a patch is untrusted input, and the host never runs git or patch on it."""
+    isolation = Isolation(extra_binds=((str(patch_file), "/patch.diff"),), timeout_s=300)
+    outcome = run(["/bin/bash", "-c", APPLY_SCRIPT], tree, isolation)
+    return outcome.exit_code == 0, outcome.output
 
 
 def _run_dir(settings: EvalSettings, prediction: Prediction) -> Path:
@@ -118,6 +117,12 @@ def evaluate_instance(instance: Instance, prediction: Prediction, settings: Eval
         except (OSError, RuntimeError) as error:
             result.message = str(error)
             return _finish(directory, result)
+        try:  # from the pristine checkout: the model's patch never reaches the install steps
+            env = environments.prepare(instance, tree, settings.cache, settings.limits)
+        except (OSError, RuntimeError) as error:
+            result.message = f"environment: {error}"
+            return _finish(directory, result)
+        result.env_kind, result.env_cached, result.env_seconds = env.kind, env.cached, env.seconds
         patch_file = directory / "patch.diff"
         patch_file.write_text(prediction.model_patch or "")
         if prediction.model_patch:
@@ -129,12 +134,6 @@ def evaluate_instance(instance: Instance, prediction: Prediction, settings: Eval
                                                         "patch_successfully_applied": False, "resolved": False}}
                 result.seconds = time.monotonic() - start
                 return _finish(directory, result)
-        try:
-            env = environments.prepare(instance, tree, settings.cache, settings.limits)
-        except (OSError, RuntimeError) as error:
-            result.message = f"environment: {error}"
-            return _finish(directory, result)
-        result.env_kind, result.env_cached, result.env_seconds = env.kind, env.cached, env.seconds
         script = directory / "eval.sh"
         script.write_text(eval_script(instance))
         binds = (*env.isolation.extra_binds, (str(script.resolve()), "/eval.sh"))
