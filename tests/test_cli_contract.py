@@ -118,8 +118,8 @@ def test_start_up_imports_nothing_heavy():
     assert set(loaded) <= {"codeloop", "codeloop.cli", "codeloop.cli.common", "codeloop.cli.eval",
                            "codeloop.cli.compiler", "codeloop.cli.evaluate", "codeloop.cli.execution",
                            "codeloop.cli.model",
-                           "codeloop.cli.models", "codeloop.cli.rl", "codeloop.cli.serve", "codeloop.cli.transform",
-                           "codeloop.models",
+                           "codeloop.cli.models", "codeloop.cli.rl", "codeloop.cli.serve", "codeloop.cli.swe",
+                           "codeloop.cli.transform", "codeloop.models",
                            "codeloop.models.config", "codeloop.llm", "codeloop.llm.base", "codeloop.rl",
                            "codeloop.rl.config"}, loaded
 
