@@ -70,6 +70,7 @@ def test_fixtures_are_four_repositories_in_the_published_format(fixtures, instan
                        "semverlite": "parse_log_tap"}
     for instance in instances.values():
         assert instance.FAIL_TO_PASS and instance.PASS_TO_PASS and instance.patch.startswith("diff --git")
+        assert "__pycache__" not in instance.patch + instance.test_patch  # an installed package's byte code
         assert (fixtures.repos / instance.mirror_name / ".git").is_dir()
     assert instances["codeloop-fixtures__tinyqs-2"].image_assets == {
         "problem_statement": ["https://codeloop.invalid/assets/tinyqs-2.png"]}

@@ -27,6 +27,7 @@ from codeloop.swe.environments import build_debian_image
 
 IMAGE_PACKAGES = {"debian-python": ["python3", "python3-pytest", "git"]}
 PREDICTION_KINDS = ("gold", "empty", "breaking")
+NOT_DATA = shutil.ignore_patterns("__pycache__", "*.pyc")  # pip byte-compiles the installed fixture files
 
 
 @dataclass
@@ -51,7 +52,7 @@ def _git(args: list[str], cwd: Path, date: str = "2026-11-20T00:00:00Z") -> str:
 
 def _diff_of(mirror: Path, files: Path) -> str:
     """The diff that turns the base commit into the base with ``files`` copied over it."""
-    shutil.copytree(files, mirror, dirs_exist_ok=True)
+    shutil.copytree(files, mirror, dirs_exist_ok=True, ignore=NOT_DATA)
     _git(["add", "-A"], mirror)
     diff = _git(["diff", "--cached"], mirror)
     _git(["reset", "-q", "--hard"], mirror)
@@ -77,7 +78,7 @@ def build_fixtures(out: str | Path, with_image: bool = True) -> FixtureSet:
         shutil.rmtree(mirror, ignore_errors=True)
         mirror.mkdir(parents=True)
         _git(["init", "-q"], mirror)
-        shutil.copytree(repo_dir / "base", mirror, dirs_exist_ok=True)
+        shutil.copytree(repo_dir / "base", mirror, dirs_exist_ok=True, ignore=NOT_DATA)
         _git(["add", "-A"], mirror)
         _git(["commit", "-q", "-m", f"{config['repo']} {config['version']}"], mirror, config["created_at"])
         base_commit = _git(["rev-parse", "HEAD"], mirror).strip()
