@@ -2,19 +2,19 @@
 without Docker.
 
 Per prediction: a checkout of ``base_commit`` from the local mirror ``REPOS/owner__name``; the
-model patch applied with the official harness's chain (``git apply --verbose``, ``--3way``,
-``--reject``, then ``patch --batch --forward --fuzz=5 -p1``; a patch already applied counts);
-the instance's environment (``environments``); its eval script run at ``/testbed`` in the
-isolation (``isolation``); the log graded (``grading``). Files as swebench writes them, under
-``OUT/RUN_ID/MODEL/INSTANCE/``: ``patch.diff``, ``eval.sh``, ``test_output.txt``,
-``report.json``; a finished instance's report is reused when the run is resumed. ``rerun`` runs
-the eval script again and lists tests whose status changed as ``flaky_tests`` in the report.
+instance's environment (``environments``), built from that pristine checkout; the model patch
+applied, inside the isolation, with the official harness's chain (``git apply --verbose``,
+``--3way``, ``--reject``, then ``patch --batch --forward --fuzz=5 -p1``; a patch already applied
+counts); its eval script run at ``/testbed`` in the isolation (``isolation``); the log graded
+(``grading``). Files as swebench writes them, under ``OUT/RUN_ID/MODEL/INSTANCE/``:
+``patch.diff``, ``eval.sh``, ``test_output.txt``, ``report.json``. A finished instance is reused
+when the run is repeated (one that ended in an error is run again). ``rerun`` runs the eval
+script again and lists tests whose status changed as ``flaky_tests`` in the report.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import tempfile
 import time
@@ -51,7 +51,6 @@ class EvalSettings:
     limits: Isolation = field(default_factory=Isolation)
     rerun: int = 0
     grader: str = "auto"
-    keep_checkout: bool = False
 
 
 @dataclass
@@ -103,10 +102,11 @@ def _finish(directory: Path, result: InstanceResult) -> InstanceResult:
 
 def evaluate_instance(instance: Instance, prediction: Prediction, settings: EvalSettings) -> InstanceResult:
     directory = _run_dir(settings, prediction)
-    if (directory / "result.json").exists():
+    if (directory / "result.json").exists():  # finished before: reused, unless it was an error (retried)
         result = InstanceResult(**json.loads((directory / "result.json").read_text()))
-        result.reused = True
-        return result
+        if result.status != "error":
+            result.reused = True
+            return result
     directory.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()
     result = InstanceResult(instance.instance_id, "error", {instance.instance_id: {}})
@@ -162,8 +162,6 @@ def evaluate_instance(instance: Instance, prediction: Prediction, settings: Eval
             result.message = "tests timed out" if first.timed_out else "tests ran out of memory"
         else:
             result.status = "resolved" if entry.get("resolved") else "unresolved"
-        if settings.keep_checkout:
-            shutil.copytree(tree, directory / "testbed", symlinks=True)
     result.seconds = time.monotonic() - start
     return _finish(directory, result)
 
