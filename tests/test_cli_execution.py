@@ -66,3 +66,4 @@ def test_doctor_lists_layers():
     assert result.returncode == 0
     for layer in ("namespaces", "pid namespace", "seccomp", "cgroups", "rlimits", "filesystem"):
         assert layer in result.stdout
+    assert "swe " in result.stdout and "grader " in result.stdout  # codeloop swe's tools

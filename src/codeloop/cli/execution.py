@@ -132,17 +132,29 @@ def doctor_command(args: argparse.Namespace) -> int:
         probe = sandbox.run("print('ok')")
     languages = {name: ("missing " + ", ".join(missing) if (missing := missing_tools(row)) else "ready")
                  for name, row in LANGUAGES.items()}
-    llvm = _llvm()
+    llvm, swe = _llvm(), _swe_tools()
     if args.json:
-        print(json.dumps({"layers": layers, "languages": languages, "llvm": llvm, "probe": probe.verdict}))
+        print(json.dumps({"layers": layers, "languages": languages, "llvm": llvm, "swe": swe,
+                          "probe": probe.verdict}))
         return 0 if probe.ok else 1
     width = max(map(len, [*layers, "languages"]))
     for name, state in layers.items():
         print(f"{name:<{width}}  {state}")
     print(f"{'languages':<{width}}  " + ", ".join(f"{name} {state}" for name, state in languages.items()))
     print(f"{'llvm':<{width}}  {llvm}")
+    print(f"{'swe':<{width}}  {swe}")
     print(f"{'probe run':<{width}}  {probe.verdict} in {probe.wall_s * 1000:.1f} ms")
     return 0 if probe.ok else 1
+
+
+def _swe_tools() -> str:
+    """What ``codeloop swe`` finds: its isolation, image tools and grader."""
+    import importlib.util
+    import shutil
+    tools = {"bwrap": "isolation", "skopeo": "images", "umoci": "images", "mmdebstrap": "fixture image"}
+    missing = [f"{tool} ({use})" for tool, use in tools.items() if shutil.which(tool) is None]
+    grader = "swebench" if importlib.util.find_spec("swebench") else "codeloop (swebench not installed)"
+    return (f"missing {', '.join(missing)}; " if missing else "bwrap, skopeo, umoci, mmdebstrap; ") + f"grader {grader}"
 
 
 def _llvm() -> str:
