@@ -459,3 +459,27 @@ def test_embedded_model_works_through_the_interface(fixtures, cache, tmp_path):
     assert json.loads(done.stdout.strip().splitlines()[-1])["solved_now"] == 1
     (row,) = [json.loads(line) for line in out.read_text().splitlines()]
     assert row["instance_id"] == "codeloop-fixtures__textkit-2" and isinstance(row["model_patch"], str)
+
+
+def test_cli_solve_through_an_openai_server_sends_the_screenshot(fixtures, cache, tmp_path):
+    """`codeloop swe solve` end to end against a stand-in OpenAI endpoint (it answers `submit`)."""
+    pytest.importorskip("openai")
+    requests: list = []
+    server = _recording_server(requests)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    out = tmp_path / "preds.jsonl"
+    try:
+        done = subprocess.run([sys.executable, "-m", "codeloop", "swe", "solve", str(fixtures.instances),
+                               "--model", f"openai:http://127.0.0.1:{server.server_port}/v1#vision",
+                               "--repos", str(fixtures.repos), "--cache", str(cache), "--assets", str(fixtures.assets),
+                               "--instance-id", "codeloop-fixtures__tinyqs-2", "--out", str(out), "--no-progress"],
+                              capture_output=True, text=True, timeout=300)
+    finally:
+        server.shutdown()
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {
+        "solved_now": 1, "resolved_now": 0, "predictions": str(out), "run_dir": str(out) + ".run"}
+    first = requests[0]["messages"][1]["content"]
+    assert [part["type"] for part in first] == ["text", "image_url"]
+    (row,) = [json.loads(line) for line in out.read_text().splitlines()]
+    assert row == {"instance_id": "codeloop-fixtures__tinyqs-2", "model_name_or_path": "vision", "model_patch": ""}
