@@ -483,3 +483,8 @@ def test_cli_solve_through_an_openai_server_sends_the_screenshot(fixtures, cache
     assert [part["type"] for part in first] == ["text", "image_url"]
     (row,) = [json.loads(line) for line in out.read_text().splitlines()]
     assert row == {"instance_id": "codeloop-fixtures__tinyqs-2", "model_name_or_path": "vision", "model_patch": ""}
+
+
+def test_output_is_capped(tmp_path):
+    flood = run(["/bin/sh", "-c", "yes codeloop | head -c 100000"], tmp_path, Isolation(output_bytes=1000))
+    assert flood.truncated and len(flood.output) == 1000 and flood.exit_code == 0

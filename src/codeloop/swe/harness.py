@@ -146,6 +146,8 @@ def evaluate_instance(instance: Instance, prediction: Prediction, settings: Eval
         first = runs[0]
         log_path = directory / "test_output.txt"
         text = first.output
+        if first.truncated:
+            text += f"\n[codeloop: output cut at {settings.limits.output_bytes} bytes]\n"
         if first.timed_out:
             text += f"\n\nTimeout error: {settings.limits.timeout_s:g} seconds exceeded.\n>>>>> Tests Timed Out\n"
         log_path.write_text(text)

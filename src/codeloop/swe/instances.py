@@ -17,7 +17,7 @@ codeloop reads two more, for instances without an ``eval_script`` or an ``image`
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 START_TEST_OUTPUT = ">>>>> Start Test Output"
@@ -56,11 +56,6 @@ class Instance:
     @property
     def env_key(self) -> str:
         return f"{self.mirror_name}@{self.version or 'base'}"
-
-    def to_dict(self) -> dict:
-        row = asdict(self)
-        row["FAIL_TO_PASS"], row["PASS_TO_PASS"] = list(self.FAIL_TO_PASS), list(self.PASS_TO_PASS)
-        return row
 
 
 @dataclass(frozen=True)
