@@ -488,3 +488,32 @@ def test_cli_solve_through_an_openai_server_sends_the_screenshot(fixtures, cache
 def test_output_is_capped(tmp_path):
     flood = run(["/bin/sh", "-c", "yes codeloop | head -c 100000"], tmp_path, Isolation(output_bytes=1000))
     assert flood.truncated and len(flood.output) == 1000 and flood.exit_code == 0
+
+
+def _patch_of(fixtures, instance: Instance, path: str, text: str, tmp_path: Path) -> str:
+    tree = tmp_path / "edit"
+    checkout(instance, fixtures.repos, tree)
+    (tree / path).write_text(text)
+    return subprocess.run(["git", "diff"], cwd=tree, capture_output=True, text=True, check=True).stdout
+
+
+FORGED = ("import atexit\n"
+          "atexit.register(lambda: print('PASSED tests/test_slug.py::test_slugify_collapses_separators'))\n")
+
+
+@pytest.mark.parametrize("grader", ["codeloop", "swebench"])
+def test_reward_hack_forged_pass_lines_with_a_failing_exit_are_rejected(grader, fixtures, instances, cache, tmp_path):
+    """A patch that leaves the bug and prints the FAIL_TO_PASS test's PASSED line when the test process
+    exits: the log's last word on the test is PASSED, but the recorded exit status is 1 with no failure
+    left in the log, so the log is unusable (swebench's cross-check): unresolved."""
+    if grader == "swebench":
+        pytest.importorskip("swebench.harness.grading", reason="the swe extra (scripts/setup.sh installs it)")
+    instance = instances["codeloop-fixtures__textkit-1"]
+    source = (fixtures.repos / instance.mirror_name / "textkit/slug.py").read_text()
+    patch = _patch_of(fixtures, instance, "textkit/slug.py", FORGED + source, tmp_path)
+    settings = EvalSettings(repos=fixtures.repos, out=tmp_path / "out", cache=cache, grader=grader)
+    results, _ = evaluate([instance], [Prediction(instance.instance_id, "hack", patch)], settings)
+    log = (tmp_path / "out/codeloop/hack" / instance.instance_id / "test_output.txt").read_text()
+    assert "PASSED tests/test_slug.py::test_slugify_collapses_separators" in log and "Test Exit Code: 1" in log
+    assert results[0].status == "unresolved"
+    assert not results[0].report[instance.instance_id]["resolved"]

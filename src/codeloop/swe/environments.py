@@ -24,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from codeloop.swe.instances import Instance
@@ -138,14 +138,11 @@ def _node_env(instance: Instance, checkout: Path, target: Path) -> None:
 def prepare(instance: Instance, checkout: Path, cache: Path, isolation: Isolation) -> Environment:
     """The instance's environment, built now or found in ``cache``; ``isolation`` gives the limits."""
     start = time.monotonic()
-    limits = {"timeout_s": isolation.timeout_s, "memory_mb": isolation.memory_mb,
-              "processes": isolation.processes, "output_bytes": isolation.output_bytes}
     if instance.image:
         rootfs, cached = image_rootfs(instance.image, cache)
-        (rootfs / "testbed").mkdir(exist_ok=True)
-        return Environment(Isolation(rootfs=str(rootfs), **limits), "image", cached, time.monotonic() - start)
+        return Environment(replace(isolation, rootfs=str(rootfs)), "image", cached, time.monotonic() - start)
     if not instance.environment:
-        return Environment(Isolation(ro_binds=host_python_binds(), **limits), "host", True, 0.0)
+        return Environment(replace(isolation, ro_binds=host_python_binds()), "host", True, 0.0)
     kind = instance.environment["kind"]
     digest = hashlib.sha256("\n".join(instance.environment["install"]).encode()).hexdigest()[:8]
     target = cache / "envs" / f"{instance.env_key}-{kind}-{digest}"
@@ -157,9 +154,9 @@ def prepare(instance: Instance, checkout: Path, cache: Path, isolation: Isolatio
             (target / ".complete").write_text(instance.env_key + "\n")
     seconds = time.monotonic() - start
     if kind == "python":
-        env = Isolation(ro_binds=(str(target), *host_python_binds()), path_prefix=(str(target / "bin"),),
-                        env={"VIRTUAL_ENV": str(target)}, **limits)
+        env = replace(isolation, ro_binds=(str(target), *host_python_binds()), path_prefix=(str(target / "bin"),),
+                      env={"VIRTUAL_ENV": str(target)})
     else:
-        env = Isolation(ro_binds=host_python_binds(),
-                        extra_binds=((str(target / "node_modules"), "/testbed/node_modules"),), **limits)
+        env = replace(isolation, ro_binds=host_python_binds(),
+                      extra_binds=((str(target / "node_modules"), "/testbed/node_modules"),))
     return Environment(env, kind, cached, seconds)

@@ -55,10 +55,11 @@ def solve_instances(instances: list[Instance], model: ChatModel, model_spec: str
     with RunStore(settings.run_dir) as store:
         store.bind_config({"benchmark": "swe", "model": model_spec, "turns": settings.steps, "strategy": "aci",
                            "temperature": settings.params.temperature, "max_tokens": settings.params.max_tokens})
+        stored = [episode.task_id for episode in store.episodes()]  # unfinished attempts keep their numbers
         for instance in instances:
             if instance.instance_id in skip:
                 continue
-            sample = sum(1 for task, _ in _stored_samples(store) if task == instance.instance_id)
+            sample = stored.count(instance.instance_id)
             patch, turns = _solve_one(instance, model, settings, functools.partial(
                 store.add_turn, instance.instance_id, sample))
             final = Turn(turn=len(turns) + 1, messages=[], reply="", code="submit", program=patch,
@@ -77,10 +78,6 @@ def solve_instances(instances: list[Instance], model: ChatModel, model_spec: str
             if on_done:
                 on_done(instance, final)
     return written
-
-
-def _stored_samples(store: RunStore) -> set[tuple[str, int]]:
-    return {(episode.task_id, episode.sample) for episode in store.episodes()}
 
 
 def _solve_one(instance: Instance, model: ChatModel, settings: SolveSettings,
