@@ -148,3 +148,44 @@ def test_hf_backend_on_a_tiny_model(tmp_path):
     assert first.prompt_tokens > 3 and 1 <= first.completion_tokens <= 6
     sampled = model.chat(messages, SamplingParams(temperature=1.0, max_tokens=6, seed=3, n=2))
     assert len(sampled) == 2
+
+
+def test_hf_backend_batches_concurrent_calls_with_the_same_greedy_replies(tmp_path):
+    """Eight threads ask at once: fewer generate calls than requests, each reply as one-at-a-time decoding gives."""
+    pytest.importorskip("transformers")
+    from codeloop.llm.hf import TransformersModel
+    tiny_hf_model(tmp_path)
+    single = load_model(f"hf:{tmp_path}")
+    batched = TransformersModel(str(tmp_path), max_batch=8)
+    conversations = [[{"role": "user", "content": "def f(x):" + " return x" * i}] for i in range(8)]
+    params = SamplingParams(max_tokens=8)
+    with ThreadPoolExecutor(8) as pool:
+        replies = list(pool.map(lambda messages: batched.chat(messages, params)[0], conversations))
+    expected = [single.chat(messages, params)[0] for messages in conversations]
+    assert [r.text for r in replies] == [e.text for e in expected]
+    assert [r.completion_tokens for r in replies] == [e.completion_tokens for e in expected]
+    assert len(batched.batcher.batch_sizes) < 8 and sum(batched.batcher.batch_sizes) == 8
+    sampled = batched.chat(conversations[0], SamplingParams(temperature=1.0, max_tokens=4, n=3))
+    assert len(sampled) == 3 and batched.batcher.batch_sizes[-1] == 3
+
+
+def test_batcher_groups_by_sampling_settings_and_hands_errors_to_every_caller():
+    from codeloop.llm.batching import Batcher
+    calls = []
+
+    def generate(prompts, params):
+        calls.append((len(prompts), params.temperature))
+        if params.max_tokens == 13:
+            raise RuntimeError("out of memory")
+        return [sum(prompt) for prompt in prompts]
+
+    batcher = Batcher(generate, max_batch=16, quiet_s=0.2)
+    jobs = [([[i, 1]], SamplingParams(temperature=i % 2, seed=i)) for i in range(6)]
+    with ThreadPoolExecutor(6) as pool:
+        results = list(pool.map(lambda job: batcher.submit(*job), jobs))
+    assert results == [[i + 1] for i in range(6)]
+    assert sorted(calls) == [(3, 0.0), (3, 1.0)]  # two settings, two calls; seeds do not split a batch
+    with pytest.raises(RuntimeError, match="out of memory"):
+        batcher.submit([[1]], SamplingParams(max_tokens=13))
+    with pytest.raises(ValueError, match="max_batch"):
+        Batcher(generate, max_batch=0)

@@ -55,6 +55,17 @@ def test_lora_and_random_feedback(sandbox, tmp_path):
     assert trainer.step_index == 2
 
 
+def test_batched_play_generates_the_episodes_together(sandbox, tmp_path, monkeypatch):
+    from codeloop.llm.batching import Batcher
+    sizes = []
+    original = Batcher._run
+    monkeypatch.setattr(Batcher, "_run", lambda self, waiting: (sizes.append(len(waiting)), original(self, waiting)))
+    trainer = trainer_for(tmp_path, Judge(sandbox), steps=1, batch=2)
+    metrics = trainer.step()
+    assert metrics["episodes"] == 2 and metrics["mean_return"] == pytest.approx(-1.4)
+    assert sizes[0] == 2 and sum(sizes) == 4  # both episodes' first replies in one generate call
+
+
 def test_rl_train_command_line(tmp_path):
     import subprocess
     import sys
@@ -68,6 +79,9 @@ def test_rl_train_command_line(tmp_path):
     assert "1 steps; metrics in" in done.stdout and (tmp_path / "run" / "checkpoint" / "state.pt").exists()
     missing = subprocess.run([sys.executable, "-m", "codeloop", "rl", "train"], capture_output=True, text=True)
     assert missing.returncode == 2 and "--model is required" in missing.stderr
+    zero = subprocess.run([sys.executable, "-m", "codeloop", "rl", "train", "--model", "default", "--batch", "0"],
+                          capture_output=True, text=True)
+    assert zero.returncode == 2 and "--batch must be >= 1" in zero.stderr
 
 
 @pytest.mark.slow
@@ -84,3 +98,41 @@ def test_the_miniature_benchmark_runs_end_to_end(tmp_path):
     rows = json.loads((tmp_path / "results.json").read_text())
     assert {row["model"] for row in rows} == {"before RL", "after RL, real feedback", "after RL, random feedback"}
     assert (tmp_path / "curves.svg").read_text().startswith("<svg")
+
+
+@pytest.mark.slow
+def test_the_embedded_gguf_loads_as_a_trainable_savable_policy(tmp_path):
+    """The 0.5B GGUF into transformers: float weights, a checkpoint that reloads to the same weights."""
+    from codeloop.llm.embedded import ModelMissingError, verified_model_path
+    try:
+        verified_model_path("default")
+    except ModelMissingError:
+        pytest.skip("the embedded model is not installed (codeloop model install)")
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from codeloop.rl.train import load_policy
+    model, tokenizer = load_policy("default", "cpu")
+    assert type(model).__name__ == "Qwen2ForCausalLM" and all(p.is_floating_point() for p in model.parameters())
+    model.save_pretrained(tmp_path / "policy")
+    saved = AutoModelForCausalLM.from_pretrained(tmp_path / "policy")
+    name, weight = next(iter(model.state_dict().items()))
+    assert torch.equal(saved.state_dict()[name], weight)
+    assert tokenizer.apply_chat_template([{"role": "user", "content": "hi"}], tokenize=False).startswith("<|im_start|>")
+
+
+def test_the_at_scale_benchmark_runs_on_a_tiny_model(tmp_path):
+    """benchmarks/rlef_at_scale.py, shrunk: evaluate on 2 tasks of each benchmark, 2 PPO steps, evaluate again."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    tiny_model(tmp_path / "model")
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "rlef_at_scale.py"
+    done = subprocess.run([sys.executable, str(script), "--model", f"hf:{tmp_path / 'model'}", "--device", "cpu",
+                           "--limit", "2", "--steps", "2", "--episodes-per-step", "2", "--max-tokens", "8",
+                           "--batch", "4", "--out", str(tmp_path / "run")], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    results = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert results["rl"]["steps"] == 2 and set(results["after"]) == {"humaneval", "mbpp"}
+    assert all(r["tasks"] == 2 for r in results["before"].values())
+    assert "| after RL |" in done.stdout and (tmp_path / "run" / "rl" / "checkpoint" / "policy").exists()

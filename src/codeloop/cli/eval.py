@@ -58,6 +58,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     _add_run_flags(run)
     run.add_argument("--feedback", choices=FEEDBACKS, help="feedback granularity (default: failed)")
     run.add_argument("--strategy", help=STRATEGY_HELP)
+    run.add_argument("--batch", type=positive_int, metavar="N",
+                     help="hf: models only: generate up to N concurrent replies in one batch, with N episodes "
+                          "in flight unless --jobs says otherwise (default: one reply at a time)")
     add_ray(run)
     add_out(run, "RUN_DIR", "run directory (default: runs/BENCHMARK-MODEL-tTURNS)")
     run.set_defaults(handler=eval_command)
@@ -119,7 +122,14 @@ def eval_command(args: argparse.Namespace) -> int:
     out = args.out or f"runs/{spec.benchmark}-{spec.model.replace('/', '_').replace(':', '_')}-t{spec.turns}"
     if args.ray is not None:
         requires("ray", "ray")
-    summary = run_eval(spec, out, jobs=args.jobs, progress=not args.no_progress, ray=args.ray)
+    model = None
+    if args.batch:
+        if not spec.model.startswith("hf:"):
+            args.parser.error(f"--batch applies to hf: models only, not {spec.model!r}")
+        from codeloop.llm import load_model
+        model = load_model(spec.model, max_batch=args.batch)
+    summary = run_eval(spec, out, model=model, jobs=args.jobs or args.batch, progress=not args.no_progress,
+                       ray=args.ray)
     print(f"run stored in {out}/run.sqlite; `codeloop report {out}` writes its page")
     _print_summary(summary)
     return 0

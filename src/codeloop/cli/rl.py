@@ -37,7 +37,10 @@ def config_from_args(args: argparse.Namespace) -> RLConfig:
     settings = settings_from(args, [f.name for f in fields(RLConfig)])
     if not settings.get("model"):
         args.parser.error("--model is required (on the command line or in --config)")
-    return RLConfig(**settings)
+    try:
+        return RLConfig(**settings)
+    except ValueError as error:
+        args.parser.error(str(error))
 
 
 def rl_train_command(args: argparse.Namespace) -> int:

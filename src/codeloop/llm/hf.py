@@ -1,4 +1,11 @@
-"""Hugging Face transformers models: ``hf:PATH`` (the ``hf`` extra)."""
+"""Hugging Face transformers models: ``hf:PATH`` (the ``hf`` extra).
+
+With ``max_batch > 1``, concurrent ``chat`` calls (``codeloop eval --jobs N``, the RL trainer's
+episodes) are generated together (``codeloop.llm.batching``): prompts left-padded into one
+``generate`` call. Greedy replies are those of one-at-a-time decoding up to floating-point
+rounding in the padded batch; sampled replies are seeded per batch, not per sample, so they are
+not reproducible sample by sample.
+"""
 
 from __future__ import annotations
 
@@ -6,51 +13,85 @@ import threading
 import time
 
 from codeloop.llm.base import Completion, Message, SamplingParams
+from codeloop.llm.batching import Batcher
 
 
 class TransformersModel:
     """A local transformers causal LM with a chat template; generation on the CPU or a GPU."""
 
-    def __init__(self, path: str, device: str | None = None) -> None:
+    def __init__(self, path: str, device: str | None = None, max_batch: int = 1) -> None:
         try:
             import torch
             from transformers import AutoModelForCausalLM, AutoTokenizer
         except ImportError:
             raise RuntimeError("transformers is not installed: pip install 'codeloop[hf]'") from None
-        self.name = path
-        self._torch = torch
-        self._device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        self._tokenizer = AutoTokenizer.from_pretrained(path)
-        self._model = AutoModelForCausalLM.from_pretrained(path).to(self._device).eval()
-        self._lock = threading.Lock()
+        device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        model = AutoModelForCausalLM.from_pretrained(path).to(device).eval()
+        self._setup(path, model, AutoTokenizer.from_pretrained(path), max_batch)
 
     @classmethod
-    def from_loaded(cls, model: object, tokenizer: object, name: str = "policy") -> TransformersModel:
+    def from_loaded(cls, model: object, tokenizer: object, name: str = "policy",
+                    max_batch: int = 1) -> TransformersModel:
         """A backend over a model already in memory (a trainer's policy, while it trains)."""
-        import torch
         backend = cls.__new__(cls)
-        backend.name, backend._torch, backend._model, backend._tokenizer = name, torch, model, tokenizer
-        backend._device = next(model.parameters()).device
-        backend._lock = threading.Lock()
+        backend._setup(name, model, tokenizer, max_batch)
         return backend
 
-    def chat(self, messages: list[Message], params: SamplingParams) -> list[Completion]:
-        encoded = self._tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt")
-        ids = (encoded["input_ids"] if hasattr(encoded, "keys") else encoded).to(self._device)
+    def _setup(self, name: str, model: object, tokenizer: object, max_batch: int) -> None:
+        import torch
+        self.name, self._torch, self._model, self._tokenizer = name, torch, model, tokenizer
+        self._device = next(model.parameters()).device
+        self._lock = threading.Lock()
+        self._pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+        stops = model.generation_config.eos_token_id
+        stops = stops if isinstance(stops, list) else [stops]
+        self._eos_ids = {token for token in (*stops, tokenizer.eos_token_id) if token is not None}
+        self.batcher = Batcher(self._generate_batch, max_batch) if max_batch > 1 else None
+
+    def _sampling(self, params: SamplingParams) -> dict:
         sampling = {"do_sample": params.temperature > 0, "max_new_tokens": params.max_tokens,
-                    "pad_token_id": self._tokenizer.pad_token_id or self._tokenizer.eos_token_id}
+                    "pad_token_id": self._pad_id}
         if params.temperature > 0:
             sampling.update(temperature=params.temperature, top_p=params.top_p)
+        return sampling
+
+    def _completion(self, tokens: list[int], prompt_tokens: int, params: SamplingParams,
+                    seconds: float) -> Completion:
+        text = self._tokenizer.decode(tokens, skip_special_tokens=True)
+        for stop in params.stop:
+            text = text.split(stop)[0]
+        return Completion(text, prompt_tokens, len(tokens), seconds)
+
+    def chat(self, messages: list[Message], params: SamplingParams) -> list[Completion]:
+        encoded = self._tokenizer.apply_chat_template(messages, add_generation_prompt=True)
+        prompt = list(encoded["input_ids"] if hasattr(encoded, "keys") else encoded)
+        if self.batcher is not None:
+            return self.batcher.submit([prompt] * params.n, params)
+        ids = self._torch.tensor([prompt], device=self._device)
         completions = []
-        for index in range(params.n):
+        for index in range(params.n):  # one at a time, each sample seeded: reproducible
             with self._lock, self._torch.no_grad():
                 if params.seed is not None:
                     self._torch.manual_seed(params.seed + index)
                 start = time.perf_counter()
-                output = self._model.generate(ids, **sampling)[0, ids.shape[1]:]
+                output = self._model.generate(ids, **self._sampling(params))[0, ids.shape[1]:]
                 seconds = time.perf_counter() - start
-            text = self._tokenizer.decode(output, skip_special_tokens=True)
-            for stop in params.stop:
-                text = text.split(stop)[0]
-            completions.append(Completion(text, int(ids.shape[1]), int(output.shape[0]), seconds))
+            completions.append(self._completion(output.tolist(), len(prompt), params, seconds))
+        return completions
+
+    def _generate_batch(self, prompts: list[list[int]], params: SamplingParams) -> list[Completion]:
+        """One ``generate`` over left-padded prompts; each reply cut after its first end token."""
+        torch, width = self._torch, max(map(len, prompts))
+        ids = torch.tensor([[self._pad_id] * (width - len(p)) + p for p in prompts], device=self._device)
+        mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts], device=self._device)
+        with self._lock, torch.no_grad():
+            if params.seed is not None:
+                torch.manual_seed(params.seed)
+            start = time.perf_counter()
+            output = self._model.generate(input_ids=ids, attention_mask=mask, **self._sampling(params))
+            seconds = time.perf_counter() - start
+        completions = []
+        for prompt, row in zip(prompts, output[:, width:].tolist(), strict=True):
+            end = next((i + 1 for i, token in enumerate(row) if token in self._eos_ids), len(row))
+            completions.append(self._completion(row[:end], len(prompt), params, seconds))
         return completions

@@ -19,6 +19,8 @@ class RLConfig:
     out: str = setting("runs/rl", "run directory: metrics.jsonl, checkpoint/ (default: runs/rl)")
     steps: int = setting(100, "PPO steps (default: 100)")
     episodes_per_step: int = setting(8, "episodes played per step, gradients accumulated over them (default: 8)")
+    batch: int = setting(1, "episodes played at once, their replies generated in one batch (default: 1, one "
+                         "after another, each sample seeded and reproducible)")
     turns: int = setting(3, "turns per episode (default: 3)")
     feedback: str = setting("failed", "feedback granularity: binary, failed or all (default: failed)")
     temperature: float = setting(1.0, "sampling temperature while training (default: 1.0, as RLEF)")
@@ -42,3 +44,8 @@ class RLConfig:
     checkpoint_every: int = setting(10, "steps between checkpoints; a run resumes from the last (default: 10)")
     seed: int = setting(0, "random seed (default: 0)")
     device: str = setting("cpu", "cpu or cuda (default: cpu)")
+
+    def __post_init__(self) -> None:
+        for name in ("steps", "episodes_per_step", "batch", "turns", "max_tokens", "ppo_epochs", "checkpoint_every"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(self, name)}")

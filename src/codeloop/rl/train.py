@@ -4,7 +4,8 @@ embedded model's name, e.g. ``default``). Full fine-tuning, or LoRA (peft) with 
 
 One step:
 1. play ``episodes_per_step`` episodes with the current policy, sampling, exactly as
-   ``codeloop eval`` plays them (tasks in turn, each episode seeded by step and index);
+   ``codeloop eval`` plays them (tasks in turn, each episode seeded by step and index; with
+   ``batch > 1``, that many at once, their replies generated in batches: ``codeloop.llm.batching``);
 2. tokenize each (``env.tokenize_episode``: the policy's tokens, each turn's value position) and
    compute, without gradients, the policy's log-probabilities (pi_old), the initial policy's
    (pi_ref: the adapters switched off under LoRA, a frozen copy otherwise) and the turn values;
@@ -26,6 +27,7 @@ from __future__ import annotations
 import json
 import random
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -66,8 +68,14 @@ def load_policy(spec: str, device: str) -> tuple[torch.nn.Module, object]:
         folder, options = rest, {}
     else:
         raise ValueError(f"--model {spec!r}: expected hf:PATH, gguf:PATH or an embedded model's name")
-    model = AutoModelForCausalLM.from_pretrained(folder, **options).to(device)
-    return model, AutoTokenizer.from_pretrained(folder, **options)
+    model = AutoModelForCausalLM.from_pretrained(folder, **options)
+    if getattr(model, "hf_quantizer", None) is not None:  # a GGUF file, its weights dequantized on loading
+        if not all(parameter.is_floating_point() for parameter in model.parameters()):
+            raise ValueError(f"{spec}: transformers kept the GGUF weights quantized; they cannot be trained")
+        model.hf_quantizer = None  # plain float weights from here on: trained and saved as such
+        if hasattr(model.config, "quantization_config"):
+            del model.config.quantization_config
+    return model.to(device), AutoTokenizer.from_pretrained(folder, **options)
 
 
 class Trainer:
@@ -112,13 +120,14 @@ class Trainer:
     def play(self) -> list[Episode]:
         rng = random.Random(self.config.seed * 7919 + self.step_index)
         config = self.loop_config(rng)
-        policy = TransformersModel.from_loaded(self.model, self.tokenizer)
+        policy = TransformersModel.from_loaded(self.model, self.tokenizer, max_batch=self.config.batch)
         first = self.step_index * self.config.episodes_per_step
-        episodes = []
+        samples = range(first, first + self.config.episodes_per_step)
         self.model.eval()
-        for index in range(self.config.episodes_per_step):
-            task = self.tasks[(first + index) % len(self.tasks)]
-            episodes.append(run_episode(task, policy, self.judge, config, sample=first + index))
+        with ThreadPoolExecutor(min(self.config.batch, len(samples))) as pool:
+            episodes = list(pool.map(
+                lambda sample: run_episode(self.tasks[sample % len(self.tasks)], policy, self.judge, config, sample),
+                samples))
         self.feedback_pool = [turn.feedback for episode in episodes for turn in episode.turns if turn.feedback]
         return episodes
 
