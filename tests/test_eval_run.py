@@ -53,6 +53,29 @@ def test_turns_stored_and_summary(tmp_path):
                  model=model, progress=False)
 
 
+def test_store_serves_many_threads_at_once(tmp_path):
+    """Reads and writes from 64 threads on the one connection (a batched GPU eval runs hundreds of episodes)."""
+    from concurrent.futures import ThreadPoolExecutor
+    from dataclasses import replace
+
+    from codeloop.loop import Turn
+    turn = Turn(turn=1, messages=[{"role": "user", "content": "x" * 2000}], reply="r", code=None, program=None,
+                public_verdict="RE", public=[], hidden_verdict="RE", hidden=[], feedback="f")
+
+    def work(sample):
+        for index in range(1, 11):
+            store.turns_of("t", sample)
+            store.add_turn("t", sample, replace(turn, turn=index))
+        store.episodes()
+        return len(store.turns_of("t", sample))
+
+    with RunStore(tmp_path / "run") as store, ThreadPoolExecutor(64) as pool:
+        for sample in range(100, 400):  # rows for the readers to walk through while others write
+            store.add_turn("t", sample, turn)
+        assert list(pool.map(work, range(64))) == [10] * 64
+        assert len(store.episodes()) == 364
+
+
 def test_kill_and_resume_continues_each_episode(tmp_path):
     data = tmp_path / "tasks.jsonl"
     write_tasks(data, 6)

@@ -165,6 +165,16 @@ def test_hf_backend_batches_concurrent_calls_with_the_same_greedy_replies(tmp_pa
     assert [r.text for r in replies] == [e.text for e in expected]
     assert [r.completion_tokens for r in replies] == [e.completion_tokens for e in expected]
     assert len(batched.batcher.batch_sizes) < 8 and sum(batched.batcher.batch_sizes) == 8
+    calls = []
+    generate = batched._model.generate
+    batched._model.generate = lambda **kwargs: calls.append(kwargs["input_ids"].shape) or generate(**kwargs)
+    width = max(len(batched._tokenizer.apply_chat_template(m, add_generation_prompt=True)["input_ids"])
+                for m in conversations)
+    batched.max_batch_tokens = 3 * width  # at most 3 prompts of the widest per generate call
+    with ThreadPoolExecutor(8) as pool:
+        chunked = list(pool.map(lambda messages: batched.chat(messages, params)[0], conversations))
+    assert [r.text for r in chunked] == [e.text for e in expected]
+    assert len(calls) >= 3 and all(rows * columns <= 3 * width for rows, columns in calls)
     sampled = batched.chat(conversations[0], SamplingParams(temperature=1.0, max_tokens=4, n=3))
     assert len(sampled) == 3 and batched.batcher.batch_sizes[-1] == 3
 

@@ -53,7 +53,8 @@ class RunStore:
 
     # --- configuration -----------------------------------------------------------------------
     def config(self) -> dict | None:
-        row = self._db.execute("SELECT value FROM meta WHERE key = 'config'").fetchone()
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'config'").fetchone()
         return json.loads(row[0]) if row else None
 
     def bind_config(self, config: dict) -> None:
@@ -83,20 +84,24 @@ class RunStore:
                               int(episode.first_turn_passed)))
 
     def finished(self) -> set[tuple[str, int]]:
-        return {(t, s) for t, s in self._db.execute("SELECT task_id, sample FROM episodes")}
+        with self._lock:
+            return {(t, s) for t, s in self._db.execute("SELECT task_id, sample FROM episodes").fetchall()}
+
+    def _select(self, query: str, parameters: tuple = ()) -> list[dict]:
+        """Rows as dicts; one query at a time on the shared connection (many threads use it)."""
+        with self._lock:
+            cursor = self._db.execute(query, parameters)
+            names = [c[0] for c in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def turns_of(self, task_id: str, sample: int) -> list[Turn]:
-        cursor = self._db.execute("SELECT * FROM turns WHERE task_id = ? AND sample = ? ORDER BY turn",
-                                  (task_id, sample))
-        return [_turn(dict(zip([c[0] for c in cursor.description], row, strict=True))) for row in cursor]
+        return [_turn(record) for record in self._select(
+            "SELECT * FROM turns WHERE task_id = ? AND sample = ? ORDER BY turn", (task_id, sample))]
 
     def episodes(self) -> list[Episode]:
         """Every stored episode (complete or not), turns in order."""
-        cursor = self._db.execute("SELECT * FROM turns ORDER BY task_id, sample, turn")
-        names = [c[0] for c in cursor.description]
         grouped: dict[tuple[str, int], list[Turn]] = {}
-        for row in cursor:
-            record = dict(zip(names, row, strict=True))
+        for record in self._select("SELECT * FROM turns ORDER BY task_id, sample, turn"):
             grouped.setdefault((record["task_id"], record["sample"]), []).append(_turn(record))
         return [Episode(task_id, sample, turns) for (task_id, sample), turns in grouped.items()]
 
