@@ -199,3 +199,16 @@ def test_batcher_groups_by_sampling_settings_and_hands_errors_to_every_caller():
         batcher.submit([[1]], SamplingParams(max_tokens=13))
     with pytest.raises(ValueError, match="max_batch"):
         Batcher(generate, max_batch=0)
+
+
+def test_eval_batch_flag(tmp_path):
+    pytest.importorskip("transformers")
+    tiny_hf_model(tmp_path / "model")
+    base = [sys.executable, "-m", "codeloop", "eval", "--benchmark", "mbpp", "--limit", "3", "--turns", "2",
+            "--max-tokens", "4", "--no-progress"]
+    done = subprocess.run([*base, "--model", f"hf:{tmp_path / 'model'}", "--batch", "3",
+                           "--out", str(tmp_path / "run")], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert '"tasks": 3' in done.stdout and '"episodes": 3' in done.stdout
+    wrong = subprocess.run([*base, "--model", "default", "--batch", "3"], capture_output=True, text=True, timeout=60)
+    assert wrong.returncode == 2 and "--batch applies to hf: models only" in wrong.stderr
