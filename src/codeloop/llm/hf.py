@@ -6,8 +6,8 @@ episodes) are generated together (``codeloop.llm.batching``): prompts left-padde
 rounding in the padded batch; sampled replies are seeded per batch, not per sample, so they are
 not reproducible sample by sample. A batch is cut, shortest prompts first, into generate calls of
 at most ``max_batch_tokens`` padded prompt tokens: the prefill's activations grow with batch x
-width, and 256 prompts padded to a 3,000-token turn-3 prompt asked a 0.5B model in float32 for
-13 GB more than an 80 GB GPU had free.
+width, and 256 MBPP prompts padded to the width of a long turn-3 prompt asked a 0.5B model in
+float32 for 13 GB more than an 80 GB GPU had free.
 """
 
 from __future__ import annotations
