@@ -76,3 +76,30 @@ def test_cuda_without_a_gpu_is_a_one_line_error(corpus, tmp_path):
     assert result.returncode == 2  # a usage error: argparse's usage, then the one error line
     assert result.stderr.strip().splitlines()[-1] == ("codeloop train lm: error: --device cuda: no CUDA device "
                                                       "on this machine (use --device cpu)")
+
+
+def test_a_checkpoint_as_a_transformers_policy(corpus, tmp_path, sandbox):
+    """codeloop:CHECKPOINT as transformers' Llama: the same next-token logits, then a PPO step and a saved policy."""
+    pytest.importorskip("transformers")
+    import torch
+
+    from codeloop.judge import Judge, expr_test
+    from codeloop.models.to_hf import to_transformers
+    from codeloop.models.train import load_model as load_checkpoint
+    from codeloop.rl.config import RLConfig
+    from codeloop.rl.train import Trainer
+    from codeloop.tasks import Task, TaskKind
+    out = tmp_path / "run"
+    assert train_cli(corpus, out, 2).returncode == 0
+    model, tokenizer = load_checkpoint(out / "checkpoint.pt")
+    converted, wrapped = to_transformers(out / "checkpoint.pt")
+    ids = torch.tensor([tokenizer.encode("def main():\n    return 1\n")])
+    with torch.no_grad():
+        assert torch.allclose(converted(ids).logits, model(ids, heads=1)[0], atol=1e-5)
+    assert wrapped.encode("x = 1") == tokenizer.encode("x = 1")
+    task = Task(id="toy/1", prompt="Return one.", kind=TaskKind.FUNCTION, entry_point="one",
+                public_tests=[expr_test("one()", "1")])
+    config = RLConfig(model=f"codeloop:{out / 'checkpoint.pt'}", out=str(tmp_path / "rl"), steps=1,
+                      episodes_per_step=2, turns=2, max_tokens=6, checkpoint_every=1)
+    metrics = Trainer(config, [task], Judge(sandbox)).step()
+    assert metrics["episodes"] == 2 and (tmp_path / "rl" / "checkpoint" / "policy" / "config.json").exists()

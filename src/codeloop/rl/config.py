@@ -11,7 +11,8 @@ from codeloop.models.config import setting
 
 @dataclass
 class RLConfig:
-    model: str = setting("", "the policy: hf:PATH, gguf:PATH or an embedded model's name such as default (required)")
+    model: str = setting("", "the policy: hf:PATH, gguf:PATH, codeloop:CHECKPOINT or an embedded model's name "
+                         "such as default (required)")
     benchmark: str = setting("mbpp", "training tasks (default: mbpp)")
     split: str = setting("train", "dataset split (default: train)")
     data_path: str | None = setting(None, "dataset file or directory (default: the copy codeloop ships)")

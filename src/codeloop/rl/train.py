@@ -1,6 +1,7 @@
 """PPO on the RLEF environment (Gehring et al., arXiv 2410.02089, section 3.2), for Hugging Face
-causal LMs: a folder (``hf:PATH``) or a GGUF file loaded into transformers (``gguf:PATH``, or an
-embedded model's name, e.g. ``default``). Full fine-tuning, or LoRA (peft) with ``lora_rank > 0``.
+causal LMs: a folder (``hf:PATH``), a GGUF file loaded into transformers (``gguf:PATH``, or an
+embedded model's name, e.g. ``default``) or a ``codeloop train lm`` checkpoint converted to one
+(``codeloop:CHECKPOINT``). Full fine-tuning, or LoRA (peft) with ``lora_rank > 0``.
 
 One step:
 1. play ``episodes_per_step`` episodes with the current policy, sampling, exactly as
@@ -54,7 +55,8 @@ from codeloop.tasks import Task, load
 
 
 def load_policy(spec: str, device: str) -> tuple[torch.nn.Module, object]:
-    """A transformers causal LM and its tokenizer from ``hf:PATH``, ``gguf:PATH`` or an embedded name."""
+    """A transformers causal LM and its tokenizer from ``hf:PATH``, ``gguf:PATH``, ``codeloop:CHECKPOINT``
+    (``codeloop.models.to_hf``) or an embedded name."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from codeloop.llm import EMBEDDED
@@ -66,8 +68,13 @@ def load_policy(spec: str, device: str) -> tuple[torch.nn.Module, object]:
         folder = str(path.parent)
     elif kind == "hf" and rest:
         folder, options = rest, {}
+    elif kind == "codeloop" and rest:
+        from codeloop.models.to_hf import to_transformers
+        model, tokenizer = to_transformers(rest)
+        return model.to(device), tokenizer
     else:
-        raise ValueError(f"--model {spec!r}: expected hf:PATH, gguf:PATH or an embedded model's name")
+        raise ValueError(f"--model {spec!r}: expected hf:PATH, gguf:PATH, codeloop:CHECKPOINT or an embedded "
+                         "model's name")
     model = AutoModelForCausalLM.from_pretrained(folder, **options)
     if getattr(model, "hf_quantizer", None) is not None:  # a GGUF file, its weights dequantized on loading
         if not all(parameter.is_floating_point() for parameter in model.parameters()):
