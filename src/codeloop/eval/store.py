@@ -53,9 +53,8 @@ class RunStore:
 
     # --- configuration -----------------------------------------------------------------------
     def config(self) -> dict | None:
-        with self._lock:
-            row = self._db.execute("SELECT value FROM meta WHERE key = 'config'").fetchone()
-        return json.loads(row[0]) if row else None
+        rows = self._select("SELECT value FROM meta WHERE key = 'config'")
+        return json.loads(rows[0]["value"]) if rows else None
 
     def bind_config(self, config: dict) -> None:
         """Record the run's configuration, or check it matches the one already recorded."""
@@ -84,8 +83,7 @@ class RunStore:
                               int(episode.first_turn_passed)))
 
     def finished(self) -> set[tuple[str, int]]:
-        with self._lock:
-            return {(t, s) for t, s in self._db.execute("SELECT task_id, sample FROM episodes").fetchall()}
+        return {(row["task_id"], row["sample"]) for row in self._select("SELECT task_id, sample FROM episodes")}
 
     def _select(self, query: str, parameters: tuple = ()) -> list[dict]:
         """Rows as dicts; one query at a time on the shared connection (many threads use it)."""

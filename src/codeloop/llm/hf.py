@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 
 from codeloop.llm.base import Completion, Message, SamplingParams
 from codeloop.llm.batching import Batcher
@@ -60,29 +61,14 @@ class TransformersModel:
             sampling.update(temperature=params.temperature, top_p=params.top_p)
         return sampling
 
-    def _completion(self, tokens: list[int], prompt_tokens: int, params: SamplingParams,
-                    seconds: float) -> Completion:
-        text = self._tokenizer.decode(tokens, skip_special_tokens=True)
-        for stop in params.stop:
-            text = text.split(stop)[0]
-        return Completion(text, prompt_tokens, len(tokens), seconds)
-
     def chat(self, messages: list[Message], params: SamplingParams) -> list[Completion]:
         encoded = self._tokenizer.apply_chat_template(messages, add_generation_prompt=True)
         prompt = list(encoded["input_ids"] if hasattr(encoded, "keys") else encoded)
         if self.batcher is not None:
             return self.batcher.submit([prompt] * params.n, params)
-        ids = self._torch.tensor([prompt], device=self._device)
-        completions = []
-        for index in range(params.n):  # one at a time, each sample seeded: reproducible
-            with self._lock, self._torch.no_grad():
-                if params.seed is not None:
-                    self._torch.manual_seed(params.seed + index)
-                start = time.perf_counter()
-                output = self._model.generate(ids, **self._sampling(params))[0, ids.shape[1]:]
-                seconds = time.perf_counter() - start
-            completions.append(self._completion(output.tolist(), len(prompt), params, seconds))
-        return completions
+        seeds = [None if params.seed is None else params.seed + index for index in range(params.n)]
+        return [self._generate([prompt], replace(params, seed=seed))[0]  # one at a time, each seeded
+                for seed in seeds]
 
     def _generate_batch(self, prompts: list[list[int]], params: SamplingParams) -> list[Completion]:
         """The prompts in order of length, in chunks of at most ``max_batch_tokens`` padded tokens."""
@@ -114,5 +100,8 @@ class TransformersModel:
         completions = []
         for prompt, row in zip(prompts, output[:, width:].tolist(), strict=True):
             end = next((i + 1 for i, token in enumerate(row) if token in self._eos_ids), len(row))
-            completions.append(self._completion(row[:end], len(prompt), params, seconds))
+            text = self._tokenizer.decode(row[:end], skip_special_tokens=True)
+            for stop in params.stop:
+                text = text.split(stop)[0]
+            completions.append(Completion(text, len(prompt), end, seconds))
         return completions
