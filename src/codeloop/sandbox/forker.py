@@ -34,7 +34,7 @@ import signal
 import linux
 from helper import Helper
 from messages import FORKER_NAME, Job
-from program import run_program, slot_cpu, write_all
+from program import run_program, write_all
 
 ANSWER_TIMEOUT_S = 10.0  # a forker silent this long (stopped by a program of its uid) is killed
 PROGRAM_KEYS = ("filename", "encoded_files", "artefacts", "exec_artefact", "exec", "env", "argv", "source",
@@ -44,13 +44,14 @@ PROGRAM_KEYS = ("filename", "encoded_files", "artefacts", "exec_artefact", "exec
 class Forker(Helper):
     """The slot init's handle on its forker."""
 
-    def __init__(self, seccomp: bool, cgroup_procs: list[int]) -> None:
+    def __init__(self, seccomp: bool, cgroup_procs: list[int], cpu: int) -> None:
         """``seccomp``: install the filter here once, for every program (only where programs
         drop to a uid of their own: one that stays uid 0 of the namespace unshares first).
         ``cgroup_procs``: the slot's memory ``cgroup.procs`` (v2: the slot's one cgroup), which
-        the forker joins as it starts: programs are forked into it."""
+        the forker joins as it starts: programs are forked into it. ``cpu``: the slot's core,
+        which the forker keeps to (a paired run's program stays there, others get every core)."""
         self.seccomp = seccomp
-        super().__init__(lambda sock: serve(sock, seccomp, cgroup_procs))
+        super().__init__(lambda sock: serve(sock, seccomp, cgroup_procs, cpu))
 
     def fileno(self) -> int:
         """Readable when the program has ended (its ``result`` is waiting)."""
@@ -90,12 +91,14 @@ class Forker(Helper):
         return answer
 
 
-def serve(sock: _socket.socket, seccomp: bool, cgroup_procs: list[int]) -> None:
+def serve(sock: _socket.socket, seccomp: bool, cgroup_procs: list[int], cpu: int) -> None:
     """The forker's loop, in its own process: as little as possible happens here between forks
     (each page written is a fault); the program reads its own data."""
     linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     linux.set_process_name(FORKER_NAME)
+    every_cpu = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {cpu})
     for procs in cgroup_procs:  # "0": the writer itself
         os.write(procs, b"0")
     os.closerange(3, sock.fileno())  # nothing of the slot's but its socket (and stdio)
@@ -113,7 +116,7 @@ def serve(sock: _socket.socket, seccomp: bool, cgroup_procs: list[int]) -> None:
         if program == 0:
             sock.close()
             try:
-                become_program(fds)
+                become_program(fds, every_cpu)
             finally:
                 os._exit(121)
         for fd in fds:
@@ -123,9 +126,10 @@ def serve(sock: _socket.socket, seccomp: bool, cgroup_procs: list[int]) -> None:
         sock.send(marshal.dumps((status, usage.ru_utime + usage.ru_stime, usage.ru_maxrss)))
 
 
-def become_program(fds: list[int]) -> None:
+def become_program(fds: list[int], every_cpu: set[int]) -> None:
     """In the forked child: the run's data (from the memfd that comes last), its own session, the
-    run's directory and descriptors, then the program."""
+    run's directory and descriptors, its cores (a paired run's program stays on the slot's, where
+    it and the harness take turns; any other may use ``every_cpu``), then the program."""
     data = fds.pop()
     fields, payload, targets = marshal.loads(os.pread(data, os.fstat(data).st_size, 0))
     os.close(data)
@@ -139,8 +143,8 @@ def become_program(fds: list[int]) -> None:
     os.setsid()  # its own process group: kill(0) reaches neither the slot nor the forker
     os.chdir(job.workdir)
     arrange_fds(fds)
-    if job.paired:  # it and the harness take turns: on one core each hand-over is cheap
-        os.sched_setaffinity(0, {slot_cpu(job)})
+    if not job.paired:
+        os.sched_setaffinity(0, every_cpu)
     run_program(job, payload)
 
 

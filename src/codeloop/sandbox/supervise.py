@@ -27,7 +27,6 @@ from program import (
     REPLIES_FD,
     SOLUTION,
     rlimits,
-    slot_cpu,
     write_all,
 )
 
@@ -157,7 +156,7 @@ def start(job: Job, payload: dict, fds: dict[str, int], harness_fd: int | None, 
         if server is None or not server.alive():
             if server is not None:
                 server.kill()  # reaps it and closes what pointed at it
-            server = slot["harness"] = HarnessServer(job.harness_uid, job.seccomp, slot_cpu(job))
+            server = slot["harness"] = HarnessServer(job.harness_uid, job.seccomp, slot["cpu"])
         slot["harness_cpu"] = server.cpu_seconds()
         codes = slot.setdefault("harness_codes", {})
         if "harness_code" in payload:

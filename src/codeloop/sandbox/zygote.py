@@ -41,7 +41,7 @@ import rpc
 from forker import Forker
 from isolation import PROC_FLAGS, WORKDIR, build_filesystem, enter_namespaces, open_cgroup_files, probe_run_layers
 from messages import Config, Job, Report
-from program import write_all
+from program import slot_cpu, write_all
 from supervise import cgroup_write, supervise
 
 del sys.path[0]
@@ -75,7 +75,7 @@ def warm_up() -> None:
         linecache.clearcache()  # programs start with it empty, as in a fresh interpreter
 
 
-def serve_slot(sock: _socket.socket, config: Config, cgroup: dict[str, int]) -> None:
+def serve_slot(sock: _socket.socket, config: Config, cgroup: dict[str, int], index: int) -> None:
     """One worker slot: joins its pids cgroup once (v1; runs forked from here inherit it),
     then, with pid namespaces, starts the slot init in a fresh one. The slot init and harness
     server stay out of its memory cgroup: only the forker joins it (``forker.py``), so its limit
@@ -100,9 +100,10 @@ def serve_slot(sock: _socket.socket, config: Config, cgroup: dict[str, int]) -> 
         linux.prctl(linux.PR_SET_CHILD_SUBREAPER, 1)
     # the forker now, before any run's data exists here: programs never inherit another run's data
     # from it (one replaced after dying is forked later); the harness server at the first paired run
+    cpu = slot_cpu(index)
     new_forker = functools.partial(Forker, seccomp=config.seccomp and config.slot_uids,
-                                   cgroup_procs=[cgroup["procs"]] if "procs" in cgroup else [])
-    slot: dict = {"forker": new_forker(), "new_forker": new_forker}
+                                   cgroup_procs=[cgroup["procs"]] if "procs" in cgroup else [], cpu=cpu)
+    slot: dict = {"forker": new_forker(), "new_forker": new_forker, "cpu": cpu}
     while True:
         try:
             message, fds = linux.recv_fds(sock, 1 << 16, 3)
@@ -148,7 +149,7 @@ def start_slots(ctrl: _socket.socket, config: Config, cgroups: list[dict[str, in
             for other in sockets:
                 if other is not sock:
                     other.close()
-            serve_slot(sock, config, cgroups[slot] if slot < len(cgroups) else {})
+            serve_slot(sock, config, cgroups[slot] if slot < len(cgroups) else {}, slot)
             os._exit(0)
     for sock in sockets:
         sock.close()
