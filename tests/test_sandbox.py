@@ -70,11 +70,23 @@ def test_random_is_reseeded_per_run(sandbox):
 
 
 def test_harness_failure_is_se_and_recovers():
+    """The fork server killed (here during its start-up, which goes on in the background): the
+    next run starts another."""
     with Sandbox(workers=1) as box:
         box._process.kill()
         box._process.wait()
         execution = box.run("print('back')")
         assert execution.verdict == Verdict.OK and execution.stdout == "back\n"
+
+
+def test_a_fork_server_that_cannot_start_is_an_error(monkeypatch):
+    """Started again once; then its failure is raised, not turned into a verdict."""
+    from codeloop.sandbox import server
+    monkeypatch.setattr(server, "ZYGOTE", [*server.ZYGOTE[:4], "raise SystemExit(1)"])
+    box = Sandbox(workers=1)
+    with pytest.raises(RuntimeError, match="exited during start-up"):
+        box.run("print('never')")
+    box.close()
 
 
 DETERMINISTIC = [

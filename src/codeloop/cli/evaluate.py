@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING
 
 from codeloop.cli.common import BENCHMARKS, add_jobs, add_out, add_progress, add_ray, command, requires
+
+if TYPE_CHECKING:
+    from codeloop.sandbox import Sandbox
+    from codeloop.sandbox.ray_pool import RaySandbox
 
 
 def parse_ks(text: str) -> list[int]:
@@ -42,13 +47,23 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def evaluate_command(args: argparse.Namespace) -> int:
-    from codeloop.eval.samples import evaluate_samples
-    from codeloop.eval.summary import summarize_samples
-    from codeloop.tasks import load
     if (args.samples is None) == (not args.references):
         args.parser.error("give either SAMPLES.jsonl or --references")
     if (args.since or args.until) and args.benchmark != "livecodebench":
         args.parser.error("--since/--until filter livecodebench's contest dates only")
+    if args.ray is not None:
+        requires("ray", "ray")
+    import os
+
+    from codeloop.sandbox.ray_pool import open_sandbox
+    with open_sandbox(args.jobs or os.cpu_count() or 1, args.ray) as sandbox:  # starts while the rest loads
+        return judge_samples(args, sandbox)
+
+
+def judge_samples(args: argparse.Namespace, sandbox: Sandbox | RaySandbox) -> int:
+    from codeloop.eval.samples import evaluate_samples
+    from codeloop.eval.summary import summarize_samples
+    from codeloop.tasks import load
     ks = args.k
     tasks = load(args.benchmark, split=args.split, path=args.data_path, since=args.since, until=args.until)
     samples = args.samples
@@ -62,9 +77,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
         if not write_reference_samples(tasks, samples):
             raise ValueError(f"{args.benchmark}: the benchmark has no reference solutions")
     out = args.out or f"{samples}_results.jsonl"
-    if args.ray is not None:
-        requires("ray", "ray")
-    store = evaluate_samples(tasks, samples, out, jobs=args.jobs, progress=not args.no_progress, ray=args.ray)
+    store = evaluate_samples(tasks, samples, out, progress=not args.no_progress, sandbox=sandbox)
     if args.references:
         from codeloop.eval.summary import summarize_references
         table = summarize_references(store.results.values())

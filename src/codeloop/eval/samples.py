@@ -8,6 +8,7 @@ same RESULTS.jsonl judges only what is missing.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -18,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codeloop.judge import Judge, Judgement, Verdict
-from codeloop.sandbox import Limits
+from codeloop.sandbox import Limits, Sandbox
 from codeloop.sandbox.languages import language as sandbox_language
-from codeloop.sandbox.ray_pool import open_sandbox
+from codeloop.sandbox.ray_pool import RaySandbox, open_sandbox
 from codeloop.tasks import DatasetError, Task, TaskKind
 from codeloop.tasks.records import jsonl_records
 
@@ -149,17 +150,19 @@ def result_record(sample: Sample, judgement: Judgement) -> dict:
 
 
 def evaluate_samples(tasks: Iterable[Task], samples_path: str | Path, out_path: str | Path,
-                     jobs: int | None = None, progress: bool = True, ray: str | None = None) -> ResultStore:
+                     jobs: int | None = None, progress: bool = True, ray: str | None = None,
+                     sandbox: Sandbox | RaySandbox | None = None) -> ResultStore:
     """Judge every sample not yet in ``out_path`` on its task's hidden tests (on a Ray cluster:
-    ``ray``, an address or "local"; results are appended as they complete, in any order)."""
+    ``ray``, an address or "local"; results are appended as they complete, in any order), in
+    ``sandbox`` if given (left open), else in one opened here with ``jobs`` workers."""
     by_id = {task.id: task for task in tasks}
     samples = read_samples(samples_path, by_id)
     store = ResultStore(out_path)
     try:
         store.check_matches(samples)
         pending = [s for s in samples if s.index not in store.results]
-        jobs = jobs or os.cpu_count() or 1
-        with open_sandbox(jobs, ray) as sandbox, ThreadPoolExecutor(sandbox.threads) as pool:
+        opened = open_sandbox(jobs or os.cpu_count() or 1, ray) if sandbox is None else contextlib.nullcontext(sandbox)
+        with opened as sandbox, ThreadPoolExecutor(sandbox.threads) as pool:
             judge = Judge(sandbox)
 
             def one(sample: Sample) -> dict:

@@ -15,7 +15,7 @@ import sysconfig
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from codeloop.sandbox.build import (
     BASE_ENV,
@@ -61,6 +61,8 @@ class Sandbox:
     ``workers`` bounds how many programs run at once (default: the core count); each slot holds
     ``JOBS_PER_SLOT`` jobs, its next one queued. Use as a context manager, or call ``close()``.
     Thread-safe; ``arun`` is the asyncio entry point; ``run_many`` keeps every slot busy.
+    The fork server starts in the background (its ~50 ms overlap the caller's own set-up): the
+    first run, ``layers`` or ``source_path`` waits for it, and raises if it failed to start.
     """
 
     def __init__(self, workers: int | None = None, *, isolate: bool = True,
@@ -70,7 +72,7 @@ class Sandbox:
         self.isolate = isolate
         self.site_packages = site_packages
         self.debug = debug
-        self.layers: dict[str, str] = {}
+        self._layers: dict[str, str] = {}
         self._slots: queue.Queue[int] = queue.Queue()  # a slot appears once per job it can take
         for _ in range(JOBS_PER_SLOT):
             for slot in range(self.workers):
@@ -84,6 +86,8 @@ class Sandbox:
         self._process: subprocess.Popen | None = None
         self._ctrl: socket.socket | None = None
         self._slot_uids = False
+        self._workdir: str | None = None
+        self._started: Future[None] = Future()
         self._slot_sockets: list[socket.socket] = []
         self.builds = BuildCache()
         self.sealed = SealedFiles()  # what many runs read: artefacts, harness data
@@ -110,10 +114,26 @@ class Sandbox:
             theirs.close()
         self._slot_sockets = [ours for ours, _ in slot_pairs]
         self._harness_codes: list[set[str]] = [set() for _ in range(self.workers)]  # what each slot holds
+        self._started = Future()
+        threading.Thread(target=self._greet, args=(host_end, self._process, self._started), daemon=True,
+                         name="sandbox-start").start()
+
+    def _greet(self, host_end: socket.socket, process: subprocess.Popen, started: Future[None]) -> None:
+        """The start-up's exchange with the fork server (in a thread of its own): the id maps
+        it asks for, then its report that it is ready."""
+        try:
+            self._handshake(host_end, process)
+        except BaseException as error:
+            host_end.close()
+            started.set_exception(error)
+        else:
+            started.set_result(None)
+
+    def _handshake(self, host_end: socket.socket, process: subprocess.Popen) -> None:
         host_end.settimeout(30)
         first = host_end.recv(1 << 16)
         if first == b"unshared":
-            host_end.send(self._write_id_maps(self._process.pid).encode())
+            host_end.send(self._write_id_maps(process.pid).encode())
             first = host_end.recv(1 << 16)
         elif first == b"nouserns":
             first = host_end.recv(1 << 16)
@@ -122,9 +142,22 @@ class Sandbox:
         ready = json.loads(first)
         host_end.settimeout(None)
         self._ctrl = host_end
-        self.layers = describe_layers(ready["layers"], ready["pidns"], self._slot_uids, self.memory_by_cgroup,
-                                      self._cgroups)
+        self._layers = describe_layers(ready["layers"], ready["pidns"], self._slot_uids, self.memory_by_cgroup,
+                                       self._cgroups)
         self._workdir = ready["workdir"]
+
+    def _ready(self) -> None:
+        """Wait until the fork server has started; one that failed to (or was killed meanwhile)
+        is started again, and a second failure raised."""
+        if self._started.exception() is not None:
+            self._restart(self._process)
+            self._started.result()
+
+    @property
+    def layers(self) -> dict[str, str]:
+        """Each isolation layer and whether it is on (``codeloop doctor`` prints them)."""
+        self._ready()
+        return self._layers
 
     def _write_id_maps(self, pid: int) -> str:
         try:
@@ -144,6 +177,7 @@ class Sandbox:
             return f"error {error}"
 
     def close(self) -> None:
+        self._started.exception()  # the start-up's exchange is over (whatever its outcome)
         self.sealed.close()
         for sock in self._slot_sockets:
             sock.close()
@@ -181,6 +215,7 @@ class Sandbox:
                 dead.kill()
                 dead.wait()
             self._start()
+            self._started.exception()  # wait for it: the threads waiting on the lock find it started
 
     # --- runs ---------------------------------------------------------------------------------
     def run(self, source: str, *, stdin: str = "", argv: Sequence[str] = (),
@@ -314,6 +349,7 @@ class Sandbox:
 
     def source_path(self, filename: str = "solution.py") -> str:
         """Where a run's ``filename`` lies, as its program sees it (its tracebacks name it)."""
+        self._ready()
         if self._workdir is None:  # each run's directory is made when it starts
             return filename
         return posixpath.normpath(posixpath.join(self._workdir, filename))
@@ -329,6 +365,7 @@ class Sandbox:
         for). ``exec_fields`` make the slot
         exec a command (a compiler, a compiled program) instead of running Python itself, with
         ``build``'s artefacts in its working directory (or, a lone binary, exec'd from memory)."""
+        self._ready()
         artefacts = build.artefacts if build is not None else ()
         fields = {"source": request.source, "stdin": request.stdin, "argv": list(request.argv),
                   "files": dict(request.files), "filename": request.filename,

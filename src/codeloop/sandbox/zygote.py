@@ -47,9 +47,10 @@ from supervise import cgroup_write, supervise
 del sys.path[0]
 
 # Modules test programs import most; each costs fork time in every run (hashlib alone adds 3.7 MB).
-# random reseeds itself in every forked child (it registers os.register_at_fork).
+# Not random: it reseeds itself from os.urandom in every forked child (os.register_at_fork), 48 page
+# faults and 0.15 ms a run (measured), while 1 HumanEval solution in 164 and no MBPP one imports it.
 PRELOAD = ("collections", "itertools", "functools", "math", "heapq", "bisect", "re", "string",
-           "typing", "random", "traceback", "linecache", "json", "copy", "operator", "array", "io")
+           "typing", "traceback", "linecache", "json", "copy", "operator", "array", "io")
 
 
 def warm_up() -> None:
