@@ -8,8 +8,9 @@ are generated in batches (``--batch``: concurrent episodes, ``codeloop.llm.batch
 
 ``--budget SECONDS`` bounds the whole run's wall time: PPO stops early, after a whole step, when
 the time left is no more than the first evaluation took plus a step, so that the second evaluation
-still fits. Results go to ``OUT/results.json`` after each evaluation, the PPO metrics to
-``OUT/rl/metrics.jsonl``, the trained policy to ``OUT/rl/checkpoint/policy`` (unless ``--no-save``).
+still fits. ``--steps 0`` only evaluates. Results go to ``OUT/results.json`` after each evaluation,
+the PPO metrics to ``OUT/rl/metrics.jsonl``, the trained policy to ``OUT/rl/checkpoint/policy``
+(unless ``--no-save``).
 
     python benchmarks/rlef_at_scale.py --device cuda [--model default] [--steps 200] [--budget 480]
 """
@@ -54,7 +55,7 @@ def main() -> None:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--benchmarks", default="humaneval,mbpp", help="evaluated before and after (test splits)")
     parser.add_argument("--limit", type=int, default=None, help="the first N tasks of each benchmark only")
-    parser.add_argument("--steps", type=int, default=200, help="PPO steps at most")
+    parser.add_argument("--steps", type=int, default=200, help="PPO steps at most (0: evaluate only)")
     parser.add_argument("--episodes-per-step", type=int, default=32)
     parser.add_argument("--lr", type=float, default=1e-6)
     parser.add_argument("--max-tokens", type=int, default=512, help="tokens per reply")
@@ -80,6 +81,9 @@ def main() -> None:
     report["before"] = evaluate(model, tokenizer, "before", args)
     eval_seconds = time.perf_counter() - evaluated
     save()
+    if args.steps == 0:
+        print_table(report, ["before"])
+        return
     config = RLConfig(model=args.model, out=str(out / "rl"), steps=args.steps, episodes_per_step=args.episodes_per_step,
                       batch=args.episodes_per_step, max_tokens=args.max_tokens, lr=args.lr, device=args.device,
                       checkpoint_every=args.steps)
@@ -101,11 +105,15 @@ def main() -> None:
     report["after"] = evaluate(trainer.model, tokenizer, "after", args)
     report["seconds"] = round(time.perf_counter() - started, 1)
     save()
+    print_table(report, ["before", "after"])
+    print(f"{len(history)} PPO steps of {config.episodes_per_step} episodes; {report['seconds'] / 60:.1f} min")
+
+
+def print_table(report: dict, labels: list[str]) -> None:
     print("| model | " + " | ".join(f"{b} single turn | {b} 1@3" for b in report["before"]) + " |")
-    for label in ("before", "after"):
+    for label in labels:
         print(f"| {label} RL | " + " | ".join(f"{r['single_turn']:.3f} | {r['1@3']:.3f}"
                                            for r in report[label].values()) + " |")
-    print(f"{len(history)} PPO steps of {config.episodes_per_step} episodes; {report['seconds'] / 60:.1f} min")
 
 
 if __name__ == "__main__":

@@ -136,3 +136,18 @@ def test_the_at_scale_benchmark_runs_on_a_tiny_model(tmp_path):
     assert results["rl"]["steps"] == 2 and set(results["after"]) == {"humaneval", "mbpp"}
     assert all(r["tasks"] == 2 for r in results["before"].values())
     assert "| after RL |" in done.stdout and (tmp_path / "run" / "rl" / "checkpoint" / "policy").exists()
+
+
+def test_the_at_scale_benchmark_with_steps_0_only_evaluates(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+    tiny_model(tmp_path / "model")
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "rlef_at_scale.py"
+    done = subprocess.run([sys.executable, str(script), "--model", f"hf:{tmp_path / 'model'}", "--device", "cpu",
+                           "--limit", "2", "--steps", "0", "--max-tokens", "8", "--batch", "4", "--benchmarks", "mbpp",
+                           "--out", str(tmp_path / "run")], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    results = json.loads((tmp_path / "run" / "results.json").read_text())
+    assert results["before"]["mbpp"]["tasks"] == 2 and "rl" not in results and "after" not in results
+    assert "| before RL |" in done.stdout and not (tmp_path / "run" / "rl").exists()
