@@ -1,5 +1,3 @@
-import sys
+from codeloop.cli import console
 
-from codeloop.cli import main
-
-sys.exit(main())
+console()

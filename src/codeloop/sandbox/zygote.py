@@ -192,6 +192,7 @@ def main() -> None:
     ctrl.send(json.dumps({"ready": True, "layers": layers, "pidns": config.pidns,
                           "workdir": WORKDIR if isolated else None}).encode())
     start_slots(ctrl, config, cgroups)
+    os._exit(0)  # nothing buffered to flush; the host's close() waits for this exit
 
 
 if __name__ == "__main__":
