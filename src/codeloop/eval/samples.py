@@ -164,10 +164,11 @@ def evaluate_samples(tasks: Iterable[Task], samples_path: str | Path, out_path: 
         opened = open_sandbox(jobs or os.cpu_count() or 1, ray) if sandbox is None else contextlib.nullcontext(sandbox)
         with opened as sandbox, ThreadPoolExecutor(sandbox.threads) as pool:
             judge = Judge(sandbox)
+            limits = {task_id: task_limits(task) for task_id, task in by_id.items()}
 
             def one(sample: Sample) -> dict:
                 task = by_id[sample.task_id]
-                return result_record(sample, judge.judge(sample.program, task.hidden_tests, task_limits(task),
+                return result_record(sample, judge.judge(sample.program, task.hidden_tests, limits[sample.task_id],
                                                          language=sample.language))
 
             futures = [pool.submit(one, sample) for sample in pending]

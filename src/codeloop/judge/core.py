@@ -84,7 +84,7 @@ class Judge:
     def __init__(self, sandbox: Sandbox, checker: Checker | ProgramChecker | None = None) -> None:
         self.sandbox = sandbox
         self.checker = checker or TokenChecker()
-        self._cache: dict[str, Judgement] = {}
+        self._cache: dict[tuple, Judgement] = {}
         self._lock = threading.Lock()
 
     def judge(self, program: str, tests: Sequence[Test], limits: Limits = Limits(),
@@ -106,9 +106,8 @@ class Judge:
                 self._cache[key] = judgement
         return judgement
 
-    def _key(self, program: str, tests: Sequence[Test], limits: Limits, stop: bool, lang: str) -> str:
-        blob = json.dumps([program, _digest(tuple(tests), limits), repr(self.checker), stop, lang])
-        return hashlib.sha256(blob.encode("utf-8", "surrogateescape")).hexdigest()
+    def _key(self, program: str, tests: Sequence[Test], limits: Limits, stop: bool, lang: str) -> tuple:
+        return program, _digest(tuple(tests), limits), repr(self.checker), stop, lang
 
     def _judge(self, program: str, tests: list[Test], limits: Limits, stop: bool) -> Judgement:
         if len(tests) == 1:  # run it first: only a failed run needs the compile check

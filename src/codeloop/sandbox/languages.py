@@ -66,6 +66,8 @@ def language(name: str | Language) -> Language:
     ``Language`` is its own row (a caller's language outside the table, such as LLVM IR)."""
     if isinstance(name, Language):
         return name
+    if name in LANGUAGES:
+        return LANGUAGES[name]
     key = name.strip().lower()
     key = ALIASES.get(key, key)
     if key not in LANGUAGES:

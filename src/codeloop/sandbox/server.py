@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import posixpath
@@ -354,7 +355,7 @@ class Sandbox:
         self._ready()
         if self._workdir is None:  # each run's directory is made when it starts
             return filename
-        return posixpath.normpath(posixpath.join(self._workdir, filename))
+        return _in_directory(self._workdir, filename)
 
     def _compiled(self, request: Run) -> dict[str, str]:
         if self._workdir is None:
@@ -419,6 +420,11 @@ class Sandbox:
         execution = execution_from_reply(header, rest[:out_end], rest[out_end:err_end], request.limits,
                                          rest[err_end:end])
         return execution, files
+
+
+@functools.lru_cache(maxsize=256)
+def _in_directory(directory: str, filename: str) -> str:
+    return posixpath.normpath(posixpath.join(directory, filename))
 
 
 def _memfd(name: str, data: bytes) -> int:
