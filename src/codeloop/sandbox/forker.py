@@ -62,7 +62,6 @@ class Forker(Helper):
         job.seccomp_inherited = self.seccomp
         program = {key: payload[key] for key in PROGRAM_KEYS if key in payload}
         if "code" in program:  # compiled by the host: the source is only needed as its file
-            program["code"] = bytes.fromhex(program.pop("code"))
             program.pop("source", None)
         # version 0: no interned strings, whose reference counts the program would write to
         data = marshal.dumps((vars(job), program, list(fds)), 0)

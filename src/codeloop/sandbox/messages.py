@@ -3,8 +3,9 @@ records, and the constants both sides use. Standard library only: the fork serve
 its bare name, the host as ``codeloop.sandbox.messages``.
 
     host -> fork server   Config, once, as its command-line argument
-    host -> slot          Job, a JSON line per run; then the payload (inline or in a memfd) and,
-                          for a paired run, a memfd with the harness's data
+    host -> slot          Job, a JSON line per run; then the payload (inline or in a memfd: a JSON
+                          line, then the program's marshalled code when the host compiled it)
+                          and, for a paired run, a memfd with the harness's data
     slot -> host          Report, a JSON line per run; then stdout, stderr, the harness's report and
                           a compile's artefacts
 """

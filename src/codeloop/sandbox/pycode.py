@@ -27,13 +27,13 @@ def compile_quietly(source: str, filename: str, mode: str = "exec") -> tuple[Cod
             return None, error, bool(caught)
 
 
-def compile_here(source: str, path: str) -> dict[str, str]:
+def compile_here(source: str, path: str) -> dict[str, str | bytes]:
     """The program compiled on the host, marshalled: the run skips its own ``compile``, which
     costs ~2.5x more there (the fork server's parser memory is copy-on-write). Empty when it
     does not compile cleanly; the run then compiles it and prints the error or warnings as
     Python would."""
     code, _, warned = compile_quietly(source, path)
-    return {} if code is None or warned else {"code": marshal.dumps(code).hex(), "code_file": path}
+    return {} if code is None or warned else {"code": marshal.dumps(code), "code_file": path}
 
 
 @functools.lru_cache(maxsize=64)

@@ -318,7 +318,9 @@ class Sandbox:
         """Send ``slot`` one job; the read end of its reply pipe (OSError: the fork server is
         unreachable)."""
         artefacts = build.artefacts if build is not None else ()
-        payload = json.dumps(fields).encode("utf-8", "surrogateescape")
+        code = fields.get("code", b"")  # marshalled: raw bytes after the JSON's line
+        payload = json.dumps({key: value for key, value in fields.items() if key != "code"}).encode(
+            "utf-8", "surrogateescape") + b"\n" + code
         inline = len(payload) <= INLINE_PAYLOAD  # in the message itself, else in a memfd
         limits = request.limits
         job = Job(slot=slot, cpu_s=limits.cpu_s, wall_s=limits.wall_s, memory_bytes=limits.memory_mb << 20,
@@ -357,7 +359,7 @@ class Sandbox:
             return filename
         return _in_directory(self._workdir, filename)
 
-    def _compiled(self, request: Run) -> dict[str, str]:
+    def _compiled(self, request: Run) -> dict[str, str | bytes]:
         if self._workdir is None:
             return {}
         return compile_here(request.source, self.source_path(request.filename))

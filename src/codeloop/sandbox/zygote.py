@@ -116,8 +116,9 @@ def serve_slot(sock: _socket.socket, config: Config, cgroup: dict[str, int], ind
 
 
 def run_job(message: bytes, fds: list[int], config: Config, cgroup: dict[str, int], slot: dict) -> None:
-    """One job: a JSON line, then the payload, inline or (when large) in a memfd; a paired run's
-    harness material comes in a memfd of its own, which this process never reads."""
+    """One job: a JSON line, then the payload (a JSON line, then the program's marshalled code if
+    the host compiled it), inline or (when large) in a memfd; a paired run's harness material
+    comes in a memfd of its own, which this process never reads."""
     try:
         header, _, inline = message.partition(b"\n")
         job = Job.decode(header)
@@ -128,7 +129,10 @@ def run_job(message: bytes, fds: list[int], config: Config, cgroup: dict[str, in
             inline = os.pread(payload_fd, os.fstat(payload_fd).st_size, 0)
             os.close(payload_fd)
         harness_fd = rest.pop(0) if job.paired else None
-        payload = json.loads(inline)
+        fields, _, code = inline.partition(b"\n")
+        payload = json.loads(fields)
+        if code:
+            payload["code"] = code
         if job.artefacts:
             payload["artefacts_fd"] = rest.pop(0)
         supervise(job, fds[0], payload, cgroup, harness_fd, slot)
