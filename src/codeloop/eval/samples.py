@@ -14,7 +14,7 @@ import json
 import os
 import threading
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -165,21 +165,23 @@ def evaluate_samples(tasks: Iterable[Task], samples_path: str | Path, out_path: 
         with opened as sandbox, ThreadPoolExecutor(sandbox.threads) as pool:
             judge = Judge(sandbox)
             limits = {task_id: task_limits(task) for task_id, task in by_id.items()}
-
-            def one(sample: Sample) -> dict:
-                task = by_id[sample.task_id]
-                return result_record(sample, judge.judge(sample.program, task.hidden_tests, limits[sample.task_id],
-                                                         language=sample.language))
-
-            futures = [pool.submit(one, sample) for sample in pending]
-            bar = None
+            bar, bar_lock = None, threading.Lock()
             if progress:  # imported only then: tqdm alone takes a fifth of this command's start-up
                 from tqdm import tqdm
                 bar = tqdm(total=len(samples), initial=len(samples) - len(pending), desc="evaluate", unit="sample")
-            for future in as_completed(futures):
-                store.append(future.result())
+
+            def one(sample: Sample) -> None:
+                """Judge a sample and append its result, in the judging thread (no hand-over)."""
+                task = by_id[sample.task_id]
+                judgement = judge.judge(sample.program, task.hidden_tests, limits[sample.task_id],
+                                        language=sample.language)
+                store.append(result_record(sample, judgement))
                 if bar is not None:
-                    bar.update()
+                    with bar_lock:
+                        bar.update()
+
+            for future in [pool.submit(one, sample) for sample in pending]:
+                future.result()
             if bar is not None:
                 bar.close()
     finally:
