@@ -34,7 +34,10 @@ def tiny_model(folder):
                              "{% if add_generation_prompt %}<|assistant|>{% endif %}")
     config = LlamaConfig(vocab_size=len(wrapped), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
                          num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=2048)
-    LlamaForCausalLM(config).save_pretrained(folder)
+    import torch
+    with torch.random.fork_rng():  # the same weights whichever tests ran before (tests assert its replies)
+        torch.manual_seed(0)
+        LlamaForCausalLM(config).save_pretrained(folder)
     wrapped.save_pretrained(folder)
 
 
