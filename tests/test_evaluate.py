@@ -111,3 +111,16 @@ def test_bad_input(tmp_path):
     result = subprocess.run([sys.executable, "-m", "codeloop", "evaluate", "--benchmark", "humaneval",
                              str(samples), "--k", "1,x"], capture_output=True, text=True)
     assert result.returncode == 2 and "--k: expected comma-separated integers" in result.stderr
+
+
+def test_out_naming_another_kind_of_file_is_a_one_line_error_and_leaves_it_alone(tmp_path):
+    samples, other = tmp_path / "samples.jsonl", tmp_path / "other.jsonl"
+    write_samples(samples, ["HumanEval/0"])
+    text = samples.read_text() + '{"task_id": "HumanEval/0", "compl'  # a last line cut short, too
+    other.write_text(text)
+    done = cli("--benchmark", "humaneval", str(samples), "--out", str(other), "--no-progress")
+    _, stderr = done.communicate(timeout=120)
+    assert done.returncode == 1
+    assert stderr.strip() == (f"codeloop evaluate: error: {other}:1: not a result of codeloop evaluate "
+                              "(expected a JSON object with an integer 'index'); use another --out")
+    assert other.read_text() == text

@@ -107,14 +107,22 @@ class ResultStore:
         self._handle = open(self.path, "a")  # noqa: SIM115 (held for the store's life; see close)
 
     def _load(self) -> None:
+        """Read the results so far; a last line cut short by a kill is dropped (only once every
+        whole line has been checked to be a result: another kind of file is left untouched)."""
         data = self.path.read_bytes()
-        if data and not data.endswith(b"\n"):  # a line cut short by a kill: drop it
-            data = data[: data.rfind(b"\n") + 1]
-            with open(self.path, "r+b") as handle:
-                handle.truncate(len(data))
-        for line in data.decode().splitlines():
-            record = json.loads(line)
+        whole = data[: data.rfind(b"\n") + 1]
+        for number, line in enumerate(whole.decode("utf-8", "replace").splitlines(), 1):
+            try:
+                record = json.loads(line)
+            except ValueError:
+                record = None
+            if not isinstance(record, dict) or type(record.get("index")) is not int:
+                raise DatasetError(f"{self.path}:{number}: not a result of codeloop evaluate (expected a JSON object "
+                                   "with an integer 'index'); use another --out")
             self.results[record["index"]] = record
+        if len(whole) < len(data):
+            with open(self.path, "r+b") as handle:
+                handle.truncate(len(whole))
 
     def check_matches(self, samples: list[Sample]) -> None:
         for index, record in self.results.items():
