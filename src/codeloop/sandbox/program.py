@@ -57,7 +57,7 @@ def shut_down_like_python() -> int:
 def slot_cpu(slot: int) -> int:
     """The core of worker slot ``slot``: its forker, its paired runs' programs and its harness
     server run there (fork, hand-overs and the programs' page faults stay on one core's caches
-    and TLB: about 8% less wall time on HumanEval, measured on 2 cores)."""
+    and TLB: 5-8% less wall time on HumanEval, measured on 2 cores)."""
     cpus = sorted(os.sched_getaffinity(0))
     return cpus[slot % len(cpus)]
 
