@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from typing import TYPE_CHECKING
 
 from codeloop.cli.common import BENCHMARKS, add_jobs, add_out, add_progress, add_ray, command, requires
@@ -55,7 +54,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
     if args.ray is not None:
         requires("ray", "ray")
     from codeloop.sandbox.ray_pool import open_sandbox
-    with open_sandbox(args.jobs or os.cpu_count() or 1, args.ray) as sandbox:  # starts while the rest loads
+    with open_sandbox(args.jobs, args.ray) as sandbox:  # starts while the rest loads
         return judge_samples(args, sandbox)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import threading
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -169,7 +168,7 @@ def evaluate_samples(tasks: Iterable[Task], samples_path: str | Path, out_path: 
     try:
         store.check_matches(samples)
         pending = [s for s in samples if s.index not in store.results]
-        opened = open_sandbox(jobs or os.cpu_count() or 1, ray) if sandbox is None else contextlib.nullcontext(sandbox)
+        opened = open_sandbox(jobs, ray) if sandbox is None else contextlib.nullcontext(sandbox)
         with opened as sandbox, ThreadPoolExecutor(sandbox.threads) as pool:
             judge = Judge(sandbox)
             limits = {task_id: task_limits(task) for task_id, task in by_id.items()}

@@ -360,9 +360,9 @@ class Sandbox:
         return _in_directory(self._workdir, filename)
 
     def _compiled(self, request: Run) -> dict[str, str | bytes]:
-        if self._workdir is None:
+        if self._workdir is None:  # _run_once has waited for the start-up
             return {}
-        return compile_here(request.source, self.source_path(request.filename))
+        return compile_here(request.source, _in_directory(self._workdir, request.filename))
 
     def _run_once(self, request: Run, exec_fields: dict | None = None,
                   build: Build | None = None) -> tuple[Execution, list[tuple[str, bytes]]]:

@@ -41,7 +41,7 @@ import rpc
 from forker import Forker
 from isolation import PROC_FLAGS, WORKDIR, build_filesystem, enter_namespaces, open_cgroup_files, probe_run_layers
 from messages import Config, Job, Report
-from program import slot_cpu, write_all
+from program import write_all
 from supervise import cgroup_write, supervise
 
 del sys.path[0]
@@ -74,6 +74,14 @@ def warm_up() -> None:
     finally:
         sys.stderr = stderr
         linecache.clearcache()  # programs start with it empty, as in a fresh interpreter
+
+
+def slot_cpu(slot: int) -> int:
+    """The core of worker slot ``slot``: its forker, its paired runs' programs and its harness
+    server run there (fork, hand-overs and the programs' page faults stay on one core's caches
+    and TLB: 5-8% less wall time on HumanEval, measured on 2 cores)."""
+    cpus = sorted(os.sched_getaffinity(0))
+    return cpus[slot % len(cpus)]
 
 
 def serve_slot(sock: _socket.socket, config: Config, cgroup: dict[str, int], index: int) -> None:
