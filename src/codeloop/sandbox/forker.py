@@ -16,9 +16,12 @@ run), so the cgroup's OOM killer may take it, or a program of its uid (where slo
 of their own) may kill it: the run then counts against the program and the next run gets a new
 forker. The slot init and the harness server stay out of the memory cgroup.
 
-Per run: the slot init sends the run's job, the program's part of the payload and its
-descriptors; the forker forks the program, answers its pid, waits for it, and answers its wait
-status, CPU time and peak RSS.
+Per run: the slot init sends the program's descriptor numbers and working directory, the
+descriptors themselves and a memfd with the run's job and the program's part of the payload; the
+forker puts each descriptor at its number and enters the directory, forks the program, answers
+its pid, waits for it, gives the numbers back to its placeholders, and answers the program's
+wait status, CPU time and peak RSS. What can be done before the fork is done here: in the
+program, every page Python writes is a page copied (its files are written by the slot init).
 """
 
 from __future__ import annotations
@@ -34,11 +37,14 @@ import signal
 import linux
 from helper import Helper
 from messages import FORKER_NAME, Job
-from program import run_program, write_all
+from program import PROGRAM_FDS, run_program, write_all
 
 ANSWER_TIMEOUT_S = 10.0  # a forker silent this long (stopped by a program of its uid) is killed
-PROGRAM_KEYS = ("filename", "encoded_files", "artefacts", "exec_artefact", "exec", "env", "argv", "source",
-                "code", "code_file", "announce")
+PROGRAM_KEYS = ("filename", "path", "artefacts", "exec_artefact", "exec", "env", "argv", "source", "code",
+                "code_file", "announce")
+# What of its job the program reads (each field it is sent is an object made in it)
+PROGRAM_JOB_FIELDS = ("uid", "paired", "isolated", "pidns", "seccomp", "seccomp_inherited", "workdir", "rlimits")
+HIGH_FD = 64  # where the forker keeps its own descriptors, above the program's
 
 
 class Forker(Helper):
@@ -58,17 +64,19 @@ class Forker(Helper):
         return self.sock.fileno()
 
     def start(self, job: Job, payload: dict, fds: dict[int, int]) -> int:
-        """Fork the run's program with descriptor ``target`` a copy of ``fds[target]``; its pid."""
+        """Fork the run's program in ``job.workdir`` with descriptor ``target`` a copy of
+        ``fds[target]`` (targets below ``PROGRAM_FDS``); its pid."""
         job.seccomp_inherited = self.seccomp
         program = {key: payload[key] for key in PROGRAM_KEYS if key in payload}
         if "code" in program:  # compiled by the host: the source is only needed as its file
             program.pop("source", None)
+        fields = {name: getattr(job, name) for name in PROGRAM_JOB_FIELDS}
         # version 0: no interned strings, whose reference counts the program would write to
-        data = marshal.dumps((vars(job), program, list(fds)), 0)
+        data = marshal.dumps((fields, program), 0)
         memfd = os.memfd_create("run")  # read by the program, never by the forker
         try:
             write_all(memfd, data)
-            linux.send_fds(self.sock, b"run", [*fds.values(), memfd])
+            linux.send_fds(self.sock, marshal.dumps((bytes(fds), job.workdir, len(data))), [*fds.values(), memfd])
         finally:
             os.close(memfd)
         return int(self._answer())
@@ -92,7 +100,9 @@ class Forker(Helper):
 
 def serve(sock: _socket.socket, seccomp: bool, cgroup_procs: list[int], cpu: int) -> None:
     """The forker's loop, in its own process: as little as possible happens here between forks
-    (each page written is a fault); the program reads its own data."""
+    (each page written is a fault); the program reads its own data. Descriptors 0 to
+    ``PROGRAM_FDS - 1`` are the programs': between runs each holds a placeholder (stdin, stdout
+    and stderr as they were, /dev/null above), its own socket lies above them."""
     linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     linux.set_process_name(FORKER_NAME)
@@ -102,58 +112,75 @@ def serve(sock: _socket.socket, seccomp: bool, cgroup_procs: list[int], cpu: int
         os.write(procs, b"0")
     os.closerange(3, sock.fileno())  # nothing of the slot's but its socket (and stdio)
     os.closerange(sock.fileno() + 1, 65536)
+    null = os.open(os.devnull, os.O_RDWR)
+    placeholders = [_above(fd if _is_open(fd) else null) for fd in (0, 1, 2)]
+    placeholders += [_above(null)] * (PROGRAM_FDS - 3)
+    moved = _socket.socket(fileno=_above(sock.fileno()))
+    sock.close()
+    sock = moved
+    os.close(null)
+    for target in range(3, PROGRAM_FDS):
+        os.dup2(placeholders[target], target)
     if seccomp:  # once here, not per program: the filter's compile took 3% of a program's CPU
         linux.install_seccomp()
     while True:
         try:
-            message, fds = linux.recv_fds(sock, 16, 8)
+            message, fds = linux.recv_fds(sock, 4096, PROGRAM_FDS + 1)
         except ConnectionError:
             return
         if not message:
             return
+        targets, workdir, size = marshal.loads(message)
+        data = fds.pop()
+        for target, fd in zip(targets, fds, strict=True):  # received above the targets: no clash
+            os.dup2(fd, target)
+            os.close(fd)
+        os.chdir(workdir)
+        unused = tuple(fd for fd in range(PROGRAM_FDS) if fd not in targets)
         program = os.fork()
         if program == 0:
-            sock.close()
             try:
-                become_program(fds, every_cpu)
+                become_program(data, size, unused, every_cpu)
             finally:
                 os._exit(121)
-        for fd in fds:
-            os.close(fd)
+        os.close(data)
         sock.send(b"%d" % program)
         _, status, usage = os.wait4(program, 0)
+        for target in targets:  # the run's pipes close here: their readers see the end
+            os.dup2(placeholders[target], target)
         sock.send(marshal.dumps((status, usage.ru_utime + usage.ru_stime, usage.ru_maxrss)))
 
 
-def become_program(fds: list[int], every_cpu: set[int]) -> None:
-    """In the forked child: the run's data (from the memfd that comes last), its own session, the
-    run's directory and descriptors, its cores (a paired run's program stays on the slot's, where
-    it and the harness take turns; any other may use ``every_cpu``), then the program."""
-    data = fds.pop()
-    fields, payload, targets = marshal.loads(os.pread(data, os.fstat(data).st_size, 0))
-    os.close(data)
+def _above(fd: int) -> int:
+    """A close-on-exec copy of ``fd`` at ``HIGH_FD`` or above."""
+    return fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, HIGH_FD)
+
+
+def _is_open(fd: int) -> bool:
+    try:
+        fcntl.fcntl(fd, fcntl.F_GETFD)
+    except OSError:
+        return False
+    return True
+
+
+def become_program(data: int, size: int, unused: tuple[int, ...], every_cpu: set[int]) -> None:
+    """In the forked child, whose descriptors and working directory the forker has arranged: the
+    run's data (``size`` bytes in the memfd ``data``: the job's ``PROGRAM_JOB_FIELDS`` and the
+    program's part of the payload), no descriptor but the program's, its own session, its cores (a
+    paired run's program stays on the slot's, where it and the harness take turns; any other may
+    use ``every_cpu``), then the program."""
+    fields, payload = marshal.loads(os.pread(data, size, 0))
+    for fd in unused:
+        os.close(fd)
+    os.closerange(PROGRAM_FDS, 65536)  # the forker's own, the memfd
     job = object.__new__(Job)  # no field-by-field __init__: each object made here is a page copied
     vars(job).update(fields)
-    fds = dict(zip(targets, fds, strict=True))
     if not job.pidns:  # in one, the slot init's death kills everything in it anyway
         linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
     if job.isolated and job.uid is None:
         linux.unshare(linux.CLONE_NEWNS)  # root in the namespace: its mount changes stay its own
     os.setsid()  # its own process group: kill(0) reaches neither the slot nor the forker
-    os.chdir(job.workdir)
-    arrange_fds(fds)
     if not job.paired:
         os.sched_setaffinity(0, every_cpu)
     run_program(job, payload)
-
-
-def arrange_fds(wanted: dict[int, int]) -> None:
-    """Make descriptor ``target`` a copy of ``source`` for each pair, and close every other."""
-    moved = {target: fcntl.fcntl(source, fcntl.F_DUPFD, 10) for target, source in wanted.items()}
-    for target, source in moved.items():
-        os.dup2(source, target)
-    for fd in range(max(wanted)):
-        if fd not in wanted:
-            with contextlib.suppress(OSError):
-                os.close(fd)
-    os.closerange(max(wanted) + 1, 65536)

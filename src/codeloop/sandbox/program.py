@@ -1,10 +1,10 @@
-"""A run's program process: forked from the slot's forker, it writes its files, drops to the run's uid,
-limits and seccomp, then runs the source as ``python`` would (or, in a paired run, loads it as
-module ``solution`` and answers the harness's calls). Standard library only; loaded by
-``zygote.py`` beside it. Each object made here before the program runs is a page copied from the
-slot init, so what can be made before the fork is (``rlimits``, the encoded files, the fd plan).
+"""A run's program process: forked from the slot's forker in its working directory, its files
+written and its descriptors in place, it drops to the run's uid, limits and seccomp, then runs
+the source as ``python`` would (or, in a paired run, loads it as module ``solution`` and answers
+the harness's calls). Standard library only; loaded by ``zygote.py`` beside it. Each object made
+here before the program runs is a page copied from the forker, so what can be done before the
+fork is (``rlimits``, the files, the descriptors, the working directory, ``__file__``).
 """
-
 from __future__ import annotations
 
 import marshal
@@ -20,8 +20,11 @@ from messages import Job
 # harness's calls, 5 its replies. The slot's harness server gets the other ends per run.
 MARK_FD, CALLS_FD, REPLIES_FD = 3, 4, 5
 ARTEFACTS_FD = 6  # a compiled program's artefacts (a sealed memfd): copied into the working directory, or exec'd
+PROGRAM_FDS = 7  # descriptors 0 to 6: the program's; the forker closes the others in it
+# The fork server's modules, out of sys.modules before any program runs (a program's own modules
+# of these names must import)
 OWN_MODULES = ("linux", "isolation", "rpc", "codec", "harness_server", "forker", "helper", "messages", "program",
-               "supervise")
+               "supervise", "zygote")
 SOLUTION = "solution.py"
 PROGRAM_NICE = 5  # added to a program's niceness: its supervisor and harness come first
 
@@ -89,15 +92,9 @@ def become(uid: int | None, job: Job) -> None:
 
 
 def run_program(job: Job, payload: dict) -> None:
-    """In the program process: write its files, drop privileges, exec the source (in a paired run,
-    load it as module ``solution`` and answer the harness's calls)."""
+    """In the program process, in its working directory with its files: drop privileges, exec the
+    source (in a paired run, load it as module ``solution`` and answer the harness's calls)."""
     filename = payload.get("filename") or SOLUTION
-    for name, data in payload["encoded_files"]:  # no file objects: fewer copied pages
-        if os.path.dirname(name):
-            os.makedirs(os.path.dirname(name), exist_ok=True)
-        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        write_all(fd, data)
-        os.close(fd)
     in_memory = payload.get("exec_artefact", False)  # a lone binary: exec'd from its sealed memfd
     if "artefacts" in payload and not in_memory:
         copy_artefacts(payload["artefacts"])
@@ -112,12 +109,10 @@ def run_program(job: Job, payload: dict) -> None:
         except OSError as error:
             os.write(2, f"cannot run {argv[0]}: {error.strerror}\n".encode())
             os._exit(127)
-    for own in OWN_MODULES:  # the program's own modules of these names must import
-        sys.modules.pop(own, None)
     sys.argv = [filename, *payload["argv"]]
-    sys.path.insert(0, os.getcwd())
+    sys.path.insert(0, job.workdir)
     main = type(sys)("__main__")
-    main.__file__ = os.path.abspath(filename)
+    main.__file__ = payload["path"]
     main.__builtins__ = __builtins__
     sys.modules["__main__"] = main
     code = 0

@@ -106,9 +106,24 @@ def reap_all(job: Job, program: int, spares: set[int]) -> None:
                 os.waitpid(pid, 0)
 
 
+def write_files(files: list[tuple[str, bytes]], workdir: str) -> None:
+    """Write a run's files (its source among them) into its empty working directory, before its
+    program is forked: written here, where pages written are not copies."""
+    for name, data in files:
+        path = os.path.join(workdir, name)
+        if os.path.dirname(name):
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            write_all(fd, data)
+        finally:
+            os.close(fd)
+
+
 def prepare(job: Job, payload: dict, cgroup: dict[str, int], opened: list[int], slot: dict) -> dict[str, int]:
     """The run's descriptors (stdin, output pipes, the mark, a paired run's channel), its cgroup
-    limits and its empty working directory (a tmpfs the slot keeps while the size limit stays)."""
+    limits and its working directory (a tmpfs the slot keeps while the size limit stays) with the
+    run's files in it."""
     fds = {"stdin": os.memfd_create("stdin")}
     if "artefacts_fd" in payload:
         fds["artefacts"] = payload.pop("artefacts_fd")
@@ -119,8 +134,6 @@ def prepare(job: Job, payload: dict, cgroup: dict[str, int], opened: list[int], 
     write_all(fds["stdin"], payload["stdin"].encode("utf-8", "surrogateescape"))
     os.lseek(fds["stdin"], 0, os.SEEK_SET)
     job.rlimits = rlimits(job)
-    payload["encoded_files"] = [(name, text.encode("utf-8", "surrogateescape")) for name, text in
-                                [*payload["files"].items(), (payload.get("filename") or SOLUTION, payload["source"])]]
     cgroup_write(cgroup, "memory_max", str(job.memory_bytes))
     cgroup_write(cgroup, "memory_peak", "0")
     # v2: the program's processes and the forker; v1: the slot's helpers (init, forker, harness
@@ -139,7 +152,11 @@ def prepare(job: Job, payload: dict, cgroup: dict[str, int], opened: list[int], 
         job.workdir = WORKDIR
     else:
         import tempfile  # here only: shutil and tempfile would add bz2, lzma and more to every fork
-        job.workdir = tempfile.mkdtemp(prefix="codeloop-run-")
+        job.workdir = os.path.realpath(tempfile.mkdtemp(prefix="codeloop-run-"))  # as os.getcwd() says it
+    filename = payload.get("filename") or SOLUTION
+    payload["path"] = os.path.normpath(os.path.join(job.workdir, filename))  # the program's __file__
+    write_files([(name, text.encode("utf-8", "surrogateescape")) for name, text in
+                 [*payload["files"].items(), (filename, payload["source"])]], job.workdir)
     return fds
 
 

@@ -41,7 +41,7 @@ import rpc
 from forker import Forker
 from isolation import PROC_FLAGS, WORKDIR, build_filesystem, enter_namespaces, open_cgroup_files, probe_run_layers
 from messages import Config, Job, Report
-from program import write_all
+from program import OWN_MODULES, write_all
 from supervise import cgroup_write, supervise
 
 del sys.path[0]
@@ -200,6 +200,8 @@ def main() -> None:
         __import__(name)
     warm_up()
     rpc.warm_up()
+    for name in OWN_MODULES:  # loaded by name only here: a program's own modules of these names import
+        sys.modules.pop(name, None)
     gc.freeze()  # forked children then leave the zygote's objects' pages shared (fewer CoW faults)
     ctrl.send(json.dumps({"ready": True, "layers": layers, "pidns": config.pidns,
                           "workdir": WORKDIR if isolated else None}).encode())
