@@ -5,6 +5,7 @@ the harness's calls). Standard library only; loaded by ``zygote.py`` beside it. 
 here before the program runs is a page copied from the forker, so what can be done before the
 fork is (``rlimits``, the files, the descriptors, the working directory, ``__file__``).
 """
+
 from __future__ import annotations
 
 import marshal
