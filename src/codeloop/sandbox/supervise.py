@@ -134,12 +134,15 @@ def prepare(job: Job, payload: dict, cgroup: dict[str, int], opened: list[int], 
     write_all(fds["stdin"], payload["stdin"].encode("utf-8", "surrogateescape"))
     os.lseek(fds["stdin"], 0, os.SEEK_SET)
     job.rlimits = rlimits(job)
-    cgroup_write(cgroup, "memory_max", str(job.memory_bytes))
-    cgroup_write(cgroup, "memory_peak", "0")
     # v2: the program's processes and the forker; v1: the slot's helpers (init, forker, harness
     # server and its threads) are in the pids cgroup too
     helpers = 1 if "pids_procs" not in cgroup else 67 if job.paired else 3
-    cgroup_write(cgroup, "pids_max", str(job.processes + helpers))
+    limits = (job.memory_bytes, job.processes + helpers)
+    if slot.get("cgroup_limits") != limits:  # as the last run left them otherwise: only we write them
+        cgroup_write(cgroup, "memory_max", str(limits[0]))
+        cgroup_write(cgroup, "pids_max", str(limits[1]))
+        slot["cgroup_limits"] = limits
+    cgroup_write(cgroup, "memory_peak", "0")
     if job.isolated:  # the slot's tmpfs, emptied after each run by supervise()
         owner = 0 if job.uid is None else job.uid
         options = f"size={job.file_size_bytes},nr_inodes=4096,mode=0700,uid={owner},gid={owner}"
