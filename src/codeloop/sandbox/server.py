@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import marshal
 import os
 import posixpath
 import queue
@@ -33,7 +34,7 @@ from codeloop.sandbox.build import (
 from codeloop.sandbox.cgroups import CgroupSlots, create_slots
 from codeloop.sandbox.execution import Execution, Limits, Run, Verdict, execution_from_reply
 from codeloop.sandbox.languages import Language, language, source_stem
-from codeloop.sandbox.messages import Config, Job, Report
+from codeloop.sandbox.messages import Config, Job, Report, framed, unframed
 from codeloop.sandbox.plan import (
     HARNESS_UID_BASE,
     HOST_UID_BASE,
@@ -318,9 +319,8 @@ class Sandbox:
         """Send ``slot`` one job; the read end of its reply pipe (OSError: the fork server is
         unreachable)."""
         artefacts = build.artefacts if build is not None else ()
-        code = fields.get("code", b"")  # marshalled: raw bytes after the JSON's line
-        payload = json.dumps({key: value for key, value in fields.items() if key != "code"}).encode(
-            "utf-8", "surrogateescape") + b"\n" + code
+        payload = marshal.dumps(({key: value for key, value in fields.items() if key != "code"},
+                                 fields.get("code", b"")))
         inline = len(payload) <= INLINE_PAYLOAD  # in the message itself, else in a memfd
         limits = request.limits
         job = Job(slot=slot, cpu_s=limits.cpu_s, wall_s=limits.wall_s, memory_bytes=limits.memory_mb << 20,
@@ -333,10 +333,8 @@ class Sandbox:
         reply_r, reply_w = os.pipe()
         fds = [reply_w]
         try:
-            message = job.encode() + b"\n"
-            if inline:
-                message += payload
-            else:
+            message = framed(job.encode(), payload) if inline else framed(job.encode())
+            if not inline:
                 fds.append(_memfd("payload", payload))
             if request.harness is not None:  # its data: never read by the slot, never in the program
                 data = request.harness.marshalled
@@ -407,10 +405,10 @@ class Sandbox:
             self._slots.put(slot)
         if reply is None:
             return Execution(Verdict.SE, error="no reply from the run's supervisor in time"), []
-        line, _, rest = reply.partition(b"\n")
         try:
+            line, rest = unframed(reply)
             header = Report.decode(line)
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, EOFError):
             self._restart(process)
             return Execution(Verdict.SE, error="malformed reply from the fork server"), []
         out_end = header.stdout_len

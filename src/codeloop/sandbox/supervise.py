@@ -18,7 +18,7 @@ import linux
 from forker import Forker
 from harness_server import HarnessServer
 from isolation import WORKDIR, log
-from messages import Job, Report
+from messages import Job, Report, framed
 from program import (
     ARTEFACTS_FD,
     CALLS_FD,
@@ -309,8 +309,8 @@ def read_files(names: list[str], workdir: str, nested: bool = True) -> list[tupl
 
 def report(fds: dict[str, int], state: dict, cgroup: dict[str, int], oom_before: int | None,
            harness_cpu: float | None, artefacts: list[tuple[str, bytes]]) -> bytes:
-    """The supervisor's report: a JSON header line, then stdout, stderr, the harness's report and
-    a compile's artefacts."""
+    """The supervisor's report: the Report, then stdout, stderr, the harness's report and a
+    compile's artefacts."""
     os.set_blocking(fds["mark_r"], False)
     try:
         memory_error = os.read(fds["mark_r"], 1) == MEMORY_ERROR_MARK
@@ -329,7 +329,7 @@ def report(fds: dict[str, int], state: dict, cgroup: dict[str, int], oom_before:
                     report_complete=harness_cpu is not None and state["report_closed"]
                     and not state["truncated"][fds["report_r"]],
                     artefacts=[[name, len(data)] for name, data in artefacts])
-    return b"".join([header.encode(), b"\n", out, err, tail, *(data for _, data in artefacts)])
+    return framed(header.encode(), out, err, tail, *(data for _, data in artefacts))
 
 
 def supervise(job: Job, reply_fd: int, payload: dict, cgroup: dict[str, int], harness_fd: int | None,

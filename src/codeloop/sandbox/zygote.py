@@ -31,6 +31,7 @@ import contextlib
 import functools
 import gc
 import json
+import marshal
 import os
 import signal
 import sys
@@ -40,7 +41,7 @@ import linux
 import rpc
 from forker import Forker
 from isolation import PROC_FLAGS, WORKDIR, build_filesystem, enter_namespaces, open_cgroup_files, probe_run_layers
-from messages import Config, Job, Report
+from messages import Config, Job, Report, framed, unframed
 from program import OWN_MODULES, write_all
 from supervise import cgroup_write, supervise
 
@@ -124,11 +125,11 @@ def serve_slot(sock: _socket.socket, config: Config, cgroup: dict[str, int], ind
 
 
 def run_job(message: bytes, fds: list[int], config: Config, cgroup: dict[str, int], slot: dict) -> None:
-    """One job: a JSON line, then the payload (a JSON line, then the program's marshalled code if
-    the host compiled it), inline or (when large) in a memfd; a paired run's harness material
-    comes in a memfd of its own, which this process never reads."""
+    """One job: the Job, then the payload (its fields and the program's marshalled code if the
+    host compiled it), inline or (when large) in a memfd; a paired run's harness material comes in
+    a memfd of its own, which this process never reads."""
     try:
-        header, _, inline = message.partition(b"\n")
+        header, inline = unframed(message)
         job = Job.decode(header)
         job.isolated, job.pidns, job.seccomp = config.isolated, config.pidns, config.seccomp
         rest = fds[1:]
@@ -137,8 +138,7 @@ def run_job(message: bytes, fds: list[int], config: Config, cgroup: dict[str, in
             inline = os.pread(payload_fd, os.fstat(payload_fd).st_size, 0)
             os.close(payload_fd)
         harness_fd = rest.pop(0) if job.paired else None
-        fields, _, code = inline.partition(b"\n")
-        payload = json.loads(fields)
+        payload, code = marshal.loads(inline)
         if code:
             payload["code"] = code
         if job.artefacts:
@@ -146,7 +146,7 @@ def run_job(message: bytes, fds: list[int], config: Config, cgroup: dict[str, in
         supervise(job, fds[0], payload, cgroup, harness_fd, slot)
     except BaseException as error:
         with contextlib.suppress(OSError):
-            write_all(fds[0], Report(error=repr(error)).encode() + b"\n")
+            write_all(fds[0], framed(Report(error=repr(error)).encode()))
     finally:
         with contextlib.suppress(OSError):
             os.close(fds[0])
