@@ -152,6 +152,21 @@ def run_job(message: bytes, fds: list[int], config: Config, cgroup: dict[str, in
             os.close(fds[0])
 
 
+def start_cgroup_move(cgroups: list[dict[str, int]]) -> int:
+    """Start a throwaway child that moves itself into the first slot's cgroup; its pid (0: no
+    cgroups). The first move into a cgroup in a while waits for an RCU grace period (the kernel's
+    cgroup_threadgroup_rwsem: ~10 ms here) and moves soon after it do not: the child's passes while
+    this process preloads, and the slots' own moves take ~0.2 ms instead of ~10 (measured)."""
+    if not cgroups:
+        return 0
+    mover = os.fork()
+    if mover == 0:
+        with contextlib.suppress(OSError):
+            os.write(cgroups[0].get("pids_procs", cgroups[0].get("procs", -1)), b"0")
+        os._exit(0)
+    return mover
+
+
 def start_slots(ctrl: _socket.socket, config: Config, cgroups: list[dict[str, int]]) -> None:
     """Fork one server per worker slot, then wait until the host hangs up."""
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # slot servers are auto-reaped
@@ -178,6 +193,7 @@ def main() -> None:
     ctrl = _socket.socket(fileno=config.ctrl_fd)
     layers: dict[str, str] = {}
     cgroups = open_cgroup_files(config.cgroups)
+    mover = start_cgroup_move(cgroups)
     os.setgroups([]) if os.geteuid() == 0 else None
     isolated = False
     if config.isolate and os.geteuid() == 0:
@@ -205,6 +221,8 @@ def main() -> None:
     gc.freeze()  # forked children then leave the zygote's objects' pages shared (fewer CoW faults)
     ctrl.send(json.dumps({"ready": True, "layers": layers, "pidns": config.pidns,
                           "workdir": WORKDIR if isolated else None}).encode())
+    if mover:
+        os.waitpid(mover, 0)
     start_slots(ctrl, config, cgroups)
     os._exit(0)  # nothing buffered to flush; the host's close() waits for this exit
 
