@@ -124,3 +124,21 @@ def test_out_naming_another_kind_of_file_is_a_one_line_error_and_leaves_it_alone
     assert stderr.strip() == (f"codeloop evaluate: error: {other}:1: not a result of codeloop evaluate "
                               "(expected a JSON object with an integer 'index'); use another --out")
     assert other.read_text() == text
+
+
+def test_judging_threads_take_every_sample_and_stop_at_the_first_error():
+    from codeloop.eval.samples import in_threads
+
+    seen = []
+    in_threads(seen.append, list(range(200)), 4)
+    assert sorted(seen) == list(range(200))
+    started = []
+
+    def work(item: int) -> None:
+        started.append(item)
+        if item == 3:
+            raise ValueError("sample three")
+
+    with pytest.raises(ValueError, match="sample three"):
+        in_threads(work, list(range(200)), 2)
+    assert len(started) < 200  # no new sample starts after a failure
