@@ -154,7 +154,7 @@ def test_programs_import_their_own_modules_named_like_the_fork_servers(sandbox):
 
 def test_a_program_holds_its_own_descriptors_only_and_runs_where_its_file_is(sandbox):
     source = ("import os, sys\nprint(sorted(int(fd) for fd in os.listdir('/proc/self/fd')))\n"
-              "print(os.getcwd() == os.path.dirname(__file__) == sys.path[0], os.listdir('.'))")
+              "print(os.getcwd() == os.path.dirname(__file__) == sys.path[0], sorted(os.listdir('.')))")
     for _ in range(2):  # the forker gives each run's descriptors back: nothing carries over
         execution = sandbox.run(source, files={"in.txt": "x"})
         # stdin, stdout, stderr, the memory-error mark, and the one listdir opens
