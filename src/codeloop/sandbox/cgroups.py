@@ -12,11 +12,9 @@ from dataclasses import dataclass, field
 
 ROOT = "/sys/fs/cgroup"
 
-V1_FILES = {"memory": {"procs": "cgroup.procs", "memory_max": "memory.limit_in_bytes",
-                       "memory_peak": "memory.max_usage_in_bytes", "oom": "memory.oom_control"},
+V1_FILES = {"memory": {"procs": "cgroup.procs", "memory_max": "memory.limit_in_bytes", "oom": "memory.oom_control"},
             "pids": {"pids_procs": "cgroup.procs", "pids_max": "pids.max"}}
-V2_FILES = {"procs": "cgroup.procs", "memory_max": "memory.max", "memory_peak": "memory.peak",
-            "oom": "memory.events", "pids_max": "pids.max"}
+V2_FILES = {"procs": "cgroup.procs", "memory_max": "memory.max", "oom": "memory.events", "pids_max": "pids.max"}
 
 
 @dataclass

@@ -140,7 +140,6 @@ class Report(Record):
     killed_for: str = ""          # "wall", "output" or ""
     memory_error: bool = False    # the program died of MemoryError
     oom_killed: bool = False      # the cgroup's OOM killer struck during the run
-    cgroup_peak: int | None = None
     max_rss_kb: int = 0
     stdout_len: int = 0
     stderr_len: int = 0

@@ -142,7 +142,6 @@ def prepare(job: Job, payload: dict, cgroup: dict[str, int], opened: list[int], 
         cgroup_write(cgroup, "memory_max", str(limits[0]))
         cgroup_write(cgroup, "pids_max", str(limits[1]))
         slot["cgroup_limits"] = limits
-    cgroup_write(cgroup, "memory_peak", "0")
     if job.isolated:  # the slot's tmpfs, emptied after each run by supervise()
         owner = 0 if job.uid is None else job.uid
         options = f"size={job.file_size_bytes},nr_inodes=4096,mode=0700,uid={owner},gid={owner}"
@@ -322,8 +321,7 @@ def report(fds: dict[str, int], state: dict, cgroup: dict[str, int], oom_before:
     tail = bytes(state["streams"][fds["report_r"]]) if harness_cpu is not None else b""
     header = Report(status=status, wall_s=state["wall"], killed_for=state["killed_for"], memory_error=memory_error,
                     cpu_s=max(state["killed_cpu"] or 0.0, cpu_s + (harness_cpu or 0.0)),
-                    oom_killed=oom_before is not None and (oom_after or 0) > oom_before,
-                    cgroup_peak=cgroup_read_int(cgroup, "memory_peak"), max_rss_kb=max_rss_kb,
+                    oom_killed=oom_before is not None and (oom_after or 0) > oom_before, max_rss_kb=max_rss_kb,
                     stdout_len=len(out), stderr_len=len(err), stdout_truncated=state["truncated"][fds["out_r"]],
                     stderr_truncated=state["truncated"][fds["err_r"]], paired=harness_cpu is not None,
                     report_complete=harness_cpu is not None and state["report_closed"]
