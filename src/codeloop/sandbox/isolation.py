@@ -110,8 +110,9 @@ def _probe_pid_namespace() -> bool:
     return os.waitpid(child, 0)[1] == 0
 
 
-def probe_run_layers(config: Config, layers: dict[str, str]) -> None:
-    """Try the per-run layers once in a throwaway child, so a failure is reported, not hit."""
+def start_probe() -> tuple[int, int]:
+    """Start trying the per-run layers in a throwaway child, so a failure is reported, not hit
+    (it runs while this process preloads): (its pid, the pipe its results come through)."""
     read_fd, write_fd = os.pipe()
     child = os.fork()
     if child == 0:
@@ -126,6 +127,12 @@ def probe_run_layers(config: Config, layers: dict[str, str]) -> None:
         os.write(write_fd, json.dumps(results).encode())
         os._exit(0)
     os.close(write_fd)
+    return child, read_fd
+
+
+def finish_probe(probe: tuple[int, int], config: Config, layers: dict[str, str]) -> None:
+    """The probe's results, into ``config`` and ``layers``."""
+    child, read_fd = probe
     results = json.loads(os.read(read_fd, 4096) or b"{}")
     os.close(read_fd)
     os.waitpid(child, 0)

@@ -40,7 +40,15 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import linux
 import rpc
 from forker import Forker
-from isolation import PROC_FLAGS, WORKDIR, build_filesystem, enter_namespaces, open_cgroup_files, probe_run_layers
+from isolation import (
+    PROC_FLAGS,
+    WORKDIR,
+    build_filesystem,
+    enter_namespaces,
+    finish_probe,
+    open_cgroup_files,
+    start_probe,
+)
 from messages import Config, Job, Report, framed, unframed
 from program import OWN_MODULES, write_all
 from supervise import cgroup_write, supervise
@@ -206,16 +214,17 @@ def main() -> None:
             build_filesystem(config.hide, config.keep, layers)
     config.isolated = isolated
     config.slot_uids = isolated and started_as_root  # the host then maps uids and gives each slot one
-    if isolated:
-        probe_run_layers(config, layers)
-    else:
-        config.pidns = config.seccomp = False
-        layers.setdefault("namespaces", "off: disabled by the caller")
+    probe = start_probe() if isolated else None
     sys.path.extend(config.site_packages)  # empty unless the host asked for its packages
     for name in PRELOAD:
         __import__(name)
     warm_up()
     rpc.warm_up()
+    if probe:
+        finish_probe(probe, config, layers)
+    else:
+        config.pidns = config.seccomp = False
+        layers.setdefault("namespaces", "off: disabled by the caller")
     for name in OWN_MODULES:  # loaded by name only here: a program's own modules of these names import
         sys.modules.pop(name, None)
     gc.freeze()  # forked children then leave the zygote's objects' pages shared (fewer CoW faults)
