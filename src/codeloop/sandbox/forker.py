@@ -18,9 +18,9 @@ forker. The slot init and the harness server stay out of the memory cgroup.
 
 Per run: the slot init sends the program's descriptor numbers and working directory, the
 descriptors themselves and a memfd with the run's job and the program's part of the payload; the
-forker puts each descriptor at its number and enters the directory, forks the program, answers
-its pid, waits for it, gives the numbers back to its placeholders, and answers the program's
-wait status, CPU time and peak RSS. What can be done before the fork is done here: in the
+forker puts each descriptor at its number and enters the directory, forks the program, gives the
+numbers back to its placeholders, answers the program's pid, waits for it, and answers its wait
+status, CPU time and peak RSS. What can be done before the fork is done here: in the
 program, every page Python writes is a page copied (its files are written by the slot init).
 """
 
@@ -143,11 +143,11 @@ def serve(sock: _socket.socket, seccomp: bool, cgroup_procs: list[int], cpu: int
                 become_program(data, size, unused, every_cpu)
             finally:
                 os._exit(121)
+        for target in targets:  # the program holds the run's pipes alone: its closing one is an end
+            os.dup2(placeholders[target], target)
         os.close(data)
         sock.send(b"%d" % program)
         _, status, usage = os.wait4(program, 0)
-        for target in targets:  # the run's pipes close here: their readers see the end
-            os.dup2(placeholders[target], target)
         sock.send(marshal.dumps((status, usage.ru_utime + usage.ru_stime, usage.ru_maxrss)))
 
 
