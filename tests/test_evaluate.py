@@ -142,3 +142,13 @@ def test_judging_threads_take_every_sample_and_stop_at_the_first_error():
     with pytest.raises(ValueError, match="sample three"):
         in_threads(work, list(range(200)), 2)
     assert len(started) < 200  # no new sample starts after a failure
+
+
+def test_references_results_go_where_the_command_says(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "codeloop", "evaluate", "--benchmark", "humaneval", "--references",
+                             "--no-progress"], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "results in humaneval_references_results.jsonl" in result.stdout
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["humaneval_references_results.jsonl",
+                                                                "humaneval_references_results_samples.jsonl"]
+    assert len((tmp_path / "humaneval_references_results.jsonl").read_text().splitlines()) == 164

@@ -64,17 +64,17 @@ def judge_samples(args: argparse.Namespace, sandbox: Sandbox | RaySandbox) -> in
     from codeloop.tasks import load
     ks = args.k
     tasks = load(args.benchmark, split=args.split, path=args.data_path, since=args.since, until=args.until)
-    samples = args.samples
+    samples, out = args.samples, args.out
     if args.references:
         from pathlib import Path
 
         from codeloop.eval.samples import write_reference_samples
-        out = Path(args.out or f"{args.benchmark}_references_results.jsonl")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        samples = out.with_name(out.stem + "_samples.jsonl")
+        results = Path(out or f"{args.benchmark}_references_results.jsonl")
+        results.parent.mkdir(parents=True, exist_ok=True)
+        samples, out = results.with_name(results.stem + "_samples.jsonl"), str(results)
         if not write_reference_samples(tasks, samples):
             raise ValueError(f"{args.benchmark}: the benchmark has no reference solutions")
-    out = args.out or f"{samples}_results.jsonl"
+    out = out or f"{samples}_results.jsonl"
     store = evaluate_samples(tasks, samples, out, progress=not args.no_progress, sandbox=sandbox)
     if args.references:
         from codeloop.eval.summary import summarize_references
