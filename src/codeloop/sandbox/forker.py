@@ -110,17 +110,7 @@ def serve(sock: _socket.socket, seccomp: bool, cgroup_procs: list[int], cpu: int
     os.sched_setaffinity(0, {cpu})
     for procs in cgroup_procs:  # "0": the writer itself
         os.write(procs, b"0")
-    os.closerange(3, sock.fileno())  # nothing of the slot's but its socket (and stdio)
-    os.closerange(sock.fileno() + 1, 65536)
-    null = os.open(os.devnull, os.O_RDWR)
-    placeholders = [_above(fd if _is_open(fd) else null) for fd in (0, 1, 2)]
-    placeholders += [_above(null)] * (PROGRAM_FDS - 3)
-    moved = _socket.socket(fileno=_above(sock.fileno()))
-    sock.close()
-    sock = moved
-    os.close(null)
-    for target in range(3, PROGRAM_FDS):
-        os.dup2(placeholders[target], target)
+    sock, placeholders = hold_program_descriptors(sock)
     if seccomp:  # once here, not per program: the filter's compile took 3% of a program's CPU
         linux.install_seccomp()
     while True:
@@ -149,6 +139,23 @@ def serve(sock: _socket.socket, seccomp: bool, cgroup_procs: list[int], cpu: int
         sock.send(b"%d" % program)
         _, status, usage = os.wait4(program, 0)
         sock.send(marshal.dumps((status, usage.ru_utime + usage.ru_stime, usage.ru_maxrss)))
+
+
+def hold_program_descriptors(sock: _socket.socket) -> tuple[_socket.socket, list[int]]:
+    """Keep nothing of the slot's but ``sock`` and stdio, move ``sock`` above the programs'
+    descriptors and hold each of 0 to ``PROGRAM_FDS - 1`` with a placeholder: (the moved
+    socket, each descriptor's placeholder, close-on-exec copies above them)."""
+    os.closerange(3, sock.fileno())
+    os.closerange(sock.fileno() + 1, 65536)
+    null = os.open(os.devnull, os.O_RDWR)
+    placeholders = [_above(fd if _is_open(fd) else null) for fd in (0, 1, 2)]
+    placeholders += [_above(null)] * (PROGRAM_FDS - 3)
+    moved = _socket.socket(fileno=_above(sock.fileno()))
+    sock.close()
+    os.close(null)
+    for target in range(3, PROGRAM_FDS):
+        os.dup2(placeholders[target], target)
+    return moved, placeholders
 
 
 def _above(fd: int) -> int:
