@@ -3,9 +3,9 @@ records, and the constants both sides use. Standard library only: the fork serve
 its bare name, the host as ``codeloop.sandbox.messages``.
 
     host -> fork server   Config, once, as its command-line argument (JSON)
-    host -> slot          Job, per run, framed; then the payload (inline or in a memfd: the
-                          marshalled pair of its fields and the program's marshalled code when the
-                          host compiled it) and, for a paired run, a memfd with the harness's data
+    host -> slot          Job, per run, framed; then the payload (inline or in a memfd: its
+                          fields marshalled, the program's marshalled code among them when the host
+                          compiled it) and, for a paired run, a memfd with the harness's data
     slot -> host          Report, per run, framed; then stdout, stderr, the harness's report and a
                           compile's artefacts
 

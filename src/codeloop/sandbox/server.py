@@ -319,8 +319,7 @@ class Sandbox:
         """Send ``slot`` one job; the read end of its reply pipe (OSError: the fork server is
         unreachable)."""
         artefacts = build.artefacts if build is not None else ()
-        payload = marshal.dumps(({key: value for key, value in fields.items() if key != "code"},
-                                 fields.get("code", b"")))
+        payload = marshal.dumps(fields)
         inline = len(payload) <= INLINE_PAYLOAD  # in the message itself, else in a memfd
         limits = request.limits
         job = Job(slot=slot, cpu_s=limits.cpu_s, wall_s=limits.wall_s, memory_bytes=limits.memory_mb << 20,

@@ -133,8 +133,8 @@ def serve_slot(sock: _socket.socket, config: Config, cgroup: dict[str, int], ind
 
 
 def run_job(message: bytes, fds: list[int], config: Config, cgroup: dict[str, int], slot: dict) -> None:
-    """One job: the Job, then the payload (its fields and the program's marshalled code if the
-    host compiled it), inline or (when large) in a memfd; a paired run's harness material comes in
+    """One job: the Job, then the payload (its fields, the program's marshalled code among them if
+    the host compiled it), inline or (when large) in a memfd; a paired run's harness material comes in
     a memfd of its own, which this process never reads."""
     try:
         header, inline = unframed(message)
@@ -146,9 +146,7 @@ def run_job(message: bytes, fds: list[int], config: Config, cgroup: dict[str, in
             inline = os.pread(payload_fd, os.fstat(payload_fd).st_size, 0)
             os.close(payload_fd)
         harness_fd = rest.pop(0) if job.paired else None
-        payload, code = marshal.loads(inline)
-        if code:
-            payload["code"] = code
+        payload = marshal.loads(inline)
         if job.artefacts:
             payload["artefacts_fd"] = rest.pop(0)
         supervise(job, fds[0], payload, cgroup, harness_fd, slot)
