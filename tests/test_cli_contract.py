@@ -124,6 +124,22 @@ def test_start_up_imports_nothing_heavy():
                            "codeloop.rl.config"}, loaded
 
 
+def test_a_command_line_imports_only_its_command():
+    """``COMMANDS`` names every subcommand's module; ``codeloop evaluate`` imports that one only."""
+    from codeloop.cli import COMMANDS
+    full = build_parser()
+    commands = next(a for a in full._actions if isinstance(a, argparse._SubParsersAction))
+    assert set(commands.choices) == set(COMMANDS)
+    for name, module in COMMANDS.items():
+        registered = next(a for a in build_parser(name)._actions if isinstance(a, argparse._SubParsersAction))
+        assert name in registered.choices, (name, module)
+    script = ("import sys; from codeloop.cli import build_parser, named_command; "
+              "build_parser(named_command(['--debug', 'evaluate', 's.jsonl'])); "
+              "print(sorted(m for m in sys.modules if m.startswith('codeloop.cli.')))")
+    loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "['codeloop.cli.common', 'codeloop.cli.evaluate']"
+
+
 @pytest.mark.slow
 def test_the_core_runs_without_extras(tmp_path):
     """torch, llama_cpp, transformers and tokenizers made unimportable: run, judge, doctor, evaluate

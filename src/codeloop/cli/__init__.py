@@ -14,27 +14,46 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib
 import os
 import sys
 import traceback
 
-from codeloop.cli import compiler, evaluate, execution, model, models, rl, serve, swe, transform
-from codeloop.cli import eval as eval_cli
+# Each subcommand and the module (``codeloop.cli.MODULE``) that registers it. A command line names
+# one: only its module is imported (``codeloop evaluate`` loads neither the model nor the compiler
+# commands' imports: ~30 ms of its start). ``--help``, or no command, registers them all.
+COMMANDS = {"run": "execution", "judge": "execution", "doctor": "execution", "evaluate": "evaluate",
+            "eval": "eval", "report": "eval", "grid": "eval", "model": "model", "tokenizer": "models",
+            "train": "models", "generate": "models", "infill": "models", "rl": "rl", "transform": "transform",
+            "compiler": "compiler", "swe": "swe", "serve": "serve"}
 
-COMMAND_MODULES = (execution, evaluate, eval_cli, model, models, rl, transform, compiler, swe, serve)
 
-
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every subcommand, or with ``command`` (a key of ``COMMANDS``) of that one
+    and the others its module registers."""
     parser = argparse.ArgumentParser(prog="codeloop", description="A toolkit for code LLMs grounded in execution.")
     parser.add_argument("--debug", action="store_true", help="print the traceback of a failure (or CODELOOP_DEBUG=1)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in COMMAND_MODULES:
-        module.register(commands)
+    modules = [COMMANDS[command]] if command in COMMANDS else list(dict.fromkeys(COMMANDS.values()))
+    for module in modules:
+        importlib.import_module(f"codeloop.cli.{module}").register(commands)
     return parser
 
 
+def named_command(argv: list[str]) -> str | None:
+    """The subcommand a command line names (its first word that is not an option), if any and
+    no help is asked for before it."""
+    for word in argv:
+        if word in ("-h", "--help"):
+            return None
+        if not word.startswith("-"):
+            return word
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(named_command(argv)).parse_args(argv)
     try:
         return args.handler(args) or 0
     except KeyboardInterrupt:

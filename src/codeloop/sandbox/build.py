@@ -12,15 +12,17 @@ are kept too, so a program that does not compile is not compiled again either.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import os
 import threading
 from collections import OrderedDict
-from concurrent.futures import Future
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from codeloop.sandbox.execution import Limits
 from codeloop.sandbox.languages import Language, source_stem, tool_path
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 # A compile's own limits: compilers need far more than a test program, and javac and go start
 # many threads. Its CPU and wall limits are what stops a compile bomb (templates, #include).
@@ -73,6 +75,7 @@ def file_name(lang: Language, source: str) -> str:
 
 
 def build_key(lang: Language, source: str) -> str:
+    import hashlib  # here (as concurrent.futures below): imported at start-up, each would delay the fork server's spawn
     parts = [lang.name, "\0".join(lang.compile or ()), file_name(lang, source), source]
     return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogateescape")).hexdigest()
 
@@ -109,6 +112,7 @@ class BuildCache:
             pending = self._pending.get(key)
             owner = pending is None
             if owner:
+                from concurrent.futures import Future
                 pending = self._pending[key] = Future()
         if not owner:
             return pending.result()

@@ -17,7 +17,7 @@ import sysconfig
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from codeloop.sandbox.build import (
     BASE_ENV,
@@ -43,6 +43,9 @@ from codeloop.sandbox.plan import (
     paths_to_hide_and_keep,
 )
 from codeloop.sandbox.pycode import compile_here, compiled_harness
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 # The fork server is imported, not run as a script, so its compiled .pyc is reused (8 ms a start).
 ZYGOTE = [sys.executable, "-I", "-S", "-c",
@@ -89,7 +92,6 @@ class Sandbox:
         self._ctrl: socket.socket | None = None
         self._slot_uids = False
         self._workdir: str | None = None
-        self._started: Future[None] = Future()
         self._slot_sockets: list[socket.socket] = []
         self.builds = BuildCache()
         self.sealed = SealedFiles()  # what many runs read: artefacts, harness data
@@ -116,7 +118,8 @@ class Sandbox:
             theirs.close()
         self._slot_sockets = [ours for ours, _ in slot_pairs]
         self._harness_codes: list[set[str]] = [set() for _ in range(self.workers)]  # what each slot holds
-        self._started = Future()
+        from concurrent.futures import Future  # here: after the spawn, off the start-up's critical path
+        self._started: Future[None] = Future()
         threading.Thread(target=self._greet, args=(host_end, self._process, self._started), daemon=True,
                          name="sandbox-start").start()
 
@@ -300,6 +303,7 @@ class Sandbox:
     def run_many(self, requests: Iterable[Run], *, progress: bool = False) -> list[Execution]:
         """Run all ``requests`` with ``workers`` in flight; results in request order."""
         requests = list(requests)
+        from concurrent.futures import ThreadPoolExecutor
         with ThreadPoolExecutor(self.threads) as pool:
             futures = [pool.submit(self.execute, request) for request in requests]
             if progress:
