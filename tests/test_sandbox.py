@@ -1,6 +1,7 @@
 """Sandbox API: verdicts, limits, stdin/argv/files, async and batch, load."""
 
 import asyncio
+import os
 
 import pytest
 
@@ -159,6 +160,11 @@ def test_a_program_holds_its_own_descriptors_only_and_runs_where_its_file_is(san
         execution = sandbox.run(source, files={"in.txt": "x"})
         # stdin, stdout, stderr, the memory-error mark, and the one listdir opens
         assert execution.stdout.splitlines() == ["[0, 1, 2, 3, 4]", "True ['in.txt', 'solution.py']"]
+
+
+def test_a_program_that_is_not_paired_may_use_every_core(sandbox):
+    """The slot's own processes keep to its core; a program that is not paired gets them all."""
+    assert sandbox.run("import os\nprint(len(os.sched_getaffinity(0)))").stdout == f"{len(os.sched_getaffinity(0))}\n"
 
 
 def test_fetched_files_come_back_whatever_the_outcome(sandbox):

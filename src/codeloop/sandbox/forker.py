@@ -50,14 +50,14 @@ HIGH_FD = 64  # where the forker keeps its own descriptors, above the program's
 class Forker(Helper):
     """The slot init's handle on its forker."""
 
-    def __init__(self, seccomp: bool, cgroup_procs: list[int], cpu: int) -> None:
+    def __init__(self, seccomp: bool, cgroup_procs: list[int], every_cpu: set[int]) -> None:
         """``seccomp``: install the filter here once, for every program (only where programs
         drop to a uid of their own: one that stays uid 0 of the namespace unshares first).
         ``cgroup_procs``: the slot's memory ``cgroup.procs`` (v2: the slot's one cgroup), which
-        the forker joins as it starts: programs are forked into it. ``cpu``: the slot's core,
-        which the forker keeps to (a paired run's program stays there, others get every core)."""
+        the forker joins as it starts: programs are forked into it. It runs on the slot's core, as a
+        paired run's program does; any other program gets ``every_cpu``."""
         self.seccomp = seccomp
-        super().__init__(lambda sock: serve(sock, seccomp, cgroup_procs, cpu))
+        super().__init__(lambda sock: serve(sock, seccomp, cgroup_procs, every_cpu))
 
     def fileno(self) -> int:
         """Readable when the program has ended (its ``result`` is waiting)."""
@@ -98,7 +98,7 @@ class Forker(Helper):
         return answer
 
 
-def serve(sock: _socket.socket, seccomp: bool, cgroup_procs: list[int], cpu: int) -> None:
+def serve(sock: _socket.socket, seccomp: bool, cgroup_procs: list[int], every_cpu: set[int]) -> None:
     """The forker's loop, in its own process: as little as possible happens here between forks
     (each page written is a fault); the program reads its own data. Descriptors 0 to
     ``PROGRAM_FDS - 1`` are the programs': between runs each holds a placeholder (stdin, stdout
@@ -106,8 +106,6 @@ def serve(sock: _socket.socket, seccomp: bool, cgroup_procs: list[int], cpu: int
     linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     linux.set_process_name(FORKER_NAME)
-    every_cpu = os.sched_getaffinity(0)
-    os.sched_setaffinity(0, {cpu})
     for procs in cgroup_procs:  # "0": the writer itself
         os.write(procs, b"0")
     sock, placeholders = hold_program_descriptors(sock)

@@ -34,12 +34,8 @@ MAX_CODE = 1 << 16  # bytes of marshalled harness code in one message
 class HarnessServer(Helper):
     """The slot init's handle on its harness server."""
 
-    def __init__(self, uid: int | None, seccomp: bool, cpu: int) -> None:
-        def run(sock: _socket.socket) -> None:
-            os.sched_setaffinity(0, {cpu})  # its slot's programs run there too: hand-overs stay local
-            serve(sock, uid, seccomp)
-
-        super().__init__(run)
+    def __init__(self, uid: int | None, seccomp: bool) -> None:
+        super().__init__(lambda sock: serve(sock, uid, seccomp))  # on the slot's core, as its paired programs
         self._schedstat = os.open(f"/proc/{self.pid}/schedstat", os.O_RDONLY)  # read at each run
 
     def start_run(self, code: bytes, fds: list[int]) -> None:

@@ -175,7 +175,7 @@ def start(job: Job, payload: dict, fds: dict[str, int], harness_fd: int | None, 
         if server is None or not server.alive():
             if server is not None:
                 server.kill()  # reaps it and closes what pointed at it
-            server = slot["harness"] = HarnessServer(job.harness_uid, job.seccomp, slot["cpu"])
+            server = slot["harness"] = HarnessServer(job.harness_uid, job.seccomp)
         slot["harness_cpu"] = server.cpu_seconds()
         codes = slot.setdefault("harness_codes", {})
         if "harness_code" in payload:
