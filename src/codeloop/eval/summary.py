@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from codeloop.loop import Episode
 from codeloop.metrics import bootstrap_ci, mean_pass_at_k, n_at_k, pass_at_k
+
+if TYPE_CHECKING:  # only annotations here: ``codeloop evaluate`` loads no loop and no model code
+    from codeloop.loop import Episode
 
 # (n, k) budgets of arXiv 2410.08105 (section 3), plus 1@1
 N_AT_K_BUDGETS = [(1, 1), (1, 3), (10, 30), (33, 100), (100, 300)]

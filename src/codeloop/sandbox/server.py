@@ -102,8 +102,7 @@ class Sandbox:
         host_end, zygote_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         slot_pairs = [socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET) for _ in range(self.workers)]
         hide, keep = paths_to_hide_and_keep(self.site_packages)
-        paths = sysconfig.get_paths()
-        site = sorted({paths["purelib"], paths["platlib"]}) if self.site_packages else []
+        site = sorted({sysconfig.get_paths()[key] for key in ("purelib", "platlib")}) if self.site_packages else []
         config = Config(ctrl_fd=zygote_end.fileno(), slot_fds=[theirs.fileno() for _, theirs in slot_pairs],
                         isolate=self.isolate, hide=hide, keep=keep, cgroups=self._cgroups.slots, site_packages=site)
         self._process = subprocess.Popen(

@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
-from codeloop.tasks import contests, humaneval, livecodebench, mbpp
 from codeloop.tasks.schema import DatasetError, Reference, Task, TaskKind
 
+
+def _module(name: str) -> ModuleType:
+    """A benchmark's loader module, imported when that benchmark is loaded (LiveCodeBench's alone
+    imports ``datetime`` and ``pickle``)."""
+    return importlib.import_module(f"codeloop.tasks.{name}")
+
+
 LOADERS: dict[str, Callable[..., list[Task]]] = {
-    "humaneval": lambda path=None, split="test", **_: humaneval.load(path),
-    "mbpp": lambda path=None, split="test", **options: mbpp.load(path, split, **options),
-    "mbpp_sanitized": lambda path=None, split="test", **options: mbpp.load(path, split, sanitized=True, **options),
-    "code_contests": lambda path=None, split="test", **_: contests.load_code_contests(path, split),
-    "taco": lambda path=None, split="test", **_: contests.load_taco(path, split),
-    "apps": lambda path=None, split="test", **_: contests.load_apps(path, split),
-    "apps_mapcoder": lambda path=None, split="test", **_: contests.load_apps_mapcoder(path, split),
-    "livecodebench": lambda path=None, split="test", since=None, until=None, **_: livecodebench.load(
+    "humaneval": lambda path=None, split="test", **_: _module("humaneval").load(path),
+    "mbpp": lambda path=None, split="test", **options: _module("mbpp").load(path, split, **options),
+    "mbpp_sanitized": lambda path=None, split="test", **options: _module("mbpp").load(
+        path, split, sanitized=True, **options),
+    "code_contests": lambda path=None, split="test", **_: _module("contests").load_code_contests(path, split),
+    "taco": lambda path=None, split="test", **_: _module("contests").load_taco(path, split),
+    "apps": lambda path=None, split="test", **_: _module("contests").load_apps(path, split),
+    "apps_mapcoder": lambda path=None, split="test", **_: _module("contests").load_apps_mapcoder(path, split),
+    "livecodebench": lambda path=None, split="test", since=None, until=None, **_: _module("livecodebench").load(
         path, split, since, until),
 }
 
