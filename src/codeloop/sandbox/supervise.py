@@ -86,14 +86,17 @@ def leftovers(job: Job, spares: set[int]) -> list[int]:
         return []
 
 
-def kill_leftovers(job: Job, program: int, spares: set[int]) -> None:
-    """Kill whatever the run left (without a pid namespace, its process group too)."""
+def kill_leftovers(job: Job, program: int, spares: set[int]) -> list[int]:
+    """Kill whatever the run left (without a pid namespace, its process group too); the
+    processes found."""
     if not job.pidns:
         with contextlib.suppress(OSError):
             os.killpg(program, signal.SIGKILL)
-    for pid in leftovers(job, spares):
+    found = leftovers(job, spares)
+    for pid in found:
         with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
+    return found
 
 
 def reap_all(job: Job, program: int, spares: set[int]) -> None:
@@ -208,7 +211,10 @@ def wait(job: Job, fds: dict[str, int], program: int, forker: Forker, spares: se
     for fd in caps:
         poller.register(fd, select.POLLIN)
     poller.register(forker.fileno(), select.POLLIN)  # it answers when the program has ended
-    state = {"killed_for": "", "killed_cpu": None, "exited": None, "report_closed": report_fd is None}
+    # "left": what the last sweep after the program's end found. None found then, none is left to
+    # reap: every process of the run descends from the program, and a dead one stays listed (a
+    # zombie of this process) until reaped here
+    state = {"killed_for": "", "killed_cpu": None, "exited": None, "report_closed": report_fd is None, "left": None}
 
     def kill(reason: str) -> None:
         if not state["killed_for"]:
@@ -227,12 +233,12 @@ def wait(job: Job, fds: dict[str, int], program: int, forker: Forker, spares: se
             wake_at = min(wake_at, now + RESWEEP_S)
         events = poller.poll(max(1, int((wake_at - now) * 1000)))
         if not events and state["exited"] is not None:  # one forked while the last sweep ran holds a stream
-            kill_leftovers(job, program, spares)
+            state["left"] = kill_leftovers(job, program, spares)
         for fd, _ in events:
             if fd == forker.fileno():
                 poller.unregister(fd)
                 state["exited"] = program_end(forker, program)
-                kill_leftovers(job, program, spares)  # they may hold the output pipes open
+                state["left"] = kill_leftovers(job, program, spares)  # they may hold the output pipes open
                 continue
             chunk = os.read(fd, 1 << 16)
             if not chunk:
@@ -254,7 +260,9 @@ def wait(job: Job, fds: dict[str, int], program: int, forker: Forker, spares: se
         with contextlib.suppress(OSError):
             os.kill(program, signal.SIGKILL)
         state["exited"] = program_end(forker, program)
-    reap_all(job, program, spares)
+        state["left"] = None
+    if state["left"] != []:
+        reap_all(job, program, spares)
     state.update(wall=wall, streams=streams, truncated=truncated)
     return state
 
