@@ -14,6 +14,8 @@ def test_stdin_argv_files(sandbox):
     assert execution.verdict == Verdict.OK
     assert execution.stdout == "hello ['a', 'b'] file\n"
     assert execution.exit_code == 0 and execution.signal is None
+    empty = sandbox.run("import sys\nprint(repr(sys.stdin.read()))\ninput()")  # no stdin: at its end at once
+    assert empty.stdout == "''\n" and "EOFError" in empty.stderr
 
 
 def test_exit_codes_and_errors(sandbox):
