@@ -31,8 +31,8 @@ from codec import MAX_ERROR_CHARS, Channel, Decoder, Encoder, ProtocolError, Uns
 
 # --- the program's side -------------------------------------------------------------------------
 # The interpreter's own traceback printer (C), as the fork server found it: ``traceback``'s
-# caret placement parses each line with ``ast``, ~150 more page faults in every paired program
-# whose function raises (measured); the text is the same.
+# caret placement parses each line with ``ast``: ~130 more page faults in every paired program
+# whose function raises (measured), for the same text.
 _PRINT_EXCEPTION = sys.__excepthook__
 
 

@@ -83,9 +83,9 @@ def warm_up() -> None:
 def slot_cpu(slot: int) -> int:
     """The core of worker slot ``slot``: its slot init, forker, harness server and paired runs'
     programs run there (fork, hand-overs and the programs' page faults stay on one core's caches
-    and TLB, and no hand-over wakes another core: 5-8% less wall time on HumanEval for the
-    helpers and programs, 5-7% more for the slot init, measured on 2 cores). A program that is
-    not paired may use every core."""
+    and TLB, and no hand-over wakes another core: 5-8% less wall time on HumanEval with the
+    helpers and programs there, 5-7% less again with the slot init, measured on 2 cores). A
+    program that is not paired may use every core."""
     cpus = sorted(os.sched_getaffinity(0))
     return cpus[slot % len(cpus)]
 
