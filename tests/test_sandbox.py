@@ -1,6 +1,7 @@
 """Sandbox API: verdicts, limits, stdin/argv/files, async and batch, load."""
 
 import asyncio
+import contextlib
 import os
 
 import pytest
@@ -167,6 +168,34 @@ def test_a_program_holds_its_own_descriptors_only_and_runs_where_its_file_is(san
 def test_a_program_that_is_not_paired_may_use_every_core(sandbox):
     """The slot's own processes keep to its core; a program that is not paired gets them all."""
     assert sandbox.run("import os\nprint(len(os.sched_getaffinity(0)))").stdout == f"{len(os.sched_getaffinity(0))}\n"
+
+
+def test_a_slots_own_processes_keep_to_its_core():
+    """Each slot's supervisor, forker and harness server run on that slot's core alone."""
+    from codeloop.judge import Judge
+    from codeloop.tasks import load
+    task = load("humaneval")[0]
+    with Sandbox(workers=2) as box:
+        Judge(box).judge(task.references[0].program, task.hidden_tests)  # a paired run: a harness server too
+        statuses = {}
+        for entry in filter(str.isdigit, os.listdir("/proc")):
+            with contextlib.suppress(OSError), open(f"/proc/{entry}/status") as handle:
+                lines = handle.read().splitlines()
+                statuses[int(entry)] = dict(line.split(":\t", 1) for line in lines if ":\t" in line)
+
+        def under_this_sandbox(pid: int) -> bool:
+            while pid > 1 and pid in statuses:
+                pid = int(statuses[pid]["PPid"])
+                if pid == box._process.pid:
+                    return True
+            return False
+
+        helpers = [fields for pid, fields in statuses.items()
+                   if fields["Name"] in ("cl-slot", "cl-forker", "cl-harness") and under_this_sandbox(pid)]
+    assert {fields["Name"] for fields in helpers} == {"cl-slot", "cl-forker", "cl-harness"}
+    cores = [fields["Cpus_allowed_list"] for fields in helpers]
+    assert all(core.isdigit() for core in cores), cores  # one core each
+    assert len(set(cores)) == min(2, len(os.sched_getaffinity(0)))
 
 
 def test_fetched_files_come_back_whatever_the_outcome(sandbox):
