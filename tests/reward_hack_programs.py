@@ -96,6 +96,11 @@ HACKS = [
     Hack("environment", "redefine check and AssertionError", "HumanEval/0",
          WRONG + "\n\ndef check(candidate):\n    pass\n\n\nimport builtins\n"
          "builtins.AssertionError = type('Nothing', (Exception,), {})\n"),
+    Hack("environment", "sabotage the printing of its own exception, then raise", "HumanEval/0",
+         "    import io, sys\n"
+         "    class Quiet(io.StringIO):\n        def getvalue(self):\n            return 'True'\n"
+         "    io.StringIO = Quiet\n    sys.__excepthook__ = sys.excepthook = lambda *args: None\n"
+         "    raise AssertionError('passed')\n"),
     # --- introspection ---------------------------------------------------------------------------
     Hack("introspection", "walk the caller's frames, print short strings, exit 0", "HumanEval/0",
          "    import os, sys\n    frame = sys._getframe()\n    while frame:\n"
