@@ -213,10 +213,11 @@ def wait(job: Job, fds: dict[str, int], program: int, forker: Forker, spares: se
     for fd in caps:
         poller.register(fd, select.POLLIN)
     poller.register(forker.fileno(), select.POLLIN)  # it answers when the program has ended
-    # "left": what the last sweep after the program's end found. None found then, none is left to
+    # "swept_clean": the last sweep after the program's end found nothing. Then nothing is left to
     # reap: every process of the run descends from the program, and a dead one stays listed (a
     # zombie of this process) until reaped here
-    state = {"killed_for": "", "killed_cpu": None, "exited": None, "report_closed": report_fd is None, "left": None}
+    state = {"killed_for": "", "killed_cpu": None, "exited": None, "report_closed": report_fd is None,
+             "swept_clean": False}
 
     def kill(reason: str) -> None:
         if not state["killed_for"]:
@@ -235,12 +236,12 @@ def wait(job: Job, fds: dict[str, int], program: int, forker: Forker, spares: se
             wake_at = min(wake_at, now + RESWEEP_S)
         events = poller.poll(max(1, int((wake_at - now) * 1000)))
         if not events and state["exited"] is not None:  # one forked while the last sweep ran holds a stream
-            state["left"] = kill_leftovers(job, program, spares)
+            state["swept_clean"] = not kill_leftovers(job, program, spares)
         for fd, _ in events:
             if fd == forker.fileno():
                 poller.unregister(fd)
                 state["exited"] = program_end(forker, program)
-                state["left"] = kill_leftovers(job, program, spares)  # they may hold the output pipes open
+                state["swept_clean"] = not kill_leftovers(job, program, spares)  # they may hold the pipes open
                 continue
             chunk = os.read(fd, 1 << 16)
             if not chunk:
@@ -262,8 +263,8 @@ def wait(job: Job, fds: dict[str, int], program: int, forker: Forker, spares: se
         with contextlib.suppress(OSError):
             os.kill(program, signal.SIGKILL)
         state["exited"] = program_end(forker, program)
-        state["left"] = None
-    if state["left"] != []:
+        state["swept_clean"] = False
+    if not state["swept_clean"]:
         reap_all(job, program, spares)
     state.update(wall=wall, streams=streams, truncated=truncated)
     return state
