@@ -159,3 +159,23 @@ def test_a_run_memory_holds_nothing_of_an_earlier_run():
         assert one_slot.run("print(input())", stdin="SECRET-42-abc\n").stdout == "SECRET-42-abc\n"
         assert one_slot.run("marker = 'SECRET-42-abc'\nprint(len(marker))").stdout == "13\n"
         assert one_slot.run(SCAN).stdout == "found 0\n"
+
+
+def test_cgroups_of_one_process_never_collide():
+    """Each set of slot cgroups gets a fresh name, even while an earlier one is still there (a
+    group an OOM-killed process still held outlives its ``remove``): a collision left a run with
+    no memory cap at all."""
+    from codeloop.sandbox.cgroups import CgroupSlots, create_slots
+    left: list[str] = []  # groups not removed yet, of handles already dropped
+    made = []
+    try:
+        for _ in range(20):
+            slots = create_slots(1)
+            made.append((bool(slots.slots), slots.why_not))
+            left[:0] = slots.dirs
+            del slots
+        if not made[0][0]:
+            pytest.skip(f"no writable cgroups here: {made[0][1]}")
+        assert all(ok for ok, _ in made), made
+    finally:
+        CgroupSlots(dirs=left).remove()

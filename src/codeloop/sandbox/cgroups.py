@@ -1,13 +1,15 @@
 """Per-slot cgroups (memory + pids), v2 or v1, wherever the hierarchy is writable.
 
-The host creates ``codeloop-<pid>/slot<i>`` once per sandbox; the zygote opens the control
+The host creates ``codeloop-<pid>-<random>/slot<i>`` once per sandbox; the zygote opens the control
 files before it drops privileges and the supervisor of each run writes limits through them.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import time
 from dataclasses import dataclass, field
 
 ROOT = "/sys/fs/cgroup"
@@ -27,9 +29,19 @@ class CgroupSlots:
     why_not: str = ""
 
     def remove(self) -> None:
+        """Remove the groups; one that a killed process still holds while the kernel tears it
+        down (EBUSY, after an OOM kill) is tried again for up to a second, then left to
+        ``_sweep_stale``."""
         for path in self.dirs:
-            with contextlib.suppress(OSError):
-                os.rmdir(path)
+            for _ in range(100):
+                try:
+                    os.rmdir(path)
+                except OSError as error:
+                    if error.errno != errno.EBUSY:
+                        break
+                    time.sleep(0.01)
+                else:
+                    break
 
 
 def _own_cgroup(controller: str) -> str:
@@ -59,7 +71,9 @@ def _sweep_stale(base: str) -> None:
 
 def _make_dirs(base: str, workers: int, dirs: list[str]) -> list[str]:
     _sweep_stale(base)
-    group = os.path.join(base, f"codeloop-{os.getpid()}-{id(dirs)}")
+    # random, not the id() of an object: an id comes back, and a group of that name may not be
+    # gone yet (remove() gives up on one still busy), which failed the next sandbox's cgroups
+    group = os.path.join(base, f"codeloop-{os.getpid()}-{os.urandom(8).hex()}")
     os.mkdir(group)
     slots = [os.path.join(group, f"slot{i}") for i in range(workers)]
     for slot in slots:
