@@ -15,8 +15,9 @@ def sandbox():
 def leftover_processes() -> list[str]:
     """Processes a sandboxed program of this test session left: descendants of this process, inside
     a worker slot's pid namespace (their NSpid has a second level), but neither the slot's init
-    (pid 1 there) nor its forker and harness server. Needs no uid, so it works whether or not tests run as root."""
-    from codeloop.sandbox.messages import FORKER_NAME, HARNESS_NAME
+    (pid 1 there) nor its forker, harness server and spawner. Needs no uid, so it works whether or not
+    tests run as root."""
+    from codeloop.sandbox.messages import FORKER_NAME, HARNESS_NAME, SPAWNER_NAME
     statuses = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -36,4 +37,4 @@ def leftover_processes() -> list[str]:
 
     return [f"{pid}:{fields.get('Name')}" for pid, fields in statuses.items()
             if len(fields.get("NSpid", "").split()) > 1 and fields["NSpid"].split()[-1] != "1"
-            and fields.get("Name") not in (HARNESS_NAME, FORKER_NAME) and ours(pid)]
+            and fields.get("Name") not in (HARNESS_NAME, FORKER_NAME, SPAWNER_NAME) and ours(pid)]

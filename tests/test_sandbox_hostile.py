@@ -105,8 +105,8 @@ def test_a_run_sees_only_its_own_processes_and_nothing_a_previous_run_left():
             pytest.skip("no pid namespaces here")
         assert one_slot.run(daemon).stdout == "left a daemon\n"
         pids, forker, own = one_slot.run(listing).stdout.rsplit(" ", 2)
-        # pid 1 is the slot's init, and the program's parent its forker; the daemon is gone
-        assert pids == f"[1, {int(forker)}, {int(own)}]"
+        # pid 1 is the slot's init, 2 its spawner, and the program's parent its forker; the daemon is gone
+        assert pids == f"[1, 2, {int(forker)}, {int(own)}]"
 
 
 def test_each_run_gets_a_fresh_working_directory():

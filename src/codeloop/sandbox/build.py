@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 COMPILE_LIMITS = Limits(cpu_s=30.0, wall_s=45.0, memory_mb=2048, output_bytes=64 << 10, processes=128,
                         file_size_mb=512)
 MESSAGE_CAP = 4000  # characters of a compiler's message kept for the CE verdict
-CACHE_BYTES = 512 << 20  # artefacts kept at most, least recently used dropped first
+CACHE_BYTES = 256 << 20  # artefacts kept at most in the host's memory, least recently used dropped first
+SEALED_BYTES = 256 << 20  # the same kept in memfds for runs (shared memory), at most
 SEALS = fcntl.F_SEAL_SEAL | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_WRITE
 BASE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp/work", "TMPDIR": "/tmp/work"}
 
@@ -137,30 +138,40 @@ class BuildCache:
 
 class SealedFiles:
     """Read-only data that many runs get, each in a sealed memfd made once: a compiled program's
-    artefacts, a harness's data. At most ``capacity`` are kept open (least recently used closed
-    first); ``dup(key, make)`` hands out a duplicate, which the caller closes, so closing the
-    kept one never pulls it from under a run."""
+    artefacts, a harness's data. At most ``capacity`` are kept open, holding ``capacity_bytes``
+    of shared memory at most (least recently used closed first; one larger is made for its run
+    and not kept); ``dup(key, make)`` hands out a duplicate, which the caller closes, so closing
+    the kept one never pulls it from under a run."""
 
-    def __init__(self, capacity: int = 64) -> None:
-        self.capacity = capacity
-        self._fds: OrderedDict[object, int] = OrderedDict()
+    def __init__(self, capacity: int = 64, capacity_bytes: int = SEALED_BYTES) -> None:
+        self.capacity, self.capacity_bytes = capacity, capacity_bytes
+        self._fds: OrderedDict[object, tuple[int, int]] = OrderedDict()  # key: (fd, size)
+        self._bytes = 0
         self._lock = threading.Lock()
 
     def dup(self, key: object, make: object) -> int:
         with self._lock:
-            fd = self._fds.get(key)
-            if fd is None:
-                fd = self._fds[key] = sealed_memfd(make())
-                while len(self._fds) > self.capacity:
-                    os.close(self._fds.popitem(last=False)[1])
+            kept = self._fds.get(key)
+            if kept is None:
+                data = make()
+                fd = sealed_memfd(data)
+                if len(data) > self.capacity_bytes:
+                    return fd  # the run's own: closed with it
+                kept = self._fds[key] = (fd, len(data))
+                self._bytes += len(data)
+                while len(self._fds) > self.capacity or self._bytes > self.capacity_bytes:
+                    old_fd, size = self._fds.popitem(last=False)[1]
+                    os.close(old_fd)
+                    self._bytes -= size
             self._fds.move_to_end(key)
-            return os.dup(fd)
+            return os.dup(kept[0])
 
     def close(self) -> None:
         with self._lock:
-            for fd in self._fds.values():
+            for fd, _ in self._fds.values():
                 os.close(fd)
             self._fds.clear()
+            self._bytes = 0
 
 
 def sealed_memfd(data: bytes) -> int:

@@ -61,12 +61,18 @@ class Harness:
     takes: it never reaches the program's process), ``REPORT_FD``, ``CALLS_FD`` and
     ``REPLIES_FD`` in its globals. What it writes to ``REPORT_FD`` is ``Execution.report``; the
     program is loaded as module ``solution`` and only answers calls. The harness must not keep
-    the descriptors: closing them ends the run."""
+    the descriptors: closing them ends the run.
+
+    A slot's harness server is reused by the runs of one ``owner`` only: a run of another owner
+    gets a fresh one, so trusted code that changes the harness's modules (``json.dumps``,
+    ``random.seed``) reaches no other owner's verdicts. A service gives each request an owner of
+    its own (``Judge.judge(owner=...)``); a benchmark's tests share the default."""
 
     source: str
     data: object = None
     names: tuple[str, ...] = ()  # the program's names the harness binds first: public, so the program
     #                              describes them as soon as it has loaded, without being asked
+    owner: str = ""
 
     @functools.cached_property
     def marshalled(self) -> bytes:
@@ -156,6 +162,34 @@ class Run:
     fetch: Sequence[str] = ()  # files (relative to the working directory) read back after the run
 
     def __post_init__(self) -> None:
-        for path in self.fetch:
-            if not path or posixpath.isabs(path) or ".." in path.split("/") or "\0" in path:
-                raise ValueError(f"fetch: {path!r} is not a path inside the working directory")
+        for field_name, paths in (("fetch", self.fetch), ("filename", [self.filename]), ("files", self.files)):
+            for path in paths:
+                if not _inside(path):
+                    raise ValueError(f"{field_name}: {path!r} is not a path inside the working directory")
+        written: set[str] = set()  # files, and the folders they are in
+        for path in [self.filename, *self.files]:
+            path = posixpath.normpath(path)
+            parents = [path.rsplit("/", depth)[0] for depth in range(1, path.count("/") + 1)]
+            clash = next((other for other in [path, path + "/", *parents] if other in written), None)
+            if clash is not None:  # the same file twice, a file inside a file, or a file where a folder is
+                raise ValueError(f"files: {path!r} collides with {clash!r} (the program's file or another file)")
+            written.add(path)
+            written.update(folder + "/" for folder in parents)
+        texts = [("source", self.source), ("stdin", self.stdin), *((f"files[{n!r}]", t) for n, t in self.files.items())]
+        for field_name, text in texts:
+            try:  # how the slot writes them: a lone surrogate other than an escaped byte cannot be
+                text.encode("utf-8", "surrogateescape")
+            except UnicodeEncodeError as error:
+                raise ValueError(f"{field_name}: not encodable as UTF-8 ({error.reason} at {error.start})") from None
+
+
+def _inside(path: str) -> bool:
+    """Whether ``path`` names a file inside the working directory (relative, no ``..``, a name
+    the file system takes)."""
+    try:
+        encoded = path.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return False
+    return (bool(path) and not posixpath.isabs(path) and ".." not in path.split("/") and "\0" not in path
+            and posixpath.normpath(path) != "." and len(encoded) < 4096
+            and all(len(part) <= 255 for part in encoded.split(b"/")))

@@ -9,8 +9,8 @@ The forker does nothing between forks but receive the next run and wait for its 
 slot init never forks and its pages stay its own.
 
 The slot init forks it once, before its first job, and keeps it while it lives: a program's
-image never holds another run's data (its source, its stdin); only a forker started again after
-dying is forked from the slot init's heap as it then is. It is
+image never holds another run's data (its source, its stdin); a forker started again after
+dying comes from the slot's spawner (``helper.py``), which holds none either. It is
 the one helper in the slot's memory cgroup (its programs are born there: no cgroup migration per
 run), so the cgroup's OOM killer may take it, or a program of its uid (where slots have no uids
 of their own) may kill it: the run then counts against the program and the next run gets a new
@@ -35,7 +35,7 @@ import select
 import signal
 
 import linux
-from helper import Helper
+from helper import Helper, Spawner
 from messages import FORKER_NAME, Job
 from program import PROGRAM_FDS, run_program, write_all
 
@@ -50,14 +50,14 @@ HIGH_FD = 64  # where the forker keeps its own descriptors, above the program's
 class Forker(Helper):
     """The slot init's handle on its forker."""
 
-    def __init__(self, seccomp: bool, cgroup_procs: list[int], every_cpu: set[int]) -> None:
+    def __init__(self, seccomp: bool, cgroup_procs: list[int], every_cpu: set[int], spawner: Spawner | None) -> None:
         """``seccomp``: install the filter here once, for every program (only where programs
         drop to a uid of their own: one that stays uid 0 of the namespace unshares first).
         ``cgroup_procs``: the slot's memory ``cgroup.procs`` (v2: the slot's one cgroup), which
         the forker joins as it starts: programs are forked into it. It runs on the slot's core, as a
         paired run's program does; any other program gets ``every_cpu``."""
         self.seccomp = seccomp
-        super().__init__(lambda sock: serve(sock, seccomp, cgroup_procs, every_cpu))
+        super().__init__(serve, (seccomp, cgroup_procs, every_cpu), spawner)
 
     def fileno(self) -> int:
         """Readable when the program has ended (its ``result`` is waiting)."""

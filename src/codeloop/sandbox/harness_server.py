@@ -10,7 +10,10 @@ code in a fresh namespace, and closes the descriptors, which ends the run for th
 Programs are forked from the slot's forker, never from here. A harness still busy at a run's wall
 limit is killed, and the next paired run starts a new one. Reusing one process spares a fork,
 a set-up and an exit per run (~1.5 ms of CPU each on a 2-core VM, measured); the price is that
-module state a trusted test changes (``random.seed``) carries over to the slot's next test.
+module state a test changes (``random.seed``, or anything its code replaces) carries over to the
+slot's next test of the same owner (``Harness.owner``): a run of another owner, or under another
+memory limit, gets a fresh server. Its address space is capped at its start-up size plus the
+run's memory limit (a test that builds, or a program that returns, too much fails with MLE).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import signal
 
 import linux
 import rpc
-from helper import Helper
+from helper import Helper, Spawner
 from messages import HARNESS_NAME
 
 PR_SET_DUMPABLE = 4
@@ -34,8 +37,8 @@ MAX_CODE = 1 << 16  # bytes of marshalled harness code in one message
 class HarnessServer(Helper):
     """The slot init's handle on its harness server."""
 
-    def __init__(self, uid: int | None, seccomp: bool) -> None:
-        super().__init__(lambda sock: serve(sock, uid, seccomp))  # on the slot's core, as its paired programs
+    def __init__(self, uid: int | None, seccomp: bool, memory_bytes: int, spawner: Spawner) -> None:
+        super().__init__(serve, (uid, seccomp, memory_bytes), spawner)  # on the slot's core, as its programs
         self._schedstat = os.open(f"/proc/{self.pid}/schedstat", os.O_RDONLY)  # read at each run
 
     def start_run(self, code: bytes, fds: list[int]) -> None:
@@ -56,12 +59,15 @@ class HarnessServer(Helper):
         os.close(self._schedstat)
 
 
-def _become(uid: int | None, seccomp: bool) -> None:
+def _become(uid: int | None, seccomp: bool, memory_bytes: int) -> None:
     if uid is not None:
         os.setgid(uid)
         os.setuid(uid)
+    with open("/proc/self/statm", "rb") as statm:  # its address space now, in pages
+        address_space = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE") + memory_bytes
     limits = {resource.RLIMIT_NOFILE: (256, 256), resource.RLIMIT_NPROC: (64, 64),
-              resource.RLIMIT_FSIZE: (64 << 20, 64 << 20), resource.RLIMIT_CORE: (0, 0)}
+              resource.RLIMIT_FSIZE: (64 << 20, 64 << 20), resource.RLIMIT_CORE: (0, 0),
+              resource.RLIMIT_AS: (address_space, address_space)}
     for which, value in limits.items():
         resource.setrlimit(which, value)
     if seccomp:
@@ -71,7 +77,7 @@ def _become(uid: int | None, seccomp: bool) -> None:
     linux.prctl(PR_SET_DUMPABLE, 0)
 
 
-def serve(sock: _socket.socket, uid: int | None, seccomp: bool) -> None:
+def serve(sock: _socket.socket, uid: int | None, seccomp: bool, memory_bytes: int) -> None:
     """The harness server's loop, in its own process."""
     linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
@@ -82,7 +88,7 @@ def serve(sock: _socket.socket, uid: int | None, seccomp: bool) -> None:
     os.closerange(sock.fileno() + 1, 65536)
     os.chdir("/")
     linux.set_process_name(HARNESS_NAME)  # how `ps` (and the tests' leftover check) tell it apart
-    _become(uid, seccomp)
+    _become(uid, seccomp, memory_bytes)
     codes: dict[bytes, object] = {}
     while True:
         try:

@@ -18,8 +18,8 @@ from __future__ import annotations
 import json
 import marshal
 
-# A slot's helpers as /proc/PID/comm shows them (15 bytes at most): its harness server and forker
-HARNESS_NAME, FORKER_NAME = "cl-harness", "cl-forker"
+# A slot's helpers as /proc/PID/comm shows them (15 bytes at most): its harness server, forker and spawner
+HARNESS_NAME, FORKER_NAME, SPAWNER_NAME = "cl-harness", "cl-forker", "cl-spawner"
 
 
 class Record:

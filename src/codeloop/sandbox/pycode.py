@@ -11,6 +11,10 @@ from types import CodeType
 
 # warnings.catch_warnings swaps process-wide state, so host threads compile one at a time
 _COMPILE_LOCK = threading.Lock()
+# The largest source compiled on the host, holding the GIL: compile time is quadratic in the
+# worst case (one f-string of {a} fields: 8 KB 36 ms, 30 KB 0.35 s, 360 KB 8.5 s, measured).
+# A larger program compiles in its own run, under the run's limits; larger test code in the harness.
+HOST_COMPILE_BYTES = 8192
 
 
 @functools.lru_cache(maxsize=512)
@@ -31,6 +35,8 @@ def compile_here(source: str, path: str) -> dict[str, str | bytes]:
     costs ~2.5x more there (the fork server's parser memory is copy-on-write). Empty when it
     does not compile cleanly; the run then compiles it and prints the error or warnings as
     Python would."""
+    if len(source) > HOST_COMPILE_BYTES:
+        return {}
     code, _, warned = compile_quietly(source, path)
     return {} if code is None or warned else {"code": marshal.dumps(code), "code_file": path}
 

@@ -41,6 +41,9 @@ class _Actor:
     def execute(self, run: Run) -> Execution:
         return self.sandbox.execute(run)
 
+    def syntax_error(self, source: str, filename: str) -> Exception | None:
+        return self.sandbox.syntax_error(source, filename)
+
     def build(self, source: str, lang: Language) -> Build:
         """The compile's outcome without its artefacts (they stay in this node's cache)."""
         build = self.sandbox.build(source, lang)
@@ -107,6 +110,10 @@ class RaySandbox:
 
     def build(self, source: str, lang: Language) -> Build:
         return self._call("build", source, lang) or Build(error="no Ray actor could compile it", sandbox_failed=True)
+
+    def syntax_error(self, source: str, filename: str = "solution.py") -> Exception | None:
+        """As ``Sandbox.syntax_error``, on a node (None if none answers: the runs then tell)."""
+        return self._call("syntax_error", source, filename)
 
     def _call(self, method: str, *args: Any) -> Any:
         from ray.exceptions import RayActorError

@@ -42,7 +42,7 @@ from codeloop.sandbox.plan import (
     describe_layers,
     paths_to_hide_and_keep,
 )
-from codeloop.sandbox.pycode import compile_here, compiled_harness
+from codeloop.sandbox.pycode import HOST_COMPILE_BYTES, compile_here, compile_quietly, compiled_harness
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -57,6 +57,18 @@ INLINE_PAYLOAD = 60_000  # bytes; a job message is read with a 64 KiB buffer
 # of the time while the host turned a report into the next job)
 JOBS_PER_SLOT = 2
 ZYGOTE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp/work"}
+# A large program's compile check, run in the sandbox: it compiles the source (never runs it) and
+# prints the error, if any, as JSON
+SYNTAX_CHECK = """import json, sys
+try:
+    compile(open(sys.argv[1], encoding="utf-8", errors="surrogateescape").read(), sys.argv[2], "exec",
+            dont_inherit=True)
+except (SyntaxError, ValueError, OverflowError, RecursionError, MemoryError) as error:
+    print(json.dumps({"type": type(error).__name__, "msg": str(getattr(error, "msg", error)),
+                      "lineno": getattr(error, "lineno", None)}))
+"""
+COMPILE_ERRORS = {error.__name__: error for error in (SyntaxError, IndentationError, TabError, ValueError,
+                                                      OverflowError, RecursionError, MemoryError)}
 
 
 class Sandbox:
@@ -267,6 +279,29 @@ class Sandbox:
         return Build(tuple((name, data, executable_mode(name)) for name, data in files), cpu_s=execution.cpu_s,
                      key=key)
 
+    def syntax_error(self, source: str, filename: str = "solution.py") -> Exception | None:
+        """The error compiling Python ``source`` raises, or None. Compiled here when small
+        (``HOST_COMPILE_BYTES``), else in a run of its own under ``compile_limits``: compile time
+        can grow with the square of a source's size, and the host must not spend it holding the GIL."""
+        path = self.source_path(filename)
+        if len(source) <= HOST_COMPILE_BYTES:
+            return compile_quietly(source, path)[1]
+        check = self.run(SYNTAX_CHECK, files={"source.py": source}, argv=["source.py", path],
+                         limits=self.compile_limits, filename="check.py")
+        if check.verdict in (Verdict.TLE, Verdict.MLE):
+            limit = "time" if check.verdict == Verdict.TLE else "memory"
+            return SyntaxError(f"the program exceeds the compile's {limit} limit")
+        try:
+            found = json.loads(check.stdout) if check.ok and check.stdout else None
+        except ValueError:
+            found = None
+        if not isinstance(found, dict):
+            return None
+        error = COMPILE_ERRORS.get(str(found.get("type")), SyntaxError)(str(found.get("msg", "")))
+        if isinstance(error, SyntaxError):
+            error.lineno = found.get("lineno") if isinstance(found.get("lineno"), int) else None
+        return error
+
     def _execute_exec(self, request: Run, lang: Language) -> Execution:
         if request.harness is not None:
             raise ValueError(f"paired runs (function-call tests) are Python-only, not {lang.name}")
@@ -386,6 +421,7 @@ class Sandbox:
             with self._slot_locks[slot]:  # what the slot holds, and the order it gets its jobs in
                 if request.harness is not None:  # its code goes to each slot once; the slot keeps it by name
                     fields["announce"] = list(request.harness.names)
+                    fields["harness_owner"] = request.harness.owner
                     code_id, code = compiled_harness(request.harness.source)
                     fields["harness_code_id"] = code_id
                     if code_id not in self._harness_codes[slot]:

@@ -43,6 +43,16 @@ def cgroup_write(fds: dict[str, int], key: str, value: str) -> None:
             log(f"cgroup {key}: {error}")
 
 
+def set_cgroup_limit(fds: dict[str, int], key: str, value: int) -> None:
+    """Write a limit and read it back: a run never starts under another run's limit (a write
+    refused, as v1's memory limit is below what the group still holds, raises: a sandbox error)."""
+    if key not in fds:
+        return
+    cgroup_write(fds, key, str(value))
+    if cgroup_read_int(fds, key) != value:
+        raise OSError(f"the slot's cgroup {key} could not be set to {value}")
+
+
 def tree_cpu_seconds(root: int) -> float:
     """CPU seconds used so far by ``root`` and its descendants, read from /proc."""
     total, stack = 0, [root]
@@ -74,7 +84,7 @@ def cgroup_read_int(fds: dict[str, int], key: str) -> int | None:
 
 def leftovers(job: Job, spares: set[int]) -> list[int]:
     """The run's processes still there: with a pid namespace, every process in it but its init and
-    the slot's helpers (``spares``: the forker, the harness server); without one, the slot
+    the slot's helpers (``spares``: the forker, the harness server, the spawner); without one, the slot
     init's children but those (orphans of the run come to it, a child subreaper)."""
     if job.pidns:
         return [int(entry) for entry in os.listdir("/proc") if entry.isdigit() and int(entry) != 1
@@ -139,13 +149,14 @@ def prepare(job: Job, payload: dict, cgroup: dict[str, int], opened: list[int], 
         write_all(fds["stdin"], stdin)
         os.lseek(fds["stdin"], 0, os.SEEK_SET)
     job.rlimits = rlimits(job)
-    # v2: the program's processes and the forker; v1: the slot's helpers (init, forker, harness
-    # server and its threads) are in the pids cgroup too
-    helpers = 1 if "pids_procs" not in cgroup else 67 if job.paired else 3
+    # v2: the program's processes and the forker; v1: the slot's helpers (init, spawner, forker,
+    # harness server and its threads) are in the pids cgroup too
+    helpers = 1 if "pids_procs" not in cgroup else 68 if job.paired else 4
     limits = (job.memory_bytes, job.processes + helpers)
     if slot.get("cgroup_limits") != limits:  # as the last run left them otherwise: only we write them
-        cgroup_write(cgroup, "memory_max", str(limits[0]))
-        cgroup_write(cgroup, "pids_max", str(limits[1]))
+        slot.pop("cgroup_limits", None)  # until both are verified
+        set_cgroup_limit(cgroup, "memory_max", limits[0])
+        set_cgroup_limit(cgroup, "pids_max", limits[1])
         slot["cgroup_limits"] = limits
     if job.isolated:  # the slot's tmpfs, emptied after each run by supervise()
         owner = 0 if job.uid is None else job.uid
@@ -177,10 +188,14 @@ def start(job: Job, payload: dict, fds: dict[str, int], harness_fd: int | None, 
     if job.paired:
         wanted.update({CALLS_FD: "calls_r", REPLIES_FD: "replies_w"})
         server = slot.get("harness")
-        if server is None or not server.alive():
+        # a server runs one owner's test code under one memory limit: another owner's run (a
+        # service's other request) gets a fresh one, whatever the last owner's code did to it
+        serves = (payload.get("harness_owner", ""), job.memory_bytes)
+        if server is None or not server.alive() or slot.get("harness_for") != serves:
             if server is not None:
                 server.kill()  # reaps it and closes what pointed at it
-            server = slot["harness"] = HarnessServer(job.harness_uid, job.seccomp)
+            server = slot["harness"] = HarnessServer(job.harness_uid, job.seccomp, job.memory_bytes, slot["spawner"])
+            slot["harness_for"] = serves
         slot["harness_cpu"] = server.cpu_seconds()
         codes = slot.setdefault("harness_codes", {})
         if "harness_code" in payload:
@@ -354,7 +369,8 @@ def supervise(job: Job, reply_fd: int, payload: dict, cgroup: dict[str, int], ha
         oom_before = cgroup_read_int(cgroup, "oom")
         program = start(job, payload, fds, harness_fd, slot, opened)
         server = slot.get("harness") if job.paired else None
-        spares = {helper.pid for helper in (slot.get("forker"), slot.get("harness")) if helper is not None}
+        spares = {helper.pid for helper in (slot.get("forker"), slot.get("harness"), slot.get("spawner"))
+                  if helper is not None}
         state = wait(job, fds, program, slot["forker"], spares)
         harness_cpu = None
         if server is not None:

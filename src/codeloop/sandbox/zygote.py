@@ -7,12 +7,14 @@ CONFIG_JSON``, with this folder on ``sys.path``; standard library only. Process 
       slot server   one per worker slot, in the slot's cgroup
         slot init   pid 1 of the slot's pid namespace, own mount namespace and /proc; supervises
                     one run at a time: a fresh tmpfs /tmp/work, wall clock, output caps, reply
+          spawner   one per slot, forked before its first run: forks the later helpers, so none
+                    holds what earlier runs sent the slot init (``helper.py``)
           forker    one per slot: forks each run's program, waits for it, reports its end
             program   one per run: own uid, rlimits, no_new_privs, seccomp; runs the source with exec()
-        harness server  one per slot, started by its first paired run (``harness_server.py``):
-                    another uid, not dumpable; runs each paired run's trusted side, which calls
-                    the program's functions through ``rpc`` (data only) and writes the verdict on
-                    a descriptor of its own
+          harness server  one per slot and owner, from the spawner (``harness_server.py``):
+                    another uid, not dumpable, its address space capped; runs each paired run's
+                    trusted side, which calls the program's functions through ``rpc`` (data
+                    only) and writes the verdict on a descriptor of its own
 
 When a run's program exits, the slot init, as pid 1, kills every other process in its pid
 namespace (setsid and double-forked children included) and reaps them before the next run, so
@@ -40,6 +42,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import linux
 import rpc
 from forker import Forker
+from forker import serve as forker_serve
+from harness_server import serve as harness_serve
+from helper import Spawner
 from isolation import (
     PROC_FLAGS,
     WORKDIR,
@@ -108,17 +113,21 @@ def serve_slot(sock: _socket.socket, config: Config, cgroup: dict[str, int], ind
             return
         linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
     linux.set_process_name("cl-slot")  # as `ps` and `perf` show it (and the zygote as cl-zygote)
-    if config.isolated:
-        linux.unshare(linux.CLONE_NEWNS)  # the slot's own mounts: its /proc, each run's tmpfs
+    if config.isolated:  # the slot's own mounts (its /proc, each run's tmpfs), network and IPC: programs
+        # running at once in two slots can't meet (an abstract AF_UNIX socket lives in a network namespace)
+        linux.unshare(linux.CLONE_NEWNS | linux.CLONE_NEWNET | linux.CLONE_NEWIPC)
     if config.pidns:  # read-only like the /proc it shadows, else the kernel refuses it
         linux.mount("proc", "/proc", "proc", PROC_FLAGS)
     if not config.pidns:  # the run's orphans come to us, not to the host's init
         linux.prctl(linux.PR_SET_CHILD_SUBREAPER, 1)
-    # the forker now, before any run's data exists here: programs never inherit another run's data
-    # from it (one replaced after dying is forked later); the harness server at the first paired run
+    # the spawner and the forker now, before any run's data exists here: programs never inherit
+    # another run's data from them; later helpers (harness servers, a forker replaced after dying)
+    # come from the spawner
+    spawner = Spawner([forker_serve, harness_serve])
     new_forker = functools.partial(Forker, seccomp=config.seccomp and config.slot_uids,
                                    cgroup_procs=[cgroup["procs"]] if "procs" in cgroup else [], every_cpu=every_cpu)
-    slot: dict = {"forker": new_forker(), "new_forker": new_forker}
+    slot: dict = {"forker": new_forker(spawner=None), "new_forker": functools.partial(new_forker, spawner=spawner),
+                  "spawner": spawner}
     while True:
         try:
             message, fds = linux.recv_fds(sock, 1 << 16, 3)
