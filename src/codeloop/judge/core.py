@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-import functools
+import dataclasses
 import hashlib
 import json
+import sys
 import threading
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from codeloop.judge.checkers import Checker, ProgramChecker, TokenChecker
 from codeloop.judge.harness import harness_for, verdict_of
 from codeloop.judge.tests import Test, TestKind
-from codeloop.sandbox import Execution, Limits, Run, Sandbox, Verdict, compile_quietly
+from codeloop.sandbox import Execution, Limits, Run, Sandbox, Verdict
 from codeloop.sandbox.languages import language as sandbox_language
 
 
@@ -50,11 +53,12 @@ class Judgement:
                 "tests": [result.to_dict() for result in self.results]}
 
 
-def compile_error(program: str, path: str = "solution.py") -> str:
+def compile_error(sandbox: Sandbox, program: str) -> str:
     """The SyntaxError message of ``program``, or '' when it compiles (warnings are the program's
-    business and are not shown). ``path``: the name it is compiled under (the sandbox's own, so
-    that the compile its run made is reused; the message does not show it)."""
-    _, error, _ = compile_quietly(program, path)
+    business and are not shown). Compiled as the sandbox's runs compile it (a small program on
+    the host, under the run's own path, so the compile its run made is reused; a large one in a
+    run of its own: ``Sandbox.syntax_error``)."""
+    error = sandbox.syntax_error(program)
     if error is None:
         return ""
     if isinstance(error, RecursionError | MemoryError):
@@ -63,98 +67,185 @@ def compile_error(program: str, path: str = "solution.py") -> str:
     return f"{type(error).__name__}: {getattr(error, 'msg', error)}" + (f" (line {line})" if line else "")
 
 
-def _run_for(program: str, test: Test, limits: Limits, lang: str) -> Run:
+def _run_for(program: str, test: Test, limits: Limits, lang: str, owner: str) -> Run:
     if test.kind == TestKind.STDIO:
         return Run(program, stdin=test.input, limits=limits, language=lang)
     if lang != "python":
         raise ValueError(f"{test.kind} tests call Python functions; a {lang} program takes stdin/stdout tests only")
-    return Run(program, limits=limits, harness=harness_for(test))
+    harness = harness_for(test)
+    return Run(program, limits=limits, harness=dataclasses.replace(harness, owner=owner) if owner else harness)
 
 
-@functools.lru_cache(maxsize=1024)
+Value = TypeVar("Value")
+RESULT_BYTES = 400  # what a TestResult and its Execution hold besides their texts (measured: 370 on 3.11)
+MAX_REASON_CHARS = 2000
+
+
+class LruCache(Generic[Value]):
+    """A thread-safe cache that drops its least recently used entries beyond ``max_entries`` or
+    beyond ``max_bytes`` (what its callers say each entry holds). Keys come from requests, so a
+    count alone would not bound it: a program or a test may be megabytes. An entry over a sixteenth
+    of ``max_bytes`` is not kept at all: it would push out many ordinary ones, and is rarely asked
+    for again."""
+
+    def __init__(self, max_bytes: int, max_entries: int) -> None:
+        self.max_bytes, self.max_entries = max_bytes, max_entries
+        self.bytes = 0
+        self._entries: OrderedDict[Hashable, tuple[Value, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: Hashable) -> Value | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            self._entries.move_to_end(key)
+            return entry[0]
+
+    def put(self, key: Hashable, value: Value, size: int) -> None:
+        if size > self.max_bytes // 16:
+            return
+        with self._lock:
+            old = self._entries.pop(key, None)
+            self.bytes += size - (old[1] if old is not None else 0)
+            self._entries[key] = (value, size)
+            while self.bytes > self.max_bytes or len(self._entries) > self.max_entries:
+                _, (_, dropped) = self._entries.popitem(last=False)
+                self.bytes -= dropped
+
+
+def _text_bytes(*texts: str) -> int:
+    """The memory of distinct ``texts`` (a stdio result's ``got`` is its stdout, counted once)."""
+    return sum(sys.getsizeof(text) for text in {id(text): text for text in texts}.values())
+
+
+def judgement_bytes(key: tuple, judgement: Judgement) -> int:
+    """What a verdict cache entry holds: its key's texts (the program, the checker's repr) and the
+    judgement's. Not the tests, which the caller holds anyway (a benchmark's tasks), shared by all
+    of a task's entries."""
+    texts = [part for part in key if isinstance(part, str)] + [judgement.compile_error]
+    for result in judgement.results:
+        texts += [result.got, result.error]
+        if result.execution is not None:
+            texts += [result.execution.stdout, result.execution.stderr, result.execution.report or ""]
+    return _text_bytes(*texts) + RESULT_BYTES * len(judgement.results)
+
+
+# Its keys hold the tests: mostly a benchmark's, held anyway, but a service's come with each request.
+_DIGESTS: LruCache[str] = LruCache(max_bytes=256 << 20, max_entries=1024)
+
+
 def _digest(tests: tuple[Test, ...], limits: Limits) -> str:
     """What identifies a task's tests and limits in the verdict cache's key, made once per task."""
-    blob = json.dumps([[t.to_dict() for t in tests], repr(limits)])
-    return hashlib.sha256(blob.encode("utf-8", "surrogateescape")).hexdigest()
+    found = _DIGESTS.get((tests, limits))
+    if found is None:
+        blob = json.dumps([[t.to_dict() for t in tests], repr(limits)])
+        found = hashlib.sha256(blob.encode("utf-8", "surrogateescape")).hexdigest()
+        held = _text_bytes(*(text for test in tests for text in (test.input, test.output, test.setup)))
+        _DIGESTS.put((tests, limits), found, held)
+    return found
+
+
+def _unjudgeable(error: Exception) -> str:
+    """The reason of a WA for output the comparison could not take (defense in depth: the checkers
+    answer for any output, but a reward must stay a verdict, never an exception that aborts a run)."""
+    return f"the output could not be compared: {type(error).__name__}: {error}"[:MAX_REASON_CHARS]
 
 
 class Judge:
-    """Judges programs in a ``Sandbox``; identical (program, tests, limits) run once."""
+    """Judges programs in a ``Sandbox``; identical (program, tests, limits) run once, while
+    their judgement stays in the cache (``cache_bytes`` of programs and results at most: one
+    whose program and results take over a sixteenth of that is judged every time)."""
 
-    def __init__(self, sandbox: Sandbox, checker: Checker | ProgramChecker | None = None) -> None:
+    def __init__(self, sandbox: Sandbox, checker: Checker | ProgramChecker | None = None,
+                 cache_bytes: int = 64 << 20, cache_entries: int = 4096) -> None:
         self.sandbox = sandbox
         self.checker = checker or TokenChecker()
-        self._cache: dict[tuple, Judgement] = {}
-        self._lock = threading.Lock()
+        self.cache: LruCache[Judgement] = LruCache(cache_bytes, cache_entries)
 
     def judge(self, program: str, tests: Sequence[Test], limits: Limits = Limits(),
-              stop_on_first_failure: bool = False, language: str = "python") -> Judgement:
+              stop_on_first_failure: bool = False, language: str = "python", owner: str = "") -> Judgement:
         """Judge ``program``, written in ``language`` (a name or alias of the sandbox's table), on
-        ``tests``; a compiled language is compiled once, a compile error giving CE."""
+        ``tests``; a compiled language is compiled once, a compile error giving CE. ``owner``:
+        whose test code the tests are; the code of different owners never shares a harness
+        server (``Harness.owner``: a service gives each request an owner of its own)."""
         lang = sandbox_language(language).name
         key = self._key(program, tests, limits, stop_on_first_failure, lang)
-        with self._lock:
-            cached = self._cache.get(key)
+        cached = self.cache.get(key)
         if cached is not None:
             return cached
         if lang == "python":
-            judgement = self._judge(program, list(tests), limits, stop_on_first_failure)
+            judgement = self._judge(program, list(tests), limits, stop_on_first_failure, owner)
         else:
-            judgement = self._judge_compiled(program, list(tests), limits, stop_on_first_failure, lang)
+            judgement = self._judge_compiled(program, list(tests), limits, stop_on_first_failure, lang, owner)
         if judgement.verdict != Verdict.SE:
-            with self._lock:
-                self._cache[key] = judgement
+            self.cache.put(key, judgement, judgement_bytes(key, judgement))
         return judgement
 
     def _key(self, program: str, tests: Sequence[Test], limits: Limits, stop: bool, lang: str) -> tuple:
         return program, _digest(tuple(tests), limits), repr(self.checker), stop, lang
 
-    def _judge(self, program: str, tests: list[Test], limits: Limits, stop: bool) -> Judgement:
+    def _judge(self, program: str, tests: list[Test], limits: Limits, stop: bool, owner: str) -> Judgement:
         if len(tests) == 1:  # run it first: only a failed run needs the compile check
-            result = self.judge_one(program, tests[0], limits)
-            error = "" if result.verdict == Verdict.OK else compile_error(program, self.sandbox.source_path())
+            result = self.judge_one(program, tests[0], limits, owner=owner)
+            error = "" if result.verdict == Verdict.OK else compile_error(self.sandbox, program)
             return Judgement(Verdict.CE, compile_error=error) if error else Judgement(result.verdict, [result])
-        error = compile_error(program, self.sandbox.source_path())
+        error = compile_error(self.sandbox, program)
         if error:
             return Judgement(Verdict.CE, compile_error=error)
-        return self._run_tests(program, tests, limits, stop, "python")
+        return self._run_tests(program, tests, limits, stop, "python", owner)
 
-    def _judge_compiled(self, program: str, tests: list[Test], limits: Limits, stop: bool, lang: str) -> Judgement:
+    def _judge_compiled(self, program: str, tests: list[Test], limits: Limits, stop: bool, lang: str,
+                        owner: str) -> Judgement:
         row = sandbox_language(lang)
         build = self.sandbox.build(program, row) if row.compile else None
         if build is not None and build.sandbox_failed:
             return Judgement(Verdict.SE, compile_error=build.error)
         if build is not None and not build.ok:
             return Judgement(Verdict.CE, compile_error=build.error)
-        return self._run_tests(program, tests, limits, stop, lang)
+        return self._run_tests(program, tests, limits, stop, lang, owner)
 
-    def _run_tests(self, program: str, tests: list[Test], limits: Limits, stop: bool, lang: str) -> Judgement:
+    def _run_tests(self, program: str, tests: list[Test], limits: Limits, stop: bool, lang: str,
+                   owner: str) -> Judgement:
         results: list[TestResult] = []
         if stop:
             for test in tests:
-                results.append(self.judge_one(program, test, limits, lang))
+                results.append(self.judge_one(program, test, limits, lang, owner))
                 if results[-1].verdict != Verdict.OK:
                     break
         else:
             with ThreadPoolExecutor(self.sandbox.workers) as pool:
-                results = list(pool.map(lambda test: self.judge_one(program, test, limits, lang), tests))
+                results = list(pool.map(lambda test: self.judge_one(program, test, limits, lang, owner), tests))
         failed = [r.verdict for r in results if r.verdict != Verdict.OK]
         return Judgement(failed[0] if failed else Verdict.OK, results)
 
-    def judge_one(self, program: str, test: Test, limits: Limits, language: str = "python") -> TestResult:
-        execution = self.sandbox.execute(_run_for(program, test, limits, sandbox_language(language).name))
+    def judge_one(self, program: str, test: Test, limits: Limits, language: str = "python",
+                  owner: str = "") -> TestResult:
+        """One test; ``owner``: whose test code it is (``Harness.owner``)."""
+        execution = self.sandbox.execute(_run_for(program, test, limits, sandbox_language(language).name, owner))
         if test.kind != TestKind.STDIO:
-            verdict, got, error = verdict_of(test, execution)
+            try:
+                verdict, got, error = verdict_of(test, execution)
+            except Exception as failure:  # see _unjudgeable
+                return TestResult(Verdict.WA, test, "", execution, _unjudgeable(failure))
             return TestResult(verdict, test, got, execution, error)
         if execution.verdict != Verdict.OK:
             return TestResult(Verdict(execution.verdict), test, execution.stdout, execution)
-        return TestResult(self._check(test, execution.stdout, limits), test, execution.stdout, execution)
+        if isinstance(self.checker, ProgramChecker):
+            verdict = self._run_checker(self.checker, test, execution.stdout, limits)
+            return TestResult(verdict, test, execution.stdout, execution)
+        try:
+            passed = self.checker(execution.stdout, test.output)
+        except Exception as failure:  # see _unjudgeable
+            return TestResult(Verdict.WA, test, execution.stdout, execution, _unjudgeable(failure))
+        return TestResult(Verdict.OK if passed else Verdict.WA, test, execution.stdout, execution)
 
-    def _check(self, test: Test, got: str, limits: Limits) -> Verdict:
-        if not isinstance(self.checker, ProgramChecker):
-            return Verdict.OK if self.checker(got, test.output) else Verdict.WA
+    def _run_checker(self, checker: ProgramChecker, test: Test, got: str, limits: Limits) -> Verdict:
         files = {"input.txt": test.input, "output.txt": got, "expected.txt": test.output}
-        run = self.sandbox.run(self.checker.source, files=files, limits=limits,
+        run = self.sandbox.run(checker.source, files=files, limits=limits,
                                argv=["input.txt", "output.txt", "expected.txt"], filename="checker.py")
         if run.verdict == Verdict.OK:
             return Verdict.OK

@@ -8,10 +8,12 @@ pass. See the README's "What the judge guarantees".
 
 Which of the program's names the harness binds: ``Test.names`` when given (HumanEval: the entry
 point alone, even though the prompt defines a stub of it; MBPP: the entry point, even where a
-builtin has its name, as MBPP/126's ``sum``, plus ``free_names``); otherwise ``free_names``: every
-name the test or its set-up reads as a global but neither binds and no builtin has (MBPP's
-``Node``). So the prompt's helpers (HumanEval/32's ``poly``), ``math`` or ``sorted`` in a test stay
-the trusted ones.
+builtin has its name, as MBPP/126's ``sum``, plus the test's free names its reference solution
+defines, as ``Node``); otherwise ``free_names`` that are not standard modules: every name the
+test or its set-up reads as a global but neither binds and no builtin has. A free name that is a
+standard module (MBPP/596's ``sys``, a test's ``math.isclose``) is the harness's own import, never
+the program's object, unless the test names it. So the prompt's helpers (HumanEval/32's ``poly``),
+``math`` or ``sorted`` in a test stay the trusted ones.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import builtins
 import functools
 import json
 import symtable
+import sys
+import warnings
 from pathlib import Path
 from types import CodeType
 
@@ -27,6 +31,7 @@ from codeloop.judge.checkers import values_equal
 from codeloop.judge.tests import Test, TestKind
 from codeloop.sandbox import Execution, Harness, Verdict, compile_quietly
 from codeloop.sandbox.codec import ProtocolError, decode_plain
+from codeloop.sandbox.pycode import HOST_COMPILE_BYTES
 
 HARNESS_SOURCE = (Path(__file__).with_name("harness_program.py").read_text()
                   + "\nmain(DATA, rpc, REPORT_FD, CALLS_FD, REPLIES_FD)\n")
@@ -67,27 +72,74 @@ def free_names(*sources: str) -> list[str]:
     return sorted(read - bound - _BUILTINS)
 
 
+def _test_free_names(test: Test) -> list[str]:
+    return free_names(test.input, test.setup, *([test.output] if test.kind == TestKind.EXPR else []))
+
+
+def defined_names(source: str) -> set[str]:
+    """The names ``source`` defines at module level (functions, classes, assignments), not those
+    it imports."""
+    try:
+        with warnings.catch_warnings():  # a reference's invalid escapes are not the reader's business
+            warnings.simplefilter("ignore")
+            top = symtable.symtable(source, "solution.py", "exec")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return set()
+    return {symbol.get_name() for symbol in top.get_symbols()
+            if (symbol.is_assigned() or symbol.is_namespace()) and not symbol.is_imported()}
+
+
 def program_names(test: Test) -> list[str]:
     """The program's names the harness binds for ``test``."""
     if test.kind == TestKind.CALL:
         return [test.fn_name, "Solution"]
     if test.names:
         return list(test.names)
-    return free_names(test.input, test.setup, *([test.output] if test.kind == TestKind.EXPR else []))
+    return [name for name in _test_free_names(test) if name not in sys.stdlib_module_names]
+
+
+def module_names(test: Test, names: list[str]) -> list[str]:
+    """The test's free names that are standard modules and not the program's: the harness imports
+    its own."""
+    if test.kind == TestKind.CALL:
+        return []
+    return [name for name in _test_free_names(test) if name in sys.stdlib_module_names and name not in names]
 
 
 def _compiled(source: str, mode: str) -> CodeType | str:
-    """The test's code compiled here once; if it does not compile, its text (the harness then
-    reports the SyntaxError as the test's error)."""
+    """The test's code compiled here once; if it does not compile, or is too large to compile
+    here (``HOST_COMPILE_BYTES``), its text: the harness compiles it, in the sandbox (and reports
+    a SyntaxError as the test's error)."""
+    if len(source) > HOST_COMPILE_BYTES:
+        return source
     code, _, _ = compile_quietly(source, "test.py", mode)
     return code if code is not None else source
 
 
-@functools.lru_cache(maxsize=4096)
+def _large(test: Test) -> bool:
+    return len(test.input) + len(test.output) + len(test.setup) > HOST_COMPILE_BYTES
+
+
 def harness_for(test: Test) -> Harness:
-    """The harness of a function-style test, with the test's code compiled once."""
+    """The harness of a function-style test, with the test's code compiled once. A test too
+    large to parse here (``HOST_COMPILE_BYTES``) must name the program's names, and imports the
+    modules it uses; it is not kept (the cache holds small tests only)."""
+    if not _large(test):
+        return _harness_for(test)
+    if test.kind != TestKind.CALL and not test.names:
+        raise ValueError(f"a {test.kind} test of more than {HOST_COMPILE_BYTES} bytes must give its names "
+                         "(the program's names it reads)")
+    return _build_harness(test, program_names(test), [])
+
+
+@functools.lru_cache(maxsize=4096)
+def _harness_for(test: Test) -> Harness:
     names = program_names(test)
-    data = {"kind": str(test.kind), "names": names, "fn_name": test.fn_name,
+    return _build_harness(test, names, module_names(test, names))
+
+
+def _build_harness(test: Test, names: list[str], modules: list[str]) -> Harness:
+    data = {"kind": str(test.kind), "names": names, "modules": modules, "fn_name": test.fn_name,
             "setup": _compiled(test.setup, "exec") if test.setup else None}
     if test.kind == TestKind.SCRIPT:
         data["code"] = _compiled(test.input, "exec")

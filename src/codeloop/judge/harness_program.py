@@ -13,6 +13,8 @@ traceback: the program's own when the exception came from the program, else the 
 """
 
 import builtins
+import contextlib
+import importlib
 import json
 import os
 import traceback
@@ -41,6 +43,9 @@ def _safe_repr(value: object) -> str:
 
 def run_test(data: dict, remote: object, rpc: object) -> dict:
     namespace = {"__name__": "__test__", "__builtins__": builtins}
+    for name in data["modules"]:  # standard modules the test reads: its own, never the program's objects
+        with contextlib.suppress(ImportError):
+            namespace[name] = importlib.import_module(name)
     bound = remote.bind(data["names"])  # also in Harness.names, which the program describes unasked
     namespace.update(bound)  # the set-up may build the program's objects (MBPP's trees of Node)
     if data["setup"] is not None:

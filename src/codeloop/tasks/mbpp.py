@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 from codeloop.judge import assertion_to_test, script_test
-from codeloop.judge.harness import free_names
+from codeloop.judge.harness import defined_names, free_names
 from codeloop.tasks.records import read_records
 from codeloop.tasks.schema import DatasetError, Task, TaskKind, require
 
@@ -65,14 +65,18 @@ def load(path: str | Path | None = None, split: str = "test", challenge_tests: b
         setup = record.get("test_setup_code", "") or "\n".join(imports)
         hidden = [*asserts, *(challenge if challenge_tests else [])]
         entry = entry_point(asserts[0])
-        names = tuple(sorted({entry, *free_names(*hidden, setup)} - {""}))
+        reference = require(record, "code", str, where)
+        # the entry point and what else the tests take from the reference (MBPP/601's Pair), never
+        # a module the reference imports (MBPP/596's sys: the harness imports its own)
+        defined = set(free_names(*hidden, setup)) & defined_names(reference)
+        names = tuple(sorted({entry, *defined} - {""}))
         tasks.append(Task(
             id=f"MBPP/{task_id}", prompt=require(record, "text" if "text" in record else "prompt", str, where),
             kind=TaskKind.FUNCTION,
             entry_point=entry,
             public_tests=[assertion_to_test(asserts[0], setup, names)],
             private_tests=[script_test("\n".join(hidden), setup, names)],
-            solutions=[require(record, "code", str, where)],
+            solutions=[reference],
             metadata={"source": "mbpp_sanitized" if "prompt" in record else "mbpp", "split": split,
                       "task_id": task_id, "test_list": asserts,
                       **({"broken": BROKEN[task_id]} if task_id in BROKEN else {})}))
