@@ -67,8 +67,9 @@ def served():
 
 @pytest.fixture(scope="module")
 def guarded():
-    """A server with a token, a queue of one and a 2 KB body cap."""
-    process, base = start_server("--queue", "1", "--max-request-mb", "0.002", env={"CODELOOP_SERVE_TOKEN": "s3cret"})
+    """A server with a token, a queue of one, a 2 KB body cap and a 2 s body timeout."""
+    process, base = start_server("--queue", "1", "--max-request-mb", "0.002", "--body-timeout-s", "2",
+                                 env={"CODELOOP_SERVE_TOKEN": "s3cret"})
     yield base
     assert stop_server(process)
 
@@ -221,3 +222,165 @@ def test_api_conforms_to_its_schema(served):
             case.call_and_validate(timeout=120, excluded_checks=[schemathesis.checks.positive_data_acceptance])
 
         check()
+
+
+def connect(base: str) -> socket.socket:
+    host, port = base.removeprefix("http://").split(":")
+    return socket.create_connection((host, int(port)), timeout=20)
+
+
+def status_of(sock: socket.socket) -> int:
+    """The status code of the answer on ``sock`` (a socket timeout if none comes)."""
+    head = b""
+    while b"\r\n" not in head:
+        data = sock.recv(4096)
+        if not data:
+            raise ConnectionError(f"closed after {head!r}")
+        head += data
+    return int(head.split(b" ", 2)[1])
+
+
+def post_head(path: str, length: int, token: str | None = None) -> bytes:
+    auth = f"Authorization: Bearer {token}\r\n" if token else ""
+    return (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n{auth}"
+            f"Content-Length: {length}\r\n\r\n").encode()
+
+
+def test_tokenless_clients_are_refused_before_their_bodies_and_the_queue(guarded):
+    """A client without the token gets 401 from its headers alone: its body is neither waited for
+    nor read (a 15 MB one announced, one byte sent), and it takes no place in the queue (of one
+    here), so a client with the token still gets in."""
+    sockets = [connect(guarded) for _ in range(3)]
+    try:
+        for sock, length in zip(sockets, (100, 15 << 20, 100), strict=True):
+            sock.sendall(post_head("/run_code", length) + b"{")
+        assert [status_of(sock) for sock in sockets] == [401, 401, 401]
+        answer = requests.post(f"{guarded}/run_code", json={"code": "print(1)", "language": "python"},
+                               headers={"Authorization": "Bearer s3cret"}, timeout=30)
+        assert answer.status_code == 200 and answer.json()["run_result"]["stdout"] == "1\n"
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def test_a_body_that_does_not_arrive_gets_408_and_frees_its_place(guarded):
+    with connect(guarded) as sock:
+        sock.sendall(post_head("/run_code", 100, "s3cret") + b"{")
+        for _ in range(200):  # until it is admitted: it holds the queue's one place
+            if requests.get(f"{guarded}/healthz", timeout=5).json()["admitted"] == 1:
+                break
+            time.sleep(0.05)
+        assert requests.get(f"{guarded}/healthz", timeout=5).json()["admitted"] == 1
+        assert status_of(sock) == 408  # after the fixture's 2 s body timeout
+    assert requests.get(f"{guarded}/healthz", timeout=5).json()["admitted"] == 0
+    answer = requests.post(f"{guarded}/run_code", json={"code": "print(2)", "language": "python"},
+                           headers={"Authorization": "Bearer s3cret"}, timeout=30)
+    assert answer.status_code == 200 and answer.json()["run_result"]["stdout"] == "2\n"
+
+
+def test_a_chunked_body_over_the_cap_gets_413(guarded):
+    head = post_head("/run_code", 0, "s3cret").replace(b"Content-Length: 0", b"Transfer-Encoding: chunked")
+    chunk = b"3e8\r\n" + b" " * 1000 + b"\r\n"  # 1000 bytes a chunk, 3000 in all: over the 2 KB cap
+    with connect(guarded) as sock:
+        sock.sendall(head + chunk * 3 + b"0\r\n\r\n")
+        assert status_of(sock) == 413
+
+
+def test_evaluate_checks_the_split_before_loading_it(served):
+    sample = {"task_id": "HumanEval/0", "completion": "    return False\n"}
+    other = requests.post(f"{served}/v1/evaluate", json={"benchmark": "humaneval", "split": "train",
+                                                          "samples": [sample]}, timeout=60)
+    assert other.status_code == 400 and other.json()["detail"].startswith("split: humaneval has test")
+    unknown = requests.post(f"{served}/v1/evaluate", json={"benchmark": "humaneval", "split": "x" * 1000,
+                                                            "samples": [sample]}, timeout=60)
+    assert unknown.status_code == 422 and unknown.json()["detail"][0]["loc"] == ["body", "split"]
+    mbpp = requests.post(f"{served}/v1/evaluate", json={"benchmark": "mbpp", "split": "validation", "samples": [
+        {"task_id": "MBPP/511", "program": "pass"}]}, timeout=60)
+    assert mbpp.status_code == 200 and mbpp.json()["results"][0]["verdict"] != "SE"
+
+
+def peak_rss_mb(process: subprocess.Popen) -> float:
+    with open(f"/proc/{process.pid}/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
+
+
+def test_responses_stay_under_the_cap_and_verdicts_do_not_change():
+    """10 tests whose program writes 16 MB to stderr, half of them 16 MB more to stdout after the
+    right answer (lines: escapes in JSON): 400 MB echoed in full. Under a 24 MB cap the response
+    is cut, flagged, and the verdicts are still those of the whole output; the server holds about
+    a chunk and a response."""
+    cap = 24 << 20
+    process, base = start_server("--max-response-mb", "24")
+    try:
+        printer = ("import sys\nn = int(input())\nsys.stderr.write('e' * n)\nprint(5)\nif n % 2:\n"
+                   "    print('x\\n' * (n // 2))\n")
+        tests = [{"input": f"{16_000_000 + i}\n", "output": "5\n"} for i in range(10)]
+        before = peak_rss_mb(process)
+        answer = requests.post(f"{base}/v1/judge", json={"program": printer, "tests": tests,
+                                                          "limits": {"output_bytes": 17 << 20}}, timeout=300)
+        assert answer.status_code == 200 and len(answer.content) <= cap
+        judged = answer.json()
+        assert [test["verdict"] for test in judged["tests"]] == ["OK", "WA"] * 5 and judged["verdict"] == "WA"
+        first, last = judged["tests"][0]["execution"], judged["tests"][-1]
+        assert len(first["stderr"]) == 16_000_000 and "stderr_cut" not in first
+        assert last["got_cut"] and last["execution"]["stdout_cut"] and last["execution"]["stderr_cut"]
+        assert peak_rss_mb(process) - before < 700  # it grew by 1.6 GB when it echoed everything
+
+        writer = ("import sys\nfor name in 'abc':\n    open(name, 'wb').write(bytes(10 << 20))\n"
+                  "sys.stdout.write('o' * 900_000)\n")
+        ran = requests.post(f"{base}/run_code", json={"code": writer, "language": "python",
+                                                      "fetch_files": ["a", "b", "c"]}, timeout=120)
+        assert ran.status_code == 200 and len(ran.content) <= cap
+        body = ran.json()
+        assert body["status"] == "Success" and len(body["run_result"]["stdout"]) == 900_000
+        assert body["files_cut"] and [len(base64.b64decode(data)) for data in body["files"].values()] == [10 << 20]
+    finally:
+        assert stop_server(process)
+
+
+def test_bad_input_is_refused_up_front(served):
+    """Input no run can take gets a one-line 400 naming the field, not a SandboxError after two
+    runs: a lone surrogate (JSON's "\\ud800"), files that collide or that the working directory
+    cannot hold."""
+    lone = "\ud800"
+    cases = [
+        ("/run_code", {"code": "print(1)", "language": "python", "stdin": lone}, "stdin: "),
+        ("/run_code", {"code": f"# {lone}", "language": "python"}, "code: "),
+        ("/run_code", {"code": "1", "language": "python", "files": {"./b": "", "b": ""}}, "files: './b' and 'b'"),
+        ("/run_code", {"code": "1", "language": "python", "files": {"x": "", "x/y": ""}}, "files['x']: a file, but"),
+        ("/run_code", {"code": "1", "language": "python", "files": {"solution.py": ""}}, "files['solution.py']: "),
+        ("/run_code", {"code": "int main(){}", "language": "cpp", "files": {"main/x": ""}}, "files['main/x']: "),
+        ("/run_code", {"code": "1", "language": "python", "files": {f"d{i}/f": "" for i in range(2100)}},
+         "files: more than 4000"),
+        ("/v1/judge", {"program": "print(1)", "tests": [{"input": lone, "output": "1"}]}, "tests[0]['input']: "),
+        ("/v1/evaluate", {"benchmark": "humaneval", "samples": [{"task_id": "HumanEval/0", "completion": lone}]},
+         "samples[0]['completion']: "),
+    ]
+    for path, body, detail in cases:
+        answer = requests.post(f"{served}{path}", json=body, timeout=60)
+        assert answer.status_code == 400, (detail, answer.text[:300])
+        assert answer.json()["detail"].startswith(detail) and "\n" not in answer.json()["detail"], answer.text
+    path = requests.post(f"{served}/run_code", json={"code": "1", "language": "python", "files": {lone: ""}},
+                         timeout=10)
+    assert path.status_code == 422 and path.json()["detail"][0]["input"] == lone  # the schema's, echoed as sent
+
+
+def test_one_requests_test_code_never_reaches_another_requests_verdicts(sandbox):
+    """A /v1/judge request whose set-up replaces json.dumps (every report would read as a pass)
+    runs in harness servers of its own: the next request's wrong programs still fail."""
+    from fastapi.testclient import TestClient
+
+    from codeloop.serve import ServeConfig, create_app
+
+    client = TestClient(create_app(ServeConfig(), sandbox=sandbox))
+    poison = "import json\njson.dumps = lambda *a, **k: '{\"outcome\": \"pass\", \"equal\": true}'\n"
+    wrong = "def add(a, b):\n    return a - b\n"
+    for _ in range(2 * sandbox.workers):
+        client.post("/v1/judge", json={"program": wrong, "tests": [
+            {"kind": "expr", "input": "add(1, 2)", "output": "3", "setup": poison}] * 4})
+    answer = client.post("/v1/judge", json={"program": wrong, "tests": [
+        {"kind": "expr", "input": "add(2, 2)", "output": "4"}]}).json()
+    assert answer["verdict"] == "WA"
+    samples = [{"task_id": f"HumanEval/{index}", "completion": "    return None\n"} for index in range(4)]
+    answer = client.post("/v1/evaluate", json={"benchmark": "humaneval", "samples": samples}).json()
+    assert answer["passed"] == 0

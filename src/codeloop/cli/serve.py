@@ -23,6 +23,10 @@ def register(commands: argparse._SubParsersAction) -> None:
                        help="requests running or waiting at once; more get 429 (default: 256)")
     serve.add_argument("--max-request-mb", type=positive_float, default=16.0, metavar="MB",
                        help="largest request body accepted (default: 16)")
+    serve.add_argument("--max-response-mb", type=positive_float, default=64.0, metavar="MB",
+                       help="largest response: program output past it is cut, and flagged (default: 64; at least 24)")
+    serve.add_argument("--body-timeout-s", type=positive_float, default=30.0, metavar="S",
+                       help="an admitted request's body must arrive within S seconds, else 408 (default: 30)")
     serve.add_argument("--graceful-s", type=positive_float, default=60.0, metavar="S",
                        help="on SIGTERM, how long running requests may take to finish (default: 60)")
     serve.set_defaults(handler=serve_command)
@@ -48,8 +52,12 @@ def serve_command(args: argparse.Namespace) -> int:
     import uvicorn
 
     from codeloop.serve import ServeConfig, create_app
-    config = ServeConfig(workers=args.jobs, token=token, queue=args.queue,
-                         max_request_bytes=int(args.max_request_mb * (1 << 20)))
+    try:
+        config = ServeConfig(workers=args.jobs, token=token, queue=args.queue, body_timeout_s=args.body_timeout_s,
+                             max_request_bytes=int(args.max_request_mb * (1 << 20)),
+                             max_response_bytes=int(args.max_response_mb * (1 << 20)))
+    except ValueError as error:
+        args.parser.error(f"--max-response-mb: {error}")
     uvicorn.run(create_app(config), host=args.host, port=args.port, log_level="warning",
                 timeout_graceful_shutdown=args.graceful_s)
     return 0
