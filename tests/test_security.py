@@ -4,6 +4,8 @@ code may reach. Each test fails on the code before its fix (see SECURITY.md)."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -211,3 +213,26 @@ def test_the_harness_memory_is_bounded(sandbox):
 def test_bad_run_input_is_a_value_error(fields):
     with pytest.raises(ValueError, match=r"^(stdin|files|filename)"):
         Run("print(1)", **fields)
+
+
+# --- the same through the command line ---------------------------------------------------------
+def codeloop(*args: str, cwd: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "codeloop", *args], capture_output=True, text=True, timeout=300,
+                          cwd=cwd)
+
+
+def test_the_command_line_gives_the_safe_outcomes(tmp_path):
+    (tmp_path / "fake_math.py").write_text(FAKE_MATH)
+    (tmp_path / "tests.jsonl").write_text(json.dumps(
+        {"kind": "expr", "input": "math.isclose(area(2), 12.566, rel_tol=1e-3)", "output": "True"}) + "\n")
+    judged = codeloop("judge", str(tmp_path / "fake_math.py"), str(tmp_path / "tests.jsonl"))
+    assert judged.returncode == 1 and judged.stdout.splitlines()[-1] == "verdict: WA", judged.stdout
+    (tmp_path / "big.py").write_text(FSTRING)
+    ran = codeloop("run", str(tmp_path / "big.py"), "--time-limit", "1")
+    assert "TLE" in ran.stdout + ran.stderr, (ran.stdout, ran.stderr)
+    samples = tmp_path / "samples.jsonl"
+    samples.write_text(json.dumps({"task_id": "MBPP/596", "program": FAKE_SYS}) + "\n")
+    evaluated = codeloop("evaluate", "--benchmark", "mbpp_sanitized", "--split", "all", str(samples), cwd=str(tmp_path))
+    assert evaluated.returncode == 0, evaluated.stderr
+    results = [json.loads(line) for line in (tmp_path / "samples.jsonl_results.jsonl").read_text().splitlines()]
+    assert [r["passed"] for r in results] == [False]

@@ -384,3 +384,22 @@ def test_one_requests_test_code_never_reaches_another_requests_verdicts(sandbox)
     samples = [{"task_id": f"HumanEval/{index}", "completion": "    return None\n"} for index in range(4)]
     answer = client.post("/v1/evaluate", json={"benchmark": "humaneval", "samples": samples}).json()
     assert answer["passed"] == 0
+
+
+def test_a_runs_leftovers_and_limits_stay_its_own(served):
+    """SysV shared memory is refused; a run at 1024 MB leaves no limit behind for a 256 MB one; a
+    program too large to compile on the host compiles in its run, under its time limit."""
+    shm = ("import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+           "print(libc.shmget(0x1234, 200 << 20, 0o1666), ctypes.get_errno())\n")
+    answer = run_code(served, code=shm, language="python")
+    assert answer["run_result"]["stdout"].split()[0] == "-1", answer
+    hog = "x = bytearray({mb} << 20)\nfor i in range(0, len(x), 4096):\n    x[i] = 1\nprint('held')\n"
+    assert run_code(served, code=hog.format(mb=600), language="python", memory_limit_MB=1024,
+                    run_timeout=10)["status"] == "Success"
+    assert run_code(served, code=hog.format(mb=300), language="python", memory_limit_MB=256,
+                    run_timeout=10)["status"] == "Failed"
+    assert run_code(served, code=hog.format(mb=120), language="python", memory_limit_MB=256,
+                    run_timeout=10)["status"] == "Success"
+    fstring = "a = 1\nx = f\"" + "{a}" * 120_000 + "\"\n"
+    answer = run_code(served, code=fstring, language="python", run_timeout=1)
+    assert answer["run_result"]["status"] == "TimeLimitExceeded", answer["run_result"]
