@@ -38,3 +38,23 @@ def leftover_processes() -> list[str]:
     return [f"{pid}:{fields.get('Name')}" for pid, fields in statuses.items()
             if len(fields.get("NSpid", "").split()) > 1 and fields["NSpid"].split()[-1] != "1"
             and fields.get("Name") not in (HARNESS_NAME, FORKER_NAME, SPAWNER_NAME) and ours(pid)]
+
+
+# A program that counts, in its own readable memory, a marker (SECRET-42-abc) that earlier runs
+# were given; the caller appends how ``found`` is told. The marker is never whole in this text.
+SCAN_MEMORY = """
+import ctypes, os
+found = 0
+for line in open("/proc/self/maps").read().splitlines():
+    parts = line.split()
+    if parts[1][0] != "r" or (len(parts) > 5 and parts[5].startswith("[v")):
+        continue
+    low, high = (int(x, 16) for x in parts[0].split("-"))
+    if high - low > 64 << 20:
+        continue
+    data = ctypes.string_at(low, high - low)
+    start = 0
+    while (at := data.find(b"SECRET" + b"-", start)) >= 0:
+        found += data[at + 7:at + 10] == b"42" + b"-" and data[at + 10:at + 13] == b"ab" + b"c"
+        start = at + 1
+"""

@@ -8,7 +8,7 @@ import pytest
 from codeloop.judge import Judge
 from codeloop.sandbox import Limits, Sandbox, Verdict
 from codeloop.tasks import load
-from conftest import leftover_processes
+from conftest import SCAN_MEMORY, leftover_processes
 
 LIMITS = Limits(cpu_s=1, wall_s=2, memory_mb=96, output_bytes=1 << 16, processes=16)
 LIMITS_DEEP = Limits(cpu_s=4, wall_s=5, memory_mb=96, output_bytes=1 << 16, processes=16)
@@ -132,23 +132,7 @@ def test_without_namespaces_paired_runs_work_and_nothing_outlives_a_run():
         assert judge.judge("def has_close_elements(a, b):\n    return True\n", task.hidden_tests).verdict == Verdict.WA
 
 
-SCAN = """
-import ctypes
-found = 0
-for line in open("/proc/self/maps").read().splitlines():
-    parts = line.split()
-    if parts[1][0] != "r" or (len(parts) > 5 and parts[5].startswith("[v")):
-        continue
-    low, high = (int(x, 16) for x in parts[0].split("-"))
-    if high - low > 64 << 20:
-        continue
-    data = ctypes.string_at(low, high - low)
-    start = 0
-    while (at := data.find(b"SECRET" + b"-", start)) >= 0:  # never the whole marker in this process
-        found += data[at + 7:at + 10] == b"42" + b"-" and data[at + 10:at + 13] == b"ab" + b"c"
-        start = at + 1
-print("found", found)
-"""
+SCAN = SCAN_MEMORY + 'print("found", found)\n'
 
 
 def test_a_run_memory_holds_nothing_of_an_earlier_run():

@@ -14,6 +14,7 @@ from codeloop.judge.harness import harness_for
 from codeloop.sandbox import Harness, Limits, Run, Sandbox
 from codeloop.sandbox.pycode import HOST_COMPILE_BYTES, compile_here
 from codeloop.tasks import load
+from conftest import SCAN_MEMORY
 
 LIMITS = Limits(cpu_s=2, wall_s=4, memory_mb=256)
 
@@ -81,23 +82,7 @@ def test_harness_servers_are_kept_per_owner(sandbox):
     assert json.loads(sandbox.execute(fresh).report)["seen"] == 0
 
 
-SCAN = """
-import ctypes, os
-found = 0
-for line in open("/proc/self/maps").read().splitlines():
-    parts = line.split()
-    if parts[1][0] != "r" or (len(parts) > 5 and parts[5].startswith("[v")):
-        continue
-    low, high = (int(x, 16) for x in parts[0].split("-"))
-    if high - low > 64 << 20:
-        continue
-    data = ctypes.string_at(low, high - low)
-    start = 0
-    while (at := data.find(b"SECRET" + b"-", start)) >= 0:  # never the whole marker in this process
-        found += data[at + 7:at + 10] == b"42" + b"-" and data[at + 10:at + 13] == b"ab" + b"c"
-        start = at + 1
-os.write(REPORT_FD, b"found %d" % found)
-"""
+SCAN = SCAN_MEMORY + 'os.write(REPORT_FD, b"found %d" % found)\n'
 
 
 def test_a_new_owners_harness_holds_nothing_of_earlier_runs():
