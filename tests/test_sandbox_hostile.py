@@ -33,6 +33,11 @@ HOSTILE = {
                     {Verdict.OK, Verdict.RE}),
     "kill_pid1": ("import os, signal\nos.kill(1, signal.SIGKILL)\nprint('alive')\n", {Verdict.OK, Verdict.RE}),
     "kill_all": ("import os, signal\nos.kill(-1, signal.SIGKILL)\nprint('alive')\n", {Verdict.OK, Verdict.RE}),
+    # SysV IPC outlives its process: denied (the program sees -1), never left to the next run
+    "sysv_shared_memory": ("import ctypes\nlibc = ctypes.CDLL(None)\n"
+                           "assert libc.shmget(0x5eed, 64 << 20, 0o1666) == -1\n", {Verdict.OK}),
+    "sysv_semaphores": ("import ctypes\nlibc = ctypes.CDLL(None)\nassert libc.semget(0x5eed, 8, 0o1666) == -1\n",
+                        {Verdict.OK}),
     "daemon": ("import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
                "        time.sleep(1000)\n    os._exit(0)\nprint('parent done')\n", {Verdict.OK}),
 }
