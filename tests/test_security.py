@@ -221,3 +221,13 @@ def test_the_command_line_gives_the_safe_outcomes(tmp_path):
     assert evaluated.returncode == 0, evaluated.stderr
     results = [json.loads(line) for line in (tmp_path / "samples.jsonl_results.jsonl").read_text().splitlines()]
     assert [r["passed"] for r in results] == [False]
+
+
+def test_an_integer_too_long_to_print_is_judged_by_its_value(sandbox):
+    """Past the interpreter's 4300-digit str() limit a value is still compared (and shown by a
+    placeholder): the right 5000-digit answer passes, a wrong one is WA, neither an error."""
+    judge = Judge(sandbox)
+    program = "def f(n):\n    return 10**5000\n"
+    assert judge.judge(program, [expr_test("f(1)", "10**5000")], LIMITS).passed
+    wrong = judge.judge(program, [expr_test("f(1)", "10**5000 + 1")], LIMITS)
+    assert wrong.verdict == Verdict.WA and "too long to print" in wrong.results[0].got

@@ -37,7 +37,10 @@ def _text(error: BaseException) -> str:
 
 
 def _safe_repr(value: object) -> str:
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:  # an int past the interpreter's 4300-digit conversion limit (nested or not)
+        return f"<a value holding an integer too long to print ({type(value).__name__})>"
     return text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + "..."
 
 
