@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from codeloop.judge import Judge, Verdict, expr_test, script_test
+from codeloop.judge import Judge, Verdict, expr_test, script_test, stdio_test
 from codeloop.judge.harness import harness_for
 from codeloop.sandbox import Harness, Limits, Run, Sandbox
 from codeloop.sandbox.pycode import HOST_COMPILE_BYTES, compile_here
@@ -231,3 +231,20 @@ def test_an_integer_too_long_to_print_is_judged_by_its_value(sandbox):
     assert judge.judge(program, [expr_test("f(1)", "10**5000")], LIMITS).passed
     wrong = judge.judge(program, [expr_test("f(1)", "10**5000 + 1")], LIMITS)
     assert wrong.verdict == Verdict.WA and "too long to print" in wrong.results[0].got
+
+
+@pytest.mark.parametrize("language", ["python", "javascript", "cpp"])
+def test_a_program_that_is_not_text_gets_a_verdict(sandbox, language):
+    """A lone surrogate in a program (JSON's "\\ud800" in a model's output) cannot be written or
+    compiled: a compile error or a runtime error, never an exception out of the judge."""
+    program = {"python": "def f(x):\n    return x + 1  # \ud800\n" + "# pad\n" * 2000 * (language == "python"),
+               "javascript": "console.log(1) // \ud800", "cpp": "int main() { return 0; } // \ud800"}[language]
+    judge = Judge(sandbox)
+    for tests in ([stdio_test("", "")], [stdio_test("", ""), stdio_test("1", "")]):
+        assert judge.judge(program, tests, LIMITS, language=language).verdict in {Verdict.CE, Verdict.RE}
+    assert sandbox.run(program[:40] + "\ud800").verdict == Verdict.RE
+
+
+def test_a_test_that_calls_a_module_name_calls_the_program(sandbox):
+    assert Judge(sandbox).judge("def heapq(x):\n    return sorted(x)\n",
+                                [script_test("assert heapq([3, 1]) == [1, 3]")], LIMITS).passed

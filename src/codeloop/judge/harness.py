@@ -12,12 +12,14 @@ builtin has its name, as MBPP/126's ``sum``, plus the test's free names its refe
 defines, as ``Node``); otherwise ``free_names`` that are not standard modules: every name the
 test or its set-up reads as a global but neither binds and no builtin has. A free name that is a
 standard module (MBPP/596's ``sys``, a test's ``math.isclose``) is the harness's own import, never
-the program's object, unless the test names it. So the prompt's helpers (HumanEval/32's ``poly``),
-``math`` or ``sorted`` in a test stay the trusted ones.
+the program's object, unless the test names it or calls it (``heapq(x)``: no module is
+callable). So the prompt's helpers (HumanEval/32's ``poly``), ``math`` or ``sorted`` in a test
+stay the trusted ones.
 """
 
 from __future__ import annotations
 
+import ast
 import builtins
 import functools
 import json
@@ -95,7 +97,22 @@ def program_names(test: Test) -> list[str]:
         return [test.fn_name, "Solution"]
     if test.names:
         return list(test.names)
-    return [name for name in _test_free_names(test) if name not in sys.stdlib_module_names]
+    called = _called_names(test)
+    return [name for name in _test_free_names(test) if name not in sys.stdlib_module_names or name in called]
+
+
+def _called_names(test: Test) -> set[str]:
+    """Names the test calls directly (``heapq(x)``: a function of the program's, not the module,
+    which cannot be called)."""
+    called = set()
+    for source in (test.input, test.setup, test.output if test.kind == TestKind.EXPR else ""):
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        called |= {node.func.id for node in ast.walk(tree) if isinstance(node, ast.Call)
+                   and isinstance(node.func, ast.Name)}
+    return called
 
 
 def module_names(test: Test, names: list[str]) -> list[str]:

@@ -175,7 +175,8 @@ class Run:
                 raise ValueError(f"files: {path!r} collides with {clash!r} (the program's file or another file)")
             written.add(path)
             written.update(folder + "/" for folder in parents)
-        texts = [("source", self.source), ("stdin", self.stdin), *((f"files[{n!r}]", t) for n, t in self.files.items())]
+        # the source is not checked here: one that is not UTF-8 text is the program's fault (Sandbox.execute)
+        texts = [("stdin", self.stdin), *((f"files[{n!r}]", t) for n, t in self.files.items())]
         for field_name, text in texts:
             try:  # how the slot writes them: a lone surrogate other than an escaped byte cannot be
                 text.encode("utf-8", "surrogateescape")

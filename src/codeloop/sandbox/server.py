@@ -244,6 +244,9 @@ class Sandbox:
         """``run`` for a prepared ``Run``; in a compiled language, compiled first (once: the
         artefacts are cached), a compile error giving ``CE`` with the compiler's message."""
         lang = language(request.language)
+        error = _not_text(request.source)
+        if error is not None and lang.compile is None:  # it cannot be written: the program's fault (compiled: CE)
+            return Execution(Verdict.RE, stderr=f"{type(error).__name__}: {error}")
         if lang.name != "python":
             return self._execute_exec(request, lang)
         execution, files = self._run_once(request)
@@ -254,6 +257,9 @@ class Sandbox:
 
     def build(self, source: str, lang: Language) -> Build:
         """``source`` compiled (or taken from the cache): its artefacts, or the compiler's message."""
+        error = _not_text(source)
+        if error is not None:
+            return Build(error=f"{type(error).__name__}: {error}")
         key = build_key(lang, source)
         return self.builds.get(key, lambda: self._compile(source, lang, key))
 
@@ -284,6 +290,8 @@ class Sandbox:
         (``HOST_COMPILE_BYTES``), else in a run of its own under ``compile_limits``: compile time
         can grow with the square of a source's size, and the host must not spend it holding the GIL."""
         path = self.source_path(filename)
+        if _not_text(source) is not None:
+            return _not_text(source)
         if len(source) <= HOST_COMPILE_BYTES:
             return compile_quietly(source, path)[1]
         check = self.run(SYNTAX_CHECK, files={"source.py": source}, argv=["source.py", path],
@@ -458,6 +466,16 @@ class Sandbox:
         execution = execution_from_reply(header, rest[:out_end], rest[out_end:err_end], request.limits,
                                          rest[err_end:end])
         return execution, files
+
+
+def _not_text(source: str) -> UnicodeEncodeError | None:
+    """The error writing ``source`` as a run's file raises (a lone surrogate; bytes escaped as
+    surrogates are written back as bytes), or None."""
+    try:
+        source.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError as error:
+        return error
+    return None
 
 
 @functools.lru_cache(maxsize=256)
