@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT = "-m codeloop.cli evaluate --benchmark humaneval {samples}"
+DEFAULT = "-m codeloop evaluate --benchmark humaneval {samples}"
 COMPLETIONS = ("    return None\n", "    raise ValueError('no')\n")
 
 
