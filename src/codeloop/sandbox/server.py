@@ -42,7 +42,7 @@ from codeloop.sandbox.plan import (
     describe_layers,
     paths_to_hide_and_keep,
 )
-from codeloop.sandbox.pycode import HOST_COMPILE_BYTES, compile_here, compile_quietly, compiled_harness
+from codeloop.sandbox.pycode import compile_here, compiled_harness, not_text, syntax_error
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -57,18 +57,6 @@ INLINE_PAYLOAD = 60_000  # bytes; a job message is read with a 64 KiB buffer
 # of the time while the host turned a report into the next job)
 JOBS_PER_SLOT = 2
 ZYGOTE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp/work"}
-# A large program's compile check, run in the sandbox: it compiles the source (never runs it) and
-# prints the error, if any, as JSON
-SYNTAX_CHECK = """import json, sys
-try:
-    compile(open(sys.argv[1], encoding="utf-8", errors="surrogateescape").read(), sys.argv[2], "exec",
-            dont_inherit=True)
-except (SyntaxError, ValueError, OverflowError, RecursionError, MemoryError) as error:
-    print(json.dumps({"type": type(error).__name__, "msg": str(getattr(error, "msg", error)),
-                      "lineno": getattr(error, "lineno", None)}))
-"""
-COMPILE_ERRORS = {error.__name__: error for error in (SyntaxError, IndentationError, TabError, ValueError,
-                                                      OverflowError, RecursionError, MemoryError)}
 
 
 class Sandbox:
@@ -244,7 +232,7 @@ class Sandbox:
         """``run`` for a prepared ``Run``; in a compiled language, compiled first (once: the
         artefacts are cached), a compile error giving ``CE`` with the compiler's message."""
         lang = language(request.language)
-        error = _not_text(request.source)
+        error = not_text(request.source)
         if error is not None and lang.compile is None:  # it cannot be written: the program's fault (compiled: CE)
             return Execution(Verdict.RE, stderr=f"{type(error).__name__}: {error}")
         if lang.name != "python":
@@ -257,7 +245,7 @@ class Sandbox:
 
     def build(self, source: str, lang: Language) -> Build:
         """``source`` compiled (or taken from the cache): its artefacts, or the compiler's message."""
-        error = _not_text(source)
+        error = not_text(source)
         if error is not None:
             return Build(error=f"{type(error).__name__}: {error}")
         key = build_key(lang, source)
@@ -286,29 +274,10 @@ class Sandbox:
                      key=key)
 
     def syntax_error(self, source: str, filename: str = "solution.py") -> Exception | None:
-        """The error compiling Python ``source`` raises, or None. Compiled here when small
-        (``HOST_COMPILE_BYTES``), else in a run of its own under ``compile_limits``: compile time
-        can grow with the square of a source's size, and the host must not spend it holding the GIL."""
-        path = self.source_path(filename)
-        if _not_text(source) is not None:
-            return _not_text(source)
-        if len(source) <= HOST_COMPILE_BYTES:
-            return compile_quietly(source, path)[1]
-        check = self.run(SYNTAX_CHECK, files={"source.py": source}, argv=["source.py", path],
-                         limits=self.compile_limits, filename="check.py")
-        if check.verdict in (Verdict.TLE, Verdict.MLE):
-            limit = "time" if check.verdict == Verdict.TLE else "memory"
-            return SyntaxError(f"the program exceeds the compile's {limit} limit")
-        try:
-            found = json.loads(check.stdout) if check.ok and check.stdout else None
-        except ValueError:
-            found = None
-        if not isinstance(found, dict):
-            return None
-        error = COMPILE_ERRORS.get(str(found.get("type")), SyntaxError)(str(found.get("msg", "")))
-        if isinstance(error, SyntaxError):
-            error.lineno = found.get("lineno") if isinstance(found.get("lineno"), int) else None
-        return error
+        """The error compiling Python ``source`` raises, or None (``pycode.syntax_error``: a large
+        source is compiled in a run of its own, under ``compile_limits``)."""
+        return syntax_error(source, self.source_path(filename), lambda check, **fields: self.run(
+            check, limits=self.compile_limits, filename="check.py", **fields))
 
     def _execute_exec(self, request: Run, lang: Language) -> Execution:
         if request.harness is not None:
@@ -466,16 +435,6 @@ class Sandbox:
         execution = execution_from_reply(header, rest[:out_end], rest[out_end:err_end], request.limits,
                                          rest[err_end:end])
         return execution, files
-
-
-def _not_text(source: str) -> UnicodeEncodeError | None:
-    """The error writing ``source`` as a run's file raises (a lone surrogate; bytes escaped as
-    surrogates are written back as bytes), or None."""
-    try:
-        source.encode("utf-8", "surrogateescape")
-    except UnicodeEncodeError as error:
-        return error
-    return None
 
 
 @functools.lru_cache(maxsize=256)
