@@ -36,6 +36,8 @@ HOSTILE = {
     # SysV IPC outlives its process: denied (the program sees -1), never left to the next run
     "sysv_shared_memory": ("import ctypes\nlibc = ctypes.CDLL(None)\n"
                            "assert libc.shmget(0x5eed, 64 << 20, 0o1666) == -1\n", {Verdict.OK}),
+    "posix_message_queue": ("import ctypes\nlibc = ctypes.CDLL(None)\n"
+                            "assert libc.mq_open(b'/codeloop-leak', 0o102, 0o600, None) == -1\n", {Verdict.OK}),
     "sysv_semaphores": ("import ctypes\nlibc = ctypes.CDLL(None)\nassert libc.semget(0x5eed, 8, 0o1666) == -1\n",
                         {Verdict.OK}),
     "daemon": ("import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"

@@ -248,3 +248,19 @@ def test_a_program_that_is_not_text_gets_a_verdict(sandbox, language):
 def test_a_test_that_calls_a_module_name_calls_the_program(sandbox):
     assert Judge(sandbox).judge("def heapq(x):\n    return sorted(x)\n",
                                 [script_test("assert heapq([3, 1]) == [1, 3]")], LIMITS).passed
+
+
+def test_test_code_that_forks_breaks_nothing():
+    """The harness starts no process: its memory cap then bounds all the test code can hold, and a
+    child it never waits for can not leave a dead process the slot would wait on forever."""
+    fork = "import os\nif os.fork() == 0:\n    os._exit(0)\n"
+    hog = ("import os\nfor _ in range(8):\n    if os.fork() == 0:\n        x = bytearray(20 << 20)\n"
+           "        os._exit(0)\n")
+    with Sandbox(workers=1) as one_slot:
+        judge = Judge(one_slot)
+        for setup in (fork, hog):
+            judgement = judge.judge("def f(x):\n    return x\n", [expr_test("f(1)", "1", setup=setup)],
+                                    Limits(cpu_s=2, memory_mb=64), owner="client")
+            assert judgement.verdict == Verdict.RE and "BlockingIOError" in judgement.results[0].error, judgement
+        assert one_slot.run("print(1)", limits=LIMITS).stdout == "1\n"
+        assert judge.judge("def f(x):\n    return x\n", [expr_test("f(2)", "2")], LIMITS).passed

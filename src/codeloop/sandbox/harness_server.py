@@ -13,7 +13,8 @@ a set-up and an exit per run (~1.5 ms of CPU each on a 2-core VM, measured); the
 module state a test changes (``random.seed``, or anything its code replaces) carries over to the
 slot's next test of the same owner (``Harness.owner``): a run of another owner, or under another
 memory limit, gets a fresh server. Its address space is capped at its start-up size plus the
-run's memory limit (a test that builds, or a program that returns, too much fails with MLE).
+run's memory limit (a test that builds, or a program that returns, too much fails with MLE), and
+it can start no process or thread.
 """
 
 from __future__ import annotations
@@ -65,7 +66,8 @@ def _become(uid: int | None, seccomp: bool, memory_bytes: int) -> None:
         os.setuid(uid)
     with open("/proc/self/statm", "rb") as statm:  # its address space now, in pages
         address_space = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE") + memory_bytes
-    limits = {resource.RLIMIT_NOFILE: (256, 256), resource.RLIMIT_NPROC: (64, 64),
+    # one process, no threads: an address-space cap per process would not bound children it forked
+    limits = {resource.RLIMIT_NOFILE: (256, 256), resource.RLIMIT_NPROC: (1, 1),
               resource.RLIMIT_FSIZE: (64 << 20, 64 << 20), resource.RLIMIT_CORE: (0, 0),
               resource.RLIMIT_AS: (address_space, address_space)}
     for which, value in limits.items():

@@ -118,10 +118,12 @@ _X86_64_DENIED = {
     "process_vm_writev": 311, "finit_module": 313, "kexec_file_load": 320, "bpf": 321,
     "userfaultfd": 323, "io_uring_setup": 425, "open_tree": 428, "move_mount": 429,
     "fsopen": 430, "fsconfig": 431, "fsmount": 432, "fspick": 433, "mount_setattr": 442,
-    # SysV IPC: its objects outlive the process that made them (one IPC namespace serves a slot's
-    # runs), so a run could leave data or pinned memory to a later one; POSIX shm is a read-only /dev/shm
+    # SysV IPC and POSIX message queues: their objects outlive the process that made them (one IPC
+    # namespace serves a slot's runs), so a run could leave data or pinned memory to a later one;
+    # POSIX shm is a read-only /dev/shm
     "shmget": 29, "shmat": 30, "shmctl": 31, "semget": 64, "semop": 65, "semctl": 66, "msgget": 68,
-    "msgsnd": 69, "msgrcv": 70, "msgctl": 71, "semtimedop": 220,
+    "msgsnd": 69, "msgrcv": 70, "msgctl": 71, "semtimedop": 220, "mq_open": 240, "mq_unlink": 241,
+    "mq_timedsend": 242, "mq_timedreceive": 243, "mq_notify": 244, "mq_getsetattr": 245,
 }
 _X86_64 = {"arch": 0xC000003E, "clone": 56, "clone3": 435, "socket": 41}
 _AF_UNIX, _EPERM, _ENOSYS = 1, 1, 38

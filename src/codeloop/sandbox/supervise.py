@@ -111,12 +111,28 @@ def kill_leftovers(job: Job, program: int, spares: set[int]) -> list[int]:
 
 def reap_all(job: Job, program: int, spares: set[int]) -> None:
     """Kill and wait for every process of the run until none is left; one whose parent is still
-    alive becomes ours when that parent dies, and the loop comes back for it."""
+    alive becomes ours when that parent dies, and the loop comes back for it. A dead one whose
+    parent is a helper that does not reap it (a harness server's, whatever its code did) is
+    freed by killing that helper: it comes to us, and the helper is replaced at the next run."""
     while left := leftovers(job, spares):
         kill_leftovers(job, program, spares)
         for pid in left:
-            with contextlib.suppress(ChildProcessError):
+            try:
                 os.waitpid(pid, 0)
+            except ChildProcessError:  # not ours: its parent is alive
+                parent = parent_of(pid)
+                if parent in spares:
+                    with contextlib.suppress(OSError):
+                        os.kill(parent, signal.SIGKILL)
+                time.sleep(0.001)  # the parent's death hands it to us
+
+
+def parent_of(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return int(handle.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def write_files(files: list[tuple[str, bytes]], workdir: str) -> None:
