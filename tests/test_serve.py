@@ -403,3 +403,14 @@ def test_a_runs_leftovers_and_limits_stay_its_own(served):
     fstring = "a = 1\nx = f\"" + "{a}" * 120_000 + "\"\n"
     answer = run_code(served, code=fstring, language="python", run_timeout=1)
     assert answer["run_result"]["status"] == "TimeLimitExceeded", answer["run_result"]
+
+
+def test_a_path_the_file_system_refuses_is_a_400(sandbox):
+    from fastapi.testclient import TestClient
+
+    from codeloop.serve import ServeConfig, create_app
+
+    client = TestClient(create_app(ServeConfig(), sandbox=sandbox), raise_server_exceptions=False)
+    for field, value, named in (("files", {"a" * 300: ""}, "files: "), ("fetch_files", ["b" * 300], "fetch: ")):
+        answer = client.post("/run_code", json={"code": "print(1)", "language": "python", field: value})
+        assert answer.status_code == 400 and answer.json()["detail"].startswith(named), answer.text

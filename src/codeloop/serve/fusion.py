@@ -189,8 +189,13 @@ def to_run(request: RunCodeRequest, default_memory_mb: int) -> Run:
     memory = request.memory_limit_MB if request.memory_limit_MB > 0 else default_memory_mb
     limits = Limits(cpu_s=request.run_timeout, wall_s=request.run_timeout, memory_mb=memory)
     fetch = tuple(_checked_path(path) for path in request.fetch_files)
-    return Run(request.code, stdin=request.stdin or "", files=_checked_files(request.files, lang, request.code),
-               limits=limits, filename=file_name(lang, request.code), language=lang.name, fetch=fetch)
+    try:  # what the request's checks above leave to the run's own (a name the file system refuses)
+        return Run(request.code, stdin=request.stdin or "", files=_checked_files(request.files, lang, request.code),
+                   limits=limits, filename=file_name(lang, request.code), language=lang.name, fetch=fetch)
+    except BadRequest:
+        raise
+    except ValueError as error:
+        raise BadRequest(str(error)) from None
 
 
 def _checked_path(path: str) -> str:
