@@ -34,3 +34,4 @@ fi
 [ -d .venv/extras/verl ] || .venv/bin/pip install -q --disable-pip-version-check --no-deps \
     --target .venv/extras/verl verl==0.9.1
 .venv/bin/codeloop model install
+.venv/bin/codeloop model install smollm2-135m

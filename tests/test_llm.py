@@ -150,8 +150,8 @@ def test_hf_backend_on_a_tiny_model(tmp_path):
     assert len(sampled) == 2
 
 
-def test_hf_backend_batches_concurrent_calls_with_the_same_greedy_replies(tmp_path):
-    """Eight threads ask at once: fewer generate calls than requests, each reply as one-at-a-time decoding gives."""
+def test_hf_backend_batches_concurrent_calls_with_the_same_greedy_replies(tmp_path, monkeypatch):
+    """Eight threads ask at once: fewer decode calls than requests, each reply as one-at-a-time decoding gives."""
     pytest.importorskip("transformers")
     from codeloop.llm.hf import TransformersModel
     tiny_hf_model(tmp_path)
@@ -166,8 +166,10 @@ def test_hf_backend_batches_concurrent_calls_with_the_same_greedy_replies(tmp_pa
     assert [r.completion_tokens for r in replies] == [e.completion_tokens for e in expected]
     assert len(batched.batcher.batch_sizes) < 8 and sum(batched.batcher.batch_sizes) == 8
     calls = []
-    generate = batched._model.generate
-    batched._model.generate = lambda **kwargs: calls.append(kwargs["input_ids"].shape) or generate(**kwargs)
+    import codeloop.llm.decode as decoding
+    decode = decoding.decode
+    monkeypatch.setattr(decoding, "decode", lambda model, prompts, *rest: calls.append(
+        (len(prompts), max(map(len, prompts)))) or decode(model, prompts, *rest))
     width = max(len(batched._tokenizer.apply_chat_template(m, add_generation_prompt=True)["input_ids"])
                 for m in conversations)
     batched.max_batch_tokens = 3 * width  # at most 3 prompts of the widest per generate call

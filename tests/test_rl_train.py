@@ -85,19 +85,43 @@ def test_rl_train_command_line(tmp_path):
 
 
 @pytest.mark.slow
-def test_the_miniature_benchmark_runs_end_to_end(tmp_path):
-    """benchmarks/rlef_miniature.py, shrunk: build, fine-tune, PPO both ways, evaluate, table, curves."""
+def test_the_pretrained_rlef_benchmark_quick_mode(tmp_path):
+    """benchmarks/rlef_pretrained.py --quick on the embedded SmolLM2-135M: both arms train, all three
+    are evaluated, the table, the curves and the three policies are written, the last line is JSON."""
+    from codeloop.llm.embedded import ModelMissingError, verified_model_path
+    try:
+        verified_model_path("smollm2-135m")
+    except ModelMissingError:
+        pytest.skip("the embedded model is not installed (codeloop model install smollm2-135m)")
     import subprocess
     import sys
     from pathlib import Path
-    script = Path(__file__).resolve().parent.parent / "benchmarks" / "rlef_miniature.py"
-    done = subprocess.run([sys.executable, str(script), "--seeds", "1", "--steps", "2", "--held-out", "3",
-                           "--sft-steps", "5", "--out", str(tmp_path)], capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert "| after RL, random feedback |" in done.stdout
-    rows = json.loads((tmp_path / "results.json").read_text())
-    assert {row["model"] for row in rows} == {"before RL", "after RL, real feedback", "after RL, random feedback"}
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "rlef_pretrained.py"
+    done = subprocess.run([sys.executable, str(script), "--quick", "--no-progress", "--out", str(tmp_path)],
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert summary["benchmark"] == "rlef_pretrained" and len(summary["table"]) == 6
+    assert {row["arm"] for row in summary["table"]} == {"before RL", "RL, real feedback", "RL, random feedback"}
+    assert all(0 <= row["1@3"]["mean"] <= 1 for row in summary["table"])
+    assert "| RL, random feedback | held-out families |" in done.stdout
     assert (tmp_path / "curves.svg").read_text().startswith("<svg")
+    for arm in ("before", "real", "random"):
+        assert (tmp_path / "policies" / arm / "config.json").exists()
+        assert (tmp_path / "policies" / arm / "tokenizer_config.json").exists()
+    steps = [json.loads(line) for line in (tmp_path / "seed0" / "real" / "metrics.jsonl").read_text().splitlines()]
+    assert [step["step"] for step in steps] == list(range(1, summary["steps"] + 1))
+    # a saved policy is a model any codeloop command takes: codeloop eval on a user's CodeContests file
+    from test_tasks import CODE_CONTESTS_RECORD
+    data = tmp_path / "contests.jsonl"
+    data.write_text(json.dumps(CODE_CONTESTS_RECORD) + "\n")
+    policy = f"hf:{tmp_path / 'policies' / 'real'}"
+    evaluated = subprocess.run([sys.executable, "-m", "codeloop", "eval", "--model", policy,
+                                "--benchmark", "code_contests", "--data-path", str(data), "--turns", "3",
+                                "--max-tokens", "32", "--no-progress", "--out", str(tmp_path / "eval")],
+                               capture_output=True, text=True, timeout=600)
+    assert evaluated.returncode == 0, evaluated.stderr[-2000:]
+    assert (tmp_path / "eval" / "run.sqlite").exists()
 
 
 @pytest.mark.slow
@@ -151,3 +175,82 @@ def test_the_at_scale_benchmark_with_steps_0_only_evaluates(tmp_path):
     results = json.loads((tmp_path / "run" / "results.json").read_text())
     assert results["before"]["mbpp"]["tasks"] == 2 and "rl" not in results and "after" not in results
     assert "| before RL |" in done.stdout and not (tmp_path / "run" / "rl").exists()
+
+
+def three_block_model(tmp_path):
+    """The tiny tokenizer with a random 3-block Llama."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM
+    tiny_model(tmp_path / "model")
+    config = AutoModelForCausalLM.from_pretrained(tmp_path / "model").config
+    config.num_hidden_layers = 3
+    LlamaForCausalLM(LlamaConfig(**config.to_dict())).save_pretrained(tmp_path / "model")
+    return AutoModelForCausalLM.from_pretrained(tmp_path / "model"), AutoTokenizer.from_pretrained(tmp_path / "model")
+
+
+def test_the_split_forward_is_the_models_forward(tmp_path):
+    """trunk + head + logprobs at the chosen positions == the model's own logits, at every split."""
+    import torch
+
+    from codeloop.rl import forward
+    from codeloop.rl.ppo import token_logprobs
+    model, _ = three_block_model(tmp_path)
+    ids = torch.randint(0, model.config.vocab_size, (1, 40))
+    where = torch.rand(39) < 0.4
+    with torch.no_grad():
+        expected = token_logprobs(model(ids).logits, ids)[0]
+        for split in range(4):
+            last = forward.head(model, forward.trunk(model, ids, split), split)
+            got = forward.logprobs(model, last, ids, where)
+            assert torch.allclose(got[where], expected[where], atol=1e-5), split
+            assert not got[~where].any()
+
+
+def test_train_layers_trains_only_the_top_blocks(sandbox, tmp_path):
+    import torch
+
+    from codeloop.rl.train import Trainer
+    model, tokenizer = three_block_model(tmp_path)
+    config = RLConfig(model="hf:unused", out=str(tmp_path / "run"), episodes_per_step=2, turns=2, max_tokens=12,
+                      lr=1e-2, steps=1, train_layers=1)
+    trainer = Trainer(config, [TASK], Judge(sandbox), model, tokenizer)
+    assert trainer.split == 2
+    before = {name: p.detach().clone() for name, p in model.named_parameters()}
+    trainer.step()
+    changed = {name for name, p in model.named_parameters() if not torch.equal(before[name], p)}
+    assert changed and all(name.startswith(("model.layers.2.", "model.norm.")) for name in changed)
+    assert not any(name.startswith("model.layers.2.") for name, _ in trainer.reference.named_parameters()
+                   if not torch.equal(before[name], dict(trainer.reference.named_parameters())[name]))
+    with pytest.raises(ValueError, match="--train-layers must be >= 0"):
+        RLConfig(model="x", train_layers=-1)
+
+
+def test_stop_after_code_ends_replies_at_the_closed_block():
+    from codeloop.llm.hf import _closes_block
+    assert _closes_block("```python\ndef f(x):\n    return x\n```")
+    assert _closes_block("Here:\n```\nprint(1)\n```\nmore")
+    assert not _closes_block("```python\ndef f(x):\n")
+    assert not _closes_block("no code yet ``")
+
+
+def test_decode_matches_generate_greedily_and_drops_finished_rows(tmp_path):
+    """codeloop.llm.decode against transformers' generate: the same greedy replies for prompts of
+    different lengths (left padding, positions), rows leaving the batch, seeded sampling repeatable."""
+    import torch
+
+    from codeloop.llm.decode import decode
+    model, _ = three_block_model(tmp_path)
+    model.eval()
+    prompts = [[5, 9, 13, 2, 7], [11, 3], [4, 4, 8, 30, 12, 19, 21, 6]]
+    width = max(map(len, prompts))
+    ids = torch.tensor([[0] * (width - len(p)) + p for p in prompts])
+    mask = (torch.arange(width) >= torch.tensor([width - len(p) for p in prompts]).unsqueeze(-1)).long()
+    with torch.no_grad():
+        expected = model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=10, do_sample=False,
+                                  pad_token_id=0, eos_token_id=None)[:, width:].tolist()
+    assert decode(model, prompts, 0, 10, 0.0, 1.0, None, lambda row, reply: False) == expected
+    lengths = {0: 3, 1: 10, 2: 6}  # rows 0 and 2 finish early; row 1 goes on alone and must not change
+    short = decode(model, prompts, 0, 10, 0.0, 1.0, None, lambda row, reply: len(reply) == lengths[row])
+    assert short == [expected[0][:3], expected[1], expected[2][:6]]
+    sampled = decode(model, prompts, 0, 8, 1.0, 0.9, 7, lambda row, reply: False)
+    assert sampled == decode(model, prompts, 0, 8, 1.0, 0.9, 7, lambda row, reply: False)
+    assert all(len(reply) == 8 for reply in sampled)

@@ -11,14 +11,15 @@ import importlib
 from collections.abc import Iterator
 from pathlib import Path
 
-BENCHMARKS = ("apps", "apps_mapcoder", "code_contests", "humaneval", "livecodebench", "mbpp", "mbpp_sanitized",
-              "taco")  # tasks.LOADERS
+BENCHMARKS = ("apps", "apps_mapcoder", "code_contests", "feedback_families", "humaneval", "livecodebench", "mbpp",
+              "mbpp_sanitized", "taco")  # tasks.LOADERS
 FEEDBACKS = ("binary", "failed", "all")                                               # judge.Granularity
 REASONING = ("self_reflection", "explain_io", "problem_tag", "difficulty", "nl_solution",  # loop.prompts
              "multiple_solutions", "helper_docstrings", "intermediate_variables")
 INSTRUCTIONS = ("use_helpers", "check_constraints", "comment_lines", "docstrings", "weak_then_better", "step_by_step")
 MODEL_HELP = ("the model: default (the embedded Qwen2.5-Coder-0.5B-Instruct) | default-1.5b (Qwen2.5-Coder-"
-              "1.5B-Instruct) | gguf:PATH | openai:URL#MODEL (vLLM, llama.cpp server, Ollama) | hf:PATH | "
+              "1.5B-Instruct) | smollm2-135m (SmolLM2-135M-Instruct) | "
+              "gguf:PATH | openai:URL#MODEL (vLLM, llama.cpp server, Ollama) | hf:PATH | "
               "codeloop:CHECKPOINT | dfm:CHECKPOINT (default: default)")
 STRATEGY_HELP = ("plain | REASONING | REASONING+INSTRUCTION | +INSTRUCTION | retry:REASONING (CoT-retry: "
                  f"reasoning only after a failure); REASONING is one of {', '.join(REASONING)}; INSTRUCTION "

@@ -19,7 +19,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         if field.name == "out":
             add_out(train, "RUN_DIR", help_text)
         elif field.type == "bool":
-            train.add_argument(flag, action="store_true", default=None, help=help_text)
+            train.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=help_text)
         elif field.name == "benchmark":
             train.add_argument(flag, choices=BENCHMARKS, help=help_text)
         elif field.name == "feedback":

