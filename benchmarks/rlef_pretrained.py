@@ -14,8 +14,8 @@ message replaced by one another episode got). Each arm is evaluated with real fe
 
 - pass@1: one one-turn sample; 3 samples: any of three independent one-turn samples (the same
   budget as three turns, without feedback); 1@3: one 3-turn episode with feedback;
-- feedback use: of the 3-turn episodes whose first program ran and failed with feedback that names
-  the value, the share whose second program contains it (``uses_feedback``).
+- feedback use: of the 3-turn episodes whose first program ran and gave a wrong answer (WA), with
+  feedback that names the value, the share whose second program contains it (``uses_feedback``).
 
 Means over tasks x seeds with 95% bootstrap intervals; ``OUT/curves.svg``: the training 1@3 and
 mean return per PPO step, both arms (mean over seeds). Seed 0's three policies are saved as
@@ -48,7 +48,7 @@ from codeloop.rl.config import RLConfig
 from codeloop.rl.train import Trainer, load_policy
 from codeloop.sandbox import Sandbox
 from codeloop.tasks import Task
-from codeloop.tasks.feedback_families import HELD_OUT_FAMILIES, TRAIN_FAMILIES, make_tasks, uses_feedback
+from codeloop.tasks.feedback_families import HELD_OUT_FAMILIES, TRAIN_FAMILIES, make_tasks, names, uses_feedback
 
 ARMS = {"before": "before RL", "real": "RL, real feedback", "random": "RL, random feedback"}
 SETS = {"trained": "held-out tasks, trained families", "held_out": "held-out families"}
@@ -74,8 +74,9 @@ def evaluate(model: torch.nn.Module, tokenizer: object, tasks: list[Task], judge
         scores["3 samples"].append(float(any(samples)))
         scores["1@3"].append(float(episode.passed))
         first = episode.turns[0]
-        named = first.valid and first.feedback and all(a in first.feedback for a in task.metadata["answers"])
-        if named and len(episode.turns) > 1:
+        # eligible: the first program ran and gave a wrong answer, and the feedback names the value
+        # (not a traceback that happens to hold the same digits)
+        if first.public_verdict == "WA" and names(task, first.feedback) and len(episode.turns) > 1:
             scores["feedback use"].append(float(uses_feedback(task, episode.turns[1].program)))
     return scores
 

@@ -206,6 +206,8 @@ def test_the_split_forward_is_the_models_forward(tmp_path):
 
 
 def test_train_layers_trains_only_the_top_blocks(sandbox, tmp_path):
+    from dataclasses import replace
+
     import torch
 
     from codeloop.rl.train import Trainer
@@ -222,6 +224,11 @@ def test_train_layers_trains_only_the_top_blocks(sandbox, tmp_path):
                    if not torch.equal(before[name], dict(trainer.reference.named_parameters())[name]))
     with pytest.raises(ValueError, match="--train-layers must be >= 0"):
         RLConfig(model="x", train_layers=-1)
+    model, tokenizer = three_block_model(tmp_path)  # train_layers 0: every weight, the input embeddings too
+    embeddings = model.get_input_embeddings().weight.detach().clone()
+    Trainer(replace(config, train_layers=0, out=str(tmp_path / "all")), [TASK], Judge(sandbox), model,
+            tokenizer).step()
+    assert not torch.equal(embeddings, model.get_input_embeddings().weight)
 
 
 def test_stop_after_code_ends_replies_at_the_closed_block():

@@ -43,7 +43,8 @@ class RLConfig:
                                 "(backward stops at the lowest trained block); 0 trains all (default: 0)")
     stop_after_code: bool = setting(True, "end each reply when it closes its first fenced code block: what "
                                     "follows is never judged (default: on)")
-    random_feedback: bool = setting(False, "the ablation: feedback replaced by another episode's (default: off)")
+    random_feedback: bool = setting(False, "the ablation: feedback replaced by one another episode of the last "
+                                    "step got (the first step's is real) (default: off)")
     ray: str | None = setting(None, "run the sandboxes on a Ray cluster at this address (host:port), or 'local' "
                               "for a Ray instance started for the run (needs the ray extra)")
     checkpoint_every: int = setting(10, "steps between checkpoints; a run resumes from the last (default: 10)")

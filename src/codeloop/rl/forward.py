@@ -19,9 +19,10 @@ import torch
 
 
 def trunk(model: torch.nn.Module, ids: torch.Tensor, split: int) -> torch.Tensor:
-    """The input of block ``split``: embeddings, then blocks 0..split-1 (no gradient)."""
+    """The input of block ``split``: embeddings, then blocks 0..split-1, without gradient below a
+    split (those blocks are frozen); at split 0, the embeddings themselves, which are trained."""
     decoder = model.get_decoder()
-    with torch.no_grad():
+    with torch.set_grad_enabled(torch.is_grad_enabled() and split == 0):
         return blocks(decoder, decoder.embed_tokens(ids), decoder.layers[:split])
 
 

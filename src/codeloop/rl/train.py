@@ -163,6 +163,8 @@ class Trainer:
         """(log pi of tokens 1.., 0 where the environment wrote them; turn values) for one episode,
         from its trunk output ``hidden`` (``codeloop.rl.forward``)."""
         ids, where = self._ids(tokens)
+        if not self.split:  # every weight trained: embed again, inside this pass's gradient
+            hidden = forward.trunk(self.model, ids, 0)
         last = forward.head(self.model, hidden, self.split)
         positions = torch.tensor([tokens.value_positions], device=self.config.device)
         return forward.logprobs(self.model, last, ids, where), self.value(last.float(), positions)[0]

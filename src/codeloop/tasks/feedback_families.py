@@ -88,10 +88,14 @@ def prefix(rng: random.Random, name: str) -> Task:
 
 def threshold(rng: random.Random, name: str) -> Task:
     t = rng.randrange(10, 100)
-    hidden = "\n".join(f"assert f({x}) is {x >= t}" for x in (t, t - 1, t + 5, t - 20))
+    # one test per point, in their own runs and a random order, at random offsets: a program that
+    # keeps state across calls must not read t off the first argument (red team: "T = first x")
+    points = [t, t - 1, t + rng.randrange(1, 50), t - rng.randrange(2, 50), t + rng.randrange(50, 200)]
+    rng.shuffle(points)
     return Task(name, "Whether x reaches a secret threshold.", TaskKind.FUNCTION, "f",
                 _function("Return True when x is at least a secret integer threshold, else False."),
-                [expr_test(f"[f({t - 1}), f({t})]", "[False, True]")], [script_test(hidden)],
+                [expr_test(f"[f({t - 1}), f({t})]", "[False, True]")],
+                [expr_test(f"f({x})", str(x >= t)) for x in points],
                 solutions=[f"def f(x):\n    return x >= {t}\n"], metadata={"family": "threshold", "answers": [str(t)]})
 
 
@@ -119,10 +123,15 @@ def make_tasks(families: tuple[str, ...] | list[str], per_family: int, seed: int
     return [FAMILIES[family](rng, f"{split}/{family}/{index}") for index in range(per_family) for family in families]
 
 
-def uses_feedback(task: Task, code: str | None) -> bool:
-    """Whether ``code`` contains every value the task's feedback names (as a whole token)."""
-    return code is not None and all(re.search(rf"(?<![\w.]){re.escape(answer)}(?![\w.])", code)
+def names(task: Task, text: str | None) -> bool:
+    """Whether ``text`` holds every value of the task (each as a whole token)."""
+    return text is not None and all(re.search(rf"(?<![\w.]){re.escape(answer)}(?![\w.])", text)
                                     for answer in task.metadata.get("answers", []))
+
+
+def uses_feedback(task: Task, code: str | None) -> bool:
+    """Whether a program contains every value the task's feedback names: a second turn that used it."""
+    return names(task, code)
 
 
 def load(split: str = "test") -> list[Task]:
