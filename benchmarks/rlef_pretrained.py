@@ -95,12 +95,12 @@ def run_seed(seed: int, base: torch.nn.Module, tokenizer: object, judge: Judge, 
             continue
         model = base
         if arm != "before":
-            config = RLConfig(model="smollm2-135m", out=str(folder / arm), steps=args.steps,
+            config = RLConfig(model=args.model, out=str(folder / arm), steps=args.steps,
                               episodes_per_step=args.episodes, batch=args.episodes, turns=3,
                               temperature=args.temperature, top_p=args.top_p, max_tokens=args.max_tokens,
                               lr=args.lr, kl_beta=args.kl_beta, train_layers=args.train_layers,
                               lora_rank=args.lora_rank, random_feedback=arm == "random",
-                              checkpoint_every=args.steps, seed=seed)
+                              checkpoint_every=args.steps, seed=seed, device=args.device)
             trainer = Trainer(config, train, judge, copy.deepcopy(base), tokenizer)
             trainer.train(progress=not args.no_progress)
             model = trainer.model.merge_and_unload() if args.lora_rank else trainer.model
@@ -153,6 +153,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="the mechanics only: 1 seed, 2 steps of 4 episodes, "
                         "1 held-out task per family (about 3 minutes)")
+    parser.add_argument("--model", default="smollm2-135m", help="the policy (default: smollm2-135m; on a GPU, "
+                        "default: the 0.5B)")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--steps", type=int, default=40, help="PPO steps per arm (default: 40)")
     parser.add_argument("--episodes", type=int, default=32, help="episodes per step, played at once (default: 32)")
@@ -165,7 +167,8 @@ def main() -> None:
     parser.add_argument("--kl-beta", type=float, default=0.02)
     parser.add_argument("--train-layers", type=int, default=8, help="top blocks trained (default: 8 of 30)")
     parser.add_argument("--lora-rank", type=int, default=0, help="LoRA rank instead of full weights (default: 0)")
-    parser.add_argument("--threads", type=int, default=2, help="torch threads (default: 2)")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads on the CPU (default: 2)")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
     parser.add_argument("--out", type=Path, default=Path("runs/rlef-pretrained"))
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args()
@@ -173,7 +176,7 @@ def main() -> None:
         args.seeds, args.steps, args.episodes, args.eval_per_family = 1, 2, 4, 1
     torch.set_num_threads(args.threads)
     started = time.perf_counter()
-    base, tokenizer = load_policy("smollm2-135m", "cpu")
+    base, tokenizer = load_policy(args.model, args.device)
     with Sandbox(workers=1) as sandbox:
         judge = Judge(sandbox)
         per_seed = [run_seed(seed, base, tokenizer, judge, args) for seed in range(args.seeds)]
