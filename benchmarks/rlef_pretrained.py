@@ -151,8 +151,8 @@ def plot(out: Path, window: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="the mechanics only: 1 seed, 2 steps of 4 episodes, "
-                        "1 held-out task per family (about 3 minutes)")
+    parser.add_argument("--quick", action="store_true", help="the mechanics only: 1 seed, 2 steps of 2 episodes, "
+                        "1 held-out task per family, 24-token replies (about 4 minutes)")
     parser.add_argument("--model", default="smollm2-135m", help="the policy (default: smollm2-135m; on a GPU, "
                         "default: the 0.5B)")
     parser.add_argument("--seeds", type=int, default=3)
@@ -173,7 +173,7 @@ def main() -> None:
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args()
     if args.quick:
-        args.seeds, args.steps, args.episodes, args.eval_per_family = 1, 2, 4, 1
+        args.seeds, args.steps, args.episodes, args.eval_per_family, args.max_tokens = 1, 2, 2, 1, 24
     torch.set_num_threads(args.threads)
     started = time.perf_counter()
     base, tokenizer = load_policy(args.model, args.device)
