@@ -36,9 +36,9 @@ from pathlib import Path
 import torch
 
 from codeloop.eval.report import line_chart
-from codeloop.models.config import DFMConfig, TrainConfig
 from codeloop.models.dfm_train import fill, load_dfm, train_dfm
-from codeloop.models.train import load_model, split_files, train
+from codeloop.models.training import load_model, split_files, train
+from codeloop.models.training_config import DFMConfig, TrainConfig
 from codeloop.tokenizer import read_corpus, train_tokenizer
 
 NFES = (16, 32, 64, 128, 256)

@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 
 from codeloop.models import for_decoding, greedy_decode, speculative_decode
-from codeloop.models.train import load_model, split_files
+from codeloop.models.training import load_model, split_files
 from codeloop.tokenizer import read_corpus
 
 CPU_RECIPE = [  # the README's CPU model: tokenizer, then 4000 steps of 1k tokens

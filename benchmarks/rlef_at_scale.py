@@ -24,11 +24,12 @@ from pathlib import Path
 
 import torch
 
-from codeloop.eval.run import RunSpec, run_eval
+from codeloop.eval.run import run_eval
+from codeloop.eval.run_spec import RunSpec
 from codeloop.judge import Judge
 from codeloop.llm.hf import TransformersModel
-from codeloop.rl.config import RLConfig
-from codeloop.rl.train import Trainer, load_policy
+from codeloop.rl.trainer import Trainer, load_policy
+from codeloop.rl.trainer_config import RLConfig
 from codeloop.sandbox.ray_pool import open_sandbox
 from codeloop.tasks import load
 

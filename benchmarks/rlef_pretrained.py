@@ -8,7 +8,7 @@ training families; evaluation is on held-out tasks of those families ("trained f
 the held-out families (other surfaces and answer types), drawn apart per seed.
 
 Arms, from the same start (the embedded ``smollm2-135m`` GGUF loaded into transformers): before RL;
-``codeloop.rl.train``'s PPO with real feedback; the same with random feedback (each feedback
+``codeloop.rl.trainer``'s PPO with real feedback; the same with random feedback (each feedback
 message replaced by one another episode got). Each arm is evaluated with real feedback, sampling
 (``--temperature``), replies ending at their first closed code block, on:
 
@@ -44,8 +44,8 @@ from codeloop.llm import SamplingParams
 from codeloop.llm.hf import TransformersModel
 from codeloop.loop import LoopConfig, run_episode
 from codeloop.metrics import bootstrap_ci
-from codeloop.rl.config import RLConfig
-from codeloop.rl.train import Trainer, load_policy
+from codeloop.rl.trainer import Trainer, load_policy
+from codeloop.rl.trainer_config import RLConfig
 from codeloop.sandbox import Sandbox
 from codeloop.tasks import Task
 from codeloop.tasks.feedback_families import HELD_OUT_FAMILIES, TRAIN_FAMILIES, make_tasks, names, uses_feedback

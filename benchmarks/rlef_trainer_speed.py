@@ -38,8 +38,12 @@ import json, sys, torch
 settings = json.loads(sys.argv[1])
 torch.set_num_threads(settings.pop("threads"))
 from codeloop.judge import Judge
-from codeloop.rl.config import RLConfig
-from codeloop.rl.train import Trainer, load_policy
+try:
+    from codeloop.rl.trainer import Trainer, load_policy
+    from codeloop.rl.trainer_config import RLConfig
+except ImportError:  # a commit from before the modules' rename
+    from codeloop.rl.config import RLConfig
+    from codeloop.rl.train import Trainer, load_policy
 from codeloop.sandbox import Sandbox
 from codeloop.tasks import load
 model, tokenizer = load_policy(settings["model"], "cpu")

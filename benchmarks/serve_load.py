@@ -33,7 +33,7 @@ from pathlib import Path
 import requests
 
 from codeloop.sandbox import Limits, Sandbox
-from codeloop.sandbox.server import Run
+from codeloop.sandbox.sandbox import Run
 
 PROGRAM = "a, b = map(int, input().split())\nprint(a + b)\n"
 CODELOOP = str(Path(sys.executable).parent / "codeloop")

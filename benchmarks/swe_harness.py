@@ -15,9 +15,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from codeloop.swe.fixtures import build_fixtures
-from codeloop.swe.harness import EvalSettings, evaluate
-from codeloop.swe.instances import load_instances, load_predictions
+from codeloop.swe.harness.fixtures import build_fixtures
+from codeloop.swe.harness.instances import load_instances, load_predictions
+from codeloop.swe.harness.runner import EvalSettings, evaluate
 
 
 def du_mb(path: Path) -> float:

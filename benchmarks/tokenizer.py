@@ -13,7 +13,7 @@ import argparse
 import sysconfig
 import time
 
-from codeloop.models.train import split_files
+from codeloop.models.training import split_files
 from codeloop.tokenizer import PATTERNS, cl100k_base, compare, read_corpus, train_tokenizer
 
 

@@ -17,7 +17,7 @@ def leftover_processes() -> list[str]:
     a worker slot's pid namespace (their NSpid has a second level), but neither the slot's init
     (pid 1 there) nor its forker, harness server and spawner. Needs no uid, so it works whether or not
     tests run as root."""
-    from codeloop.sandbox.messages import FORKER_NAME, HARNESS_NAME, SPAWNER_NAME
+    from codeloop.sandbox.forkserver.messages import FORKER_NAME, HARNESS_NAME, SPAWNER_NAME
     statuses = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from codeloop.cli import build_parser, common
-from codeloop.cli.common import positive_int
+from codeloop.settings import positive_int
 
 REPO = Path(__file__).resolve().parents[1]
 HEAVY = ("torch", "llama_cpp", "transformers", "tokenizers")
@@ -73,13 +73,13 @@ def test_flags_follow_one_spelling_and_all_have_help():
             assert "--output" not in action.option_strings and "-o" not in action.option_strings
             if "--jobs" in action.option_strings:
                 assert action.type is positive_int
-    with_bars = {("evaluate",), ("eval",), ("grid",), ("transform", "apply"), ("transform", "bench"),
-                 ("tokenizer", "train"), ("train", "lm"), ("train", "dfm"), ("compiler", "bench"),
+    with_bars = {("evaluate",), ("eval",), ("grid",), ("transform", "apply"), ("transform", "compare"),
+                 ("tokenizer", "train"), ("train", "lm"), ("train", "dfm"), ("compiler", "compare"),
                  ("compiler", "export"), ("compiler", "disasm")}
     for path in with_bars:
         assert any("--no-progress" in a.option_strings for a in LEAVES[path]._actions), path
-    for path in (("eval",), ("grid",), ("transform", "synthesize"), ("transform", "bench"), ("compiler", "tune"),
-                 ("compiler", "bench"), ("compiler", "disasm")):
+    for path in (("eval",), ("grid",), ("transform", "synthesize"), ("transform", "compare"), ("compiler", "tune"),
+                 ("compiler", "compare"), ("compiler", "disasm")):
         helps = " ".join(a.help or "" for a in LEAVES[path]._actions)
         assert "openai:URL#MODEL" in helps and "default-1.5b" in helps
     assert "retry:REASONING" in LEAVES[("eval",)]._option_string_actions["--strategy"].help
@@ -98,15 +98,15 @@ def test_static_choices_match_their_registries():
     assert tuple(g.value for g in Granularity) == common.FEEDBACKS
     assert tuple(REASONING_PROMPTS) == common.REASONING and tuple(INSTRUCTION_PROMPTS) == common.INSTRUCTIONS
     assert tuple(embedded.MODELS) == EMBEDDED
-    from codeloop.cli.models import PATTERNS as CLI_PATTERNS
+    from codeloop.cli.lm import PATTERNS as CLI_PATTERNS
     assert tuple(PATTERNS) == CLI_PATTERNS
     assert (Budgets.attempts, Budgets.describe_rounds) == (transform.ATTEMPTS, transform.DESCRIBE_ROUNDS)
     from codeloop.cli import compiler
     from codeloop.compiler.search import METHODS
     assert compiler.METHODS == METHODS
-    from codeloop.transforms.bench import BENCH_METHODS
+    from codeloop.transforms.compare import COMPARE_METHODS
     from codeloop.transforms.methods import METHODS as TRANSFORM_METHODS
-    assert (transform.METHODS, transform.BENCH_METHODS) == (TRANSFORM_METHODS, BENCH_METHODS)
+    assert (transform.METHODS, transform.COMPARE_METHODS) == (TRANSFORM_METHODS, COMPARE_METHODS)
 
 
 def test_start_up_imports_nothing_heavy():
@@ -118,10 +118,11 @@ def test_start_up_imports_nothing_heavy():
     assert set(loaded) <= {"codeloop", "codeloop.cli", "codeloop.cli.common", "codeloop.cli.eval",
                            "codeloop.cli.compiler", "codeloop.cli.evaluate", "codeloop.cli.execution",
                            "codeloop.cli.model",
-                           "codeloop.cli.models", "codeloop.cli.rl", "codeloop.cli.serve", "codeloop.cli.swe",
+                           "codeloop.cli.lm", "codeloop.cli.rl", "codeloop.cli.serve", "codeloop.cli.swe",
                            "codeloop.cli.transform", "codeloop.models",
-                           "codeloop.models.config", "codeloop.llm", "codeloop.llm.base", "codeloop.rl",
-                           "codeloop.rl.config"}, loaded
+                           "codeloop.models.training_config", "codeloop.llm", "codeloop.llm.base", "codeloop.rl",
+                           "codeloop.rl.trainer_config", "codeloop.settings", "codeloop.eval",
+                           "codeloop.eval.run_spec"}, loaded
 
 
 def test_a_command_line_imports_only_its_command():

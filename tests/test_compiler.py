@@ -197,15 +197,15 @@ def test_tune_prints_a_json_line_that_opt_reproduces(tmp_path):
 
 
 @pytest.mark.slow
-def test_bench_quick_mode_prints_the_table_and_export_resumes(tmp_path):
-    result = codeloop("compiler", "bench", "--methods", "oz,o3,random,greedy", "--budget-s", "1", "--limit", "1",
-                      "--csmith", "3", "--no-progress", "--out", str(tmp_path / "bench.json"))
+def test_compare_quick_mode_prints_the_table_and_export_resumes(tmp_path):
+    result = codeloop("compiler", "compare", "--methods", "oz,o3,random,greedy", "--budget-s", "1", "--limit", "1",
+                      "--csmith", "3", "--no-progress", "--out", str(tmp_path / "compare.json"))
     assert result.returncode == 0, result.stderr
     assert "| method | mean reduction vs -Oz |" in result.stdout
     rows = json.loads(result.stdout.strip().splitlines()[-1])
     assert set(rows) == {"oz", "o3", "random", "greedy"} and rows["oz"]["mean_reduction_pct"] == 0
     assert rows["random"]["programs"] == 2 and rows["greedy"]["validated"] == 1.0  # one hand-written, one csmith
-    assert json.loads((tmp_path / "bench.json").read_text())["results"]
+    assert json.loads((tmp_path / "compare.json").read_text())["results"]
     out = tmp_path / "train.jsonl"
     first = codeloop("compiler", "export", "--out", str(out), "--limit", "1", "--csmith", "0", "--budget-s", "1",
                      "--no-progress")

@@ -12,7 +12,8 @@ import time
 
 import pytest
 
-from codeloop.eval.run import RunSpec, run_eval
+from codeloop.eval.run import run_eval
+from codeloop.eval.run_spec import RunSpec
 from codeloop.eval.store import RunStore
 from codeloop.llm import ScriptedModel
 
@@ -82,7 +83,8 @@ def test_kill_and_resume_continues_each_episode(tmp_path):
     run_dir = tmp_path / "run"
     script = textwrap.dedent(f"""
         import time
-        from codeloop.eval.run import RunSpec, run_eval
+        from codeloop.eval.run import run_eval
+        from codeloop.eval.run_spec import RunSpec
         from codeloop.llm import ScriptedModel
         class Slow(ScriptedModel):
             def chat(self, messages, params):

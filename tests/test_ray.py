@@ -14,11 +14,12 @@ import pytest
 
 ray = pytest.importorskip("ray")
 
-from codeloop.eval.run import RunSpec, run_eval  # noqa: E402
+from codeloop.eval.run import run_eval  # noqa: E402
+from codeloop.eval.run_spec import RunSpec  # noqa: E402
 from codeloop.llm import ScriptedModel  # noqa: E402
 from codeloop.sandbox import Limits  # noqa: E402
 from codeloop.sandbox.ray_pool import RaySandbox  # noqa: E402
-from codeloop.sandbox.server import Run  # noqa: E402
+from codeloop.sandbox.sandbox import Run  # noqa: E402
 from codeloop.tasks import load  # noqa: E402
 
 BIN = Path(sys.executable).parent

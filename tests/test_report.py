@@ -7,7 +7,8 @@ import subprocess
 import pytest
 
 from codeloop.eval.report import write_report
-from codeloop.eval.run import RunSpec, run_eval
+from codeloop.eval.run import run_eval
+from codeloop.eval.run_spec import RunSpec
 from codeloop.llm import ScriptedModel
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -9,14 +9,14 @@ pytest.importorskip("transformers")
 pytest.importorskip("peft")
 
 from codeloop.judge import Judge
-from codeloop.rl.config import RLConfig
+from codeloop.rl.trainer_config import RLConfig
 from test_rl_trl import TASK, tiny_model
 
 
 def trainer_for(tmp_path, judge, **settings):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from codeloop.rl.train import Trainer
+    from codeloop.rl.trainer import Trainer
     if not (tmp_path / "model").exists():
         tiny_model(tmp_path / "model")
     config = RLConfig(model=f"hf:{tmp_path / 'model'}", out=str(tmp_path / "run"), episodes_per_step=2, turns=2,
@@ -135,7 +135,7 @@ def test_the_embedded_gguf_loads_as_a_trainable_savable_policy(tmp_path):
     import torch
     from transformers import AutoModelForCausalLM
 
-    from codeloop.rl.train import load_policy
+    from codeloop.rl.trainer import load_policy
     model, tokenizer = load_policy("default", "cpu")
     assert type(model).__name__ == "Qwen2ForCausalLM" and all(p.is_floating_point() for p in model.parameters())
     model.save_pretrained(tmp_path / "policy")
@@ -210,7 +210,7 @@ def test_train_layers_trains_only_the_top_blocks(sandbox, tmp_path):
 
     import torch
 
-    from codeloop.rl.train import Trainer
+    from codeloop.rl.trainer import Trainer
     model, tokenizer = three_block_model(tmp_path)
     config = RLConfig(model="hf:unused", out=str(tmp_path / "run"), episodes_per_step=2, turns=2, max_tokens=12,
                       lr=1e-2, steps=1, train_layers=1)

@@ -85,8 +85,8 @@ def test_harness_failure_is_se_and_recovers():
 
 def test_a_fork_server_that_cannot_start_is_an_error(monkeypatch):
     """Started again once; then its failure is raised, not turned into a verdict."""
-    from codeloop.sandbox import server
-    monkeypatch.setattr(server, "ZYGOTE", [*server.ZYGOTE[:4], "raise SystemExit(1)"])
+    import codeloop.sandbox.sandbox as host
+    monkeypatch.setattr(host, "ZYGOTE", [*host.ZYGOTE[:4], "raise SystemExit(1)"])
     box = Sandbox(workers=1)
     with pytest.raises(RuntimeError, match="exited during start-up"):
         box.run("print('never')")
@@ -211,7 +211,7 @@ def test_fetched_files_come_back_whatever_the_outcome(sandbox):
 
 
 def test_messages_check_their_fields():
-    from codeloop.sandbox.messages import Report
+    from codeloop.sandbox.forkserver.messages import Report
 
     assert Report.decode(Report(status=0, artefacts=[["a", 1]]).encode()) == Report(status=0, artefacts=[["a", 1]])
     assert Report().artefacts == [] and Report().artefacts is not Report().artefacts

@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 
 from codeloop.llm import SamplingParams, ScriptedModel
-from codeloop.swe import environments, grading
-from codeloop.swe.aci import Workspace
-from codeloop.swe.agent import TEXT_ONLY_NOTE, parse_command, problem_message
-from codeloop.swe.fixtures import build_fixtures
-from codeloop.swe.harness import EvalSettings, checkout, evaluate
-from codeloop.swe.instances import (
+from codeloop.swe.agent.aci import Workspace
+from codeloop.swe.agent.dialogue import TEXT_ONLY_NOTE, parse_command, problem_message
+from codeloop.swe.harness import environments, grading
+from codeloop.swe.harness.bwrap import Isolation, run
+from codeloop.swe.harness.fixtures import build_fixtures
+from codeloop.swe.harness.instances import (
     Instance,
     Prediction,
     eval_script,
@@ -30,7 +30,7 @@ from codeloop.swe.instances import (
     load_instances,
     load_predictions,
 )
-from codeloop.swe.isolation import Isolation, run
+from codeloop.swe.harness.runner import EvalSettings, checkout, evaluate
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is installed by scripts/setup.sh")
 ROOT = Path(__file__).resolve().parents[1]
@@ -356,7 +356,7 @@ def test_agent_mechanics_with_a_scripted_model_store_a_trajectory_that_report_sh
     """Scripted replies (mechanics only, not a result): open, a broken edit, a fix, tests, submit."""
     from codeloop.eval.report import write_report
     from codeloop.eval.store import RunStore
-    from codeloop.swe.solve import SolveSettings, solve_instances
+    from codeloop.swe.agent.solve import SolveSettings, solve_instances
     instance = instances["codeloop-fixtures__textkit-2"]
     replies = ["Look first.\n```\nopen textkit/wrap.py\n```",
                "```\nedit 10:10\n    return text[:width - len(ELLIPSIS) + ELLIPSIS\nend_of_edit\n```",
@@ -382,7 +382,7 @@ def test_agent_mechanics_with_a_scripted_model_store_a_trajectory_that_report_sh
 
 
 def test_budget_exhausted_submits_the_changes(fixtures, instances, cache, tmp_path):
-    from codeloop.swe.agent import solve
+    from codeloop.swe.agent.dialogue import solve
     instance = instances["codeloop-fixtures__textkit-1"]
     tree = tmp_path / "testbed"
     checkout(instance, fixtures.repos, tree)

@@ -11,7 +11,7 @@ import pytest
 pytest.importorskip("torch")
 
 from codeloop.llm import SamplingParams, load_model
-from codeloop.models.train import split_files
+from codeloop.models.training import split_files
 from codeloop.tokenizer import read_corpus, train_tokenizer
 
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
@@ -85,9 +85,9 @@ def test_a_checkpoint_as_a_transformers_policy(corpus, tmp_path, sandbox):
 
     from codeloop.judge import Judge, expr_test
     from codeloop.models.to_hf import to_transformers
-    from codeloop.models.train import load_model as load_checkpoint
-    from codeloop.rl.config import RLConfig
-    from codeloop.rl.train import Trainer
+    from codeloop.models.training import load_model as load_checkpoint
+    from codeloop.rl.trainer import Trainer
+    from codeloop.rl.trainer_config import RLConfig
     from codeloop.tasks import Task, TaskKind
     out = tmp_path / "run"
     assert train_cli(corpus, out, 2).returncode == 0

@@ -1,5 +1,5 @@
 """Rule synthesis: anti-unification on hand-made pairs, the rule engine (negatives untouched,
-untouched text byte-identical, imports, runs of statements), the model's rules, the bench."""
+untouched text byte-identical, imports, runs of statements), the model's rules, the comparison."""
 
 from __future__ import annotations
 
@@ -130,8 +130,8 @@ def test_the_model_writes_rules_from_feedback(sandbox):
     assert auto.stage == "rules" and auto.solved and auto.model_calls == 0
 
 
-def test_bench_rules_only_prints_the_table_and_a_json_line(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "codeloop", "transform", "bench", "--methods", "rules",
+def test_compare_rules_only_prints_the_table_and_a_json_line(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "codeloop", "transform", "compare", "--methods", "rules",
                            "--only", "is_none,sys_exit,swap_temp", "--no-progress", "--out", str(tmp_path)],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr

@@ -23,8 +23,8 @@ import traceback
 # one: only its module is imported (``codeloop evaluate`` loads neither the model nor the compiler
 # commands' imports: ~30 ms of its start). ``--help``, or no command, registers them all.
 COMMANDS = {"run": "execution", "judge": "execution", "doctor": "execution", "evaluate": "evaluate",
-            "eval": "eval", "report": "eval", "grid": "eval", "model": "model", "tokenizer": "models",
-            "train": "models", "generate": "models", "infill": "models", "rl": "rl", "transform": "transform",
+            "eval": "eval", "report": "eval", "grid": "eval", "model": "model", "tokenizer": "lm",
+            "train": "lm", "generate": "lm", "infill": "lm", "rl": "rl", "transform": "transform",
             "compiler": "compiler", "swe": "swe", "serve": "serve"}
 
 

@@ -11,6 +11,8 @@ import importlib
 from collections.abc import Iterator
 from pathlib import Path
 
+from codeloop.settings import positive_int
+
 BENCHMARKS = ("apps", "apps_mapcoder", "code_contests", "feedback_families", "humaneval", "livecodebench", "mbpp",
               "mbpp_sanitized", "taco")  # tasks.LOADERS
 FEEDBACKS = ("binary", "failed", "all")                                               # judge.Granularity
@@ -24,27 +26,6 @@ MODEL_HELP = ("the model: default (the embedded Qwen2.5-Coder-0.5B-Instruct) | d
 STRATEGY_HELP = ("plain | REASONING | REASONING+INSTRUCTION | +INSTRUCTION | retry:REASONING (CoT-retry: "
                  f"reasoning only after a failure); REASONING is one of {', '.join(REASONING)}; INSTRUCTION "
                  f"is one of {', '.join(INSTRUCTIONS)} (default: plain)")
-
-
-def positive_int(text: str) -> int:
-    """An argparse type: an integer >= 1 (``--jobs``, ``--turns``, ...)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {value}")
-    return value
 
 
 def add_jobs(parser: argparse.ArgumentParser, what: str = "programs run at once") -> None:
@@ -70,27 +51,6 @@ def command(commands: argparse._SubParsersAction, name: str, help_text: str) -> 
     parser = commands.add_parser(name, help=help_text, description=help_text)
     parser.set_defaults(parser=parser)
     return parser
-
-
-def settings_from(args: argparse.Namespace, names: list[str]) -> dict:
-    """Settings from ``--config`` (a TOML file; a name outside ``names`` is an error) with the
-    flags of those names that were given laid over them."""
-    settings: dict = {}
-    if args.config:
-        import tomllib
-        path = Path(args.config)
-        if not path.is_file():
-            raise FileNotFoundError(f"{path}: no such config file")
-        try:
-            settings = tomllib.loads(path.read_text())
-        except tomllib.TOMLDecodeError as error:
-            raise ValueError(f"{path}: not valid TOML ({error})") from None
-        unknown = sorted(set(settings) - set(names))
-        if unknown:
-            raise ValueError(f"{path}: unknown setting(s) {', '.join(unknown)}; "
-                             f"expected some of {', '.join(sorted(names))}")
-    settings.update({name: getattr(args, name) for name in names if getattr(args, name, None) is not None})
-    return settings
 
 
 def requires(extra: str, *modules: str) -> None:

@@ -1,4 +1,4 @@
-"""``codeloop compiler tune | bench | export | disasm | corpus | passes``: LLVM pass-list tuning
+"""``codeloop compiler tune | compare | export | disasm | corpus | passes``: LLVM pass-list tuning
 for code size and the disassembly round trip (``codeloop.compiler``)."""
 
 from __future__ import annotations
@@ -15,11 +15,10 @@ from codeloop.cli.common import (
     add_out,
     add_progress,
     command,
-    positive_float,
-    positive_int,
     read_text,
     requires,
 )
+from codeloop.settings import positive_float, positive_int
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -45,21 +44,21 @@ def register(commands: argparse._SubParsersAction) -> None:
     tune.add_argument("--json", action="store_true", help="end with one JSON line: passes, opt_args, sizes, validated")
     tune.set_defaults(handler=tune_command)
 
-    bench = command(actions, "bench", "every method on the test programs: the comparison table")
-    bench.add_argument("--methods", default=",".join(METHODS),
+    compare = command(actions, "compare", "every method on the test programs: the comparison table")
+    compare.add_argument("--methods", default=",".join(METHODS),
                        help=f"comma-separated, of {', '.join(METHODS)} (default: all)")
-    bench.add_argument("--budget-s", type=positive_float, default=10.0, metavar="N",
+    compare.add_argument("--budget-s", type=positive_float, default=10.0, metavar="N",
                        help="seconds per program for random and greedy (default: 10)")
-    bench.add_argument("--autotune-budget-s", type=positive_float, default=30.0, metavar="N",
+    compare.add_argument("--autotune-budget-s", type=positive_float, default=30.0, metavar="N",
                        help="seconds per program for the autotuner (default: 30)")
-    bench.add_argument("--shots", type=int, default=1, metavar="K",
+    compare.add_argument("--shots", type=int, default=1, metavar="K",
                        help="training programs answered by the autotuner shown to the model first (default: 1)")
-    _corpus_flags(bench)
-    _model_flags(bench)
-    add_jobs(bench, "programs searched at once")
-    add_out(bench, "FILE.json", "also write every result (per method and program) as JSON")
-    add_progress(bench)
-    bench.set_defaults(handler=bench_command)
+    _corpus_flags(compare)
+    _model_flags(compare)
+    add_jobs(compare, "programs searched at once")
+    add_out(compare, "FILE.json", "also write every result (per method and program) as JSON")
+    add_progress(compare)
+    compare.set_defaults(handler=compare_command)
 
     export = command(actions, "export", "training data: each training program's IR, best pass list and sizes")
     add_out(export, "FILE.jsonl", "where the records go (one JSON object per line)", required=True)
@@ -133,7 +132,7 @@ def _programs(env: Environment, args: argparse.Namespace, quiet: bool = False) -
 
 
 def tune_command(args: argparse.Namespace) -> int:
-    from codeloop.compiler.bench import BenchConfig, tune
+    from codeloop.compiler.comparison import CompareConfig, tune
     from codeloop.compiler.corpus import CSMITH_INCLUDE, Program, compile_source
     if args.method == "autotune":
         requires("compiler", "optuna")
@@ -147,7 +146,7 @@ def tune_command(args: argparse.Namespace) -> int:
         ir = source if path.suffix == ".ll" else compile_source(env.toolchain, source, path.stem,
                                                                 (CSMITH_INCLUDE,) if "csmith.h" in source else ())
         program = Program(path.stem, "file", ir, inputs)
-        config = BenchConfig(budget_s=args.budget_s, autotune_budget_s=args.budget_s, samples=args.samples,
+        config = CompareConfig(budget_s=args.budget_s, autotune_budget_s=args.budget_s, samples=args.samples,
                              seed=args.seed)
         tuned = tune(env, program, args.method, config, model)
     print(f"passes: {' '.join(tuned.passes) or '(none)'}")
@@ -168,8 +167,8 @@ def _model(args: argparse.Namespace):
     return load_model(args.model, **({"n_ctx": 8192} if args.model.startswith(("default", "gguf:")) else {}))
 
 
-def bench_command(args: argparse.Namespace) -> int:
-    from codeloop.compiler.bench import BenchConfig, format_table, run_bench, summarise
+def compare_command(args: argparse.Namespace) -> int:
+    from codeloop.compiler.comparison import CompareConfig, format_table, run_compare, summarise
     methods = tuple(name for name in args.methods.split(",") if name)
     unknown = sorted(set(methods) - set(METHODS))
     if unknown or not methods:
@@ -180,7 +179,7 @@ def bench_command(args: argparse.Namespace) -> int:
     if args.shots < 0:
         args.parser.error(f"--shots: expected an integer >= 0, got {args.shots}")
     model = _model(args) if "llm" in methods else None
-    config = BenchConfig(methods, args.budget_s, args.autotune_budget_s, args.samples, args.shots, args.seed,
+    config = CompareConfig(methods, args.budget_s, args.autotune_budget_s, args.samples, args.shots, args.seed,
                          args.jobs or 2)
     with _environment(cache=False) as env:
         programs = _programs(env, args)
@@ -188,7 +187,7 @@ def bench_command(args: argparse.Namespace) -> int:
         train = [p for p in programs if p.split == "train"]
         print(f"{len(test)} test programs ({sum(p.origin == 'csmith' for p in test)} csmith), LLVM "
               f"{env.toolchain.version}, {len(train)} training programs")
-        results = run_bench(env, test, train, config, model, progress=not args.no_progress)
+        results = run_compare(env, test, train, config, model, progress=not args.no_progress)
     rows = summarise(results)
     print(format_table(rows))
     if args.out:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import TYPE_CHECKING
 
 from codeloop.cli.common import (
     BENCHMARKS,
@@ -16,39 +15,18 @@ from codeloop.cli.common import (
     add_progress,
     add_ray,
     command,
-    positive_float,
-    positive_int,
     requires,
-    settings_from,
 )
+from codeloop.eval.run_spec import RunSpec
+from codeloop.settings import add_flags, from_args, positive_int
 
-if TYPE_CHECKING:
-    from codeloop.eval.run import RunSpec
 
-
-def _add_run_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--benchmark", choices=BENCHMARKS, help="the benchmark (required, here or in --config)")
-    parser.add_argument("--model", help=MODEL_HELP)
-    parser.add_argument("--turns", type=positive_int, help="turns per episode (default: 3)")
-    parser.add_argument("--samples", type=positive_int, help="episodes per task (default: 1)")
-    parser.add_argument("--temperature", type=float, help="sampling temperature (default: 0, greedy)")
-    parser.add_argument("--top-p", type=float, dest="top_p", help="nucleus sampling (default: 1.0)")
-    parser.add_argument("--max-tokens", type=positive_int, dest="max_tokens", help="tokens per reply (default: 1024)")
-    parser.add_argument("--seed", type=int, help="sampling seed (default: 0)")
-    parser.add_argument("--retry-temperature", type=float, dest="retry_temperature",
-                        help="sample turns 2.. at this temperature (default: as turn 1)")
-    parser.add_argument("--limit", type=positive_int, help="first K tasks only")
-    parser.add_argument("--split", help="dataset split (default: test)")
-    parser.add_argument("--data-path", dest="data_path",
-                        help="dataset file or directory (default: the copy codeloop ships)")
-    parser.add_argument("--time-limit", type=positive_float, dest="time_limit",
-                        help="CPU seconds per test (default: the task's, else 10)")
-    parser.add_argument("--config", help="a TOML file with any of these settings (flags override it)")
-    parser.add_argument("--since", metavar="YYYY-MM-DD", help="livecodebench: problems from contests on or after")
-    parser.add_argument("--until", metavar="YYYY-MM-DD", help="livecodebench: problems from contests on or before")
-    parser.add_argument("--language", help="the language the model answers in: python (default), cpp, java, nodejs, "
-                                           "rust or go (or an alias: c++, cpp17, js, ...); other than Python, "
-                                           "stdin/stdout tasks only")
+def _add_run_flags(parser: argparse.ArgumentParser, skip: tuple[str, ...] = ()) -> None:
+    add_flags(parser, RunSpec, skip=skip, custom={
+        "benchmark": lambda parser, flag, help_text: parser.add_argument(flag, choices=BENCHMARKS, help=help_text),
+        "model": lambda parser, flag, help_text: parser.add_argument(flag, help=MODEL_HELP),
+        "feedback": lambda parser, flag, help_text: parser.add_argument(flag, choices=FEEDBACKS, help=help_text),
+        "strategy": lambda parser, flag, help_text: parser.add_argument(flag, help=STRATEGY_HELP)})
     add_jobs(parser, "episodes in flight")
     add_progress(parser)
 
@@ -56,8 +34,6 @@ def _add_run_flags(parser: argparse.ArgumentParser) -> None:
 def register(commands: argparse._SubParsersAction) -> None:
     run = command(commands, "eval", "multi-turn generation with execution feedback on a benchmark")
     _add_run_flags(run)
-    run.add_argument("--feedback", choices=FEEDBACKS, help="feedback granularity (default: failed)")
-    run.add_argument("--strategy", help=STRATEGY_HELP)
     run.add_argument("--batch", type=positive_int, metavar="N",
                      help="hf: models only: generate up to N concurrent replies in one batch, with N episodes "
                           "in flight unless --jobs says otherwise (default: one reply at a time)")
@@ -70,7 +46,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     report.set_defaults(handler=report_command)
 
     grid = command(commands, "grid", "strategies x feedback granularities, as a table")
-    _add_run_flags(grid)
+    _add_run_flags(grid, skip=("feedback", "strategy"))
     grid.add_argument("--strategies", default="plain,retry:explain_io,nl_solution+step_by_step",
                       help=f"comma-separated strategies, each {STRATEGY_HELP}")
     grid.add_argument("--feedbacks", default="binary,failed,all",
@@ -81,28 +57,19 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def spec_from_args(args: argparse.Namespace) -> RunSpec:
     """The run's settings from --config and the flags; anything wrong with them is a usage error."""
-    try:
-        return _spec(args)
-    except (ValueError, TypeError) as error:
-        args.parser.error(" ".join(str(error).split()))
-
-
-def _spec(args: argparse.Namespace) -> RunSpec:
-    from dataclasses import fields
-
-    from codeloop.eval.run import RunSpec
     from codeloop.judge import Granularity
     from codeloop.llm import check_spec
     from codeloop.loop import parse_strategy
-    settings = settings_from(args, [f.name for f in fields(RunSpec)])
-    if "benchmark" not in settings:
-        raise ValueError("--benchmark is required (on the command line or in --config)")
-    if (settings.get("since") or settings.get("until")) and settings["benchmark"] != "livecodebench":
-        raise ValueError("--since/--until filter livecodebench's contest dates only")
-    spec = RunSpec(**settings)
-    parse_strategy(spec.strategy)  # fail now on an unknown strategy or model
-    Granularity(spec.feedback)
-    check_spec(spec.model)
+    skip = ("feedback", "strategy") if args.handler is grid_command else ()
+    spec = from_args(args, RunSpec, skip=skip)
+    try:
+        if (spec.since or spec.until) and spec.benchmark != "livecodebench":
+            raise ValueError("--since/--until filter livecodebench's contest dates only")
+        parse_strategy(spec.strategy)  # fail now on an unknown strategy or model
+        Granularity(spec.feedback)
+        check_spec(spec.model)
+    except (ValueError, TypeError) as error:
+        args.parser.error(" ".join(str(error).split()))
     return spec
 
 

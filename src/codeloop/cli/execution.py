@@ -7,7 +7,8 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
-from codeloop.cli.common import command, positive_float, positive_int, read_jsonl, read_text
+from codeloop.cli.common import command, read_jsonl, read_text
+from codeloop.settings import positive_float, positive_int
 
 if TYPE_CHECKING:
     from codeloop.judge import Test

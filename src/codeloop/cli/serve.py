@@ -6,7 +6,8 @@ import argparse
 import ipaddress
 import os
 
-from codeloop.cli.common import add_jobs, command, positive_float, positive_int, read_text, requires
+from codeloop.cli.common import add_jobs, command, read_text, requires
+from codeloop.settings import positive_float, positive_int
 
 LOOPBACK_NAMES = ("localhost",)
 

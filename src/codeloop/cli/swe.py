@@ -8,7 +8,8 @@ import json
 import sys
 from pathlib import Path
 
-from codeloop.cli.common import MODEL_HELP, add_jobs, add_out, add_progress, command, positive_float, positive_int
+from codeloop.cli.common import MODEL_HELP, add_jobs, add_out, add_progress, command
+from codeloop.settings import positive_float, positive_int
 
 GRADERS = ("auto", "swebench", "codeloop")
 
@@ -75,9 +76,9 @@ def _repo_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def _settings(args: argparse.Namespace, out: Path, run_id: str = "codeloop"):
-    from codeloop.swe import environments
-    from codeloop.swe.harness import EvalSettings
-    from codeloop.swe.isolation import Isolation
+    from codeloop.swe.harness import environments
+    from codeloop.swe.harness.bwrap import Isolation
+    from codeloop.swe.harness.runner import EvalSettings
     repos = Path(args.repos)
     if not repos.is_dir():
         raise FileNotFoundError(f"{repos}: no such folder (--repos: the git mirrors, DIR/owner__name)")
@@ -90,8 +91,8 @@ def _settings(args: argparse.Namespace, out: Path, run_id: str = "codeloop"):
 def evaluate_command(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from codeloop.swe.harness import evaluate
-    from codeloop.swe.instances import load_instances, load_predictions
+    from codeloop.swe.harness.instances import load_instances, load_predictions
+    from codeloop.swe.harness.runner import evaluate
     if args.rerun < 0:
         args.parser.error(f"--rerun: expected an integer >= 0, got {args.rerun}")
     instances, predictions = load_instances(args.instances), load_predictions(args.predictions)
@@ -114,8 +115,8 @@ def solve_command(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from codeloop.llm import SamplingParams, check_spec, load_model
-    from codeloop.swe.instances import load_instances
-    from codeloop.swe.solve import SolveSettings, solve_instances
+    from codeloop.swe.agent.solve import SolveSettings, solve_instances
+    from codeloop.swe.harness.instances import load_instances
     check_spec(args.model)
     instances = load_instances(args.instances)
     if args.instance_id:
@@ -148,7 +149,7 @@ def solve_command(args: argparse.Namespace) -> int:
 
 
 def fixtures_command(args: argparse.Namespace) -> int:
-    from codeloop.swe.fixtures import build_fixtures
+    from codeloop.swe.harness.fixtures import build_fixtures
     fixtures = build_fixtures(args.out, with_image=not args.no_image)
     print(json.dumps({"instances": str(fixtures.instances), "repos": str(fixtures.repos),
                       "assets": str(fixtures.assets),

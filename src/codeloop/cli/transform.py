@@ -1,4 +1,4 @@
-"""``codeloop transform synthesize | apply | bench``."""
+"""``codeloop transform synthesize | apply | compare``."""
 
 from __future__ import annotations
 
@@ -7,14 +7,15 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from codeloop.cli.common import MODEL_HELP, add_jobs, add_out, add_progress, command, positive_int, requires
+from codeloop.cli.common import MODEL_HELP, add_jobs, add_out, add_progress, command, requires
+from codeloop.settings import positive_int
 
 if TYPE_CHECKING:
     from codeloop.transforms.synthesize import Budgets
 
 ATTEMPTS, DESCRIBE_ROUNDS = 4, 2  # codeloop.transforms.synthesize.Budgets' defaults
 METHODS = ("rules", "model", "module", "auto")  # codeloop.transforms.methods.METHODS
-BENCH_METHODS = (*METHODS, "direct")              # codeloop.transforms.bench.BENCH_METHODS
+COMPARE_METHODS = (*METHODS, "direct")              # codeloop.transforms.compare.COMPARE_METHODS
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -43,17 +44,17 @@ def register(commands: argparse._SubParsersAction) -> None:
     add_progress(apply)
     apply.set_defaults(handler=apply_command)
 
-    bench = command(actions, "bench", "every synthesis method and direct rewriting, on held-out pairs")
-    bench.add_argument("--methods", default=",".join(BENCH_METHODS),
-                       help=f"comma-separated, of {', '.join(BENCH_METHODS)} (default: all)")
-    bench.add_argument("--model", default="default", help=MODEL_HELP)
-    bench.add_argument("--specs", help="folder of spec folders (default: the bundled benchmark)")
-    bench.add_argument("--only", help="comma-separated spec names")
-    bench.add_argument("--attempts", type=positive_int, default=ATTEMPTS,
+    compare = command(actions, "compare", "every synthesis method and direct rewriting, on held-out pairs")
+    compare.add_argument("--methods", default=",".join(COMPARE_METHODS),
+                       help=f"comma-separated, of {', '.join(COMPARE_METHODS)} (default: all)")
+    compare.add_argument("--model", default="default", help=MODEL_HELP)
+    compare.add_argument("--specs", help="folder of spec folders (default: the 25 bundled specs)")
+    compare.add_argument("--only", help="comma-separated spec names")
+    compare.add_argument("--attempts", type=positive_int, default=ATTEMPTS,
                        help=f"rule sets or transform modules the model may write per spec (default: {ATTEMPTS})")
-    add_out(bench, "DIR", "where transforms and attempt logs go (default: runs/transform-bench)")
-    add_progress(bench)
-    bench.set_defaults(handler=bench_command)
+    add_out(compare, "DIR", "where transforms and attempt logs go (default: runs/transform-compare)")
+    add_progress(compare)
+    compare.set_defaults(handler=compare_command)
 
 
 def _budgets(args: argparse.Namespace) -> Budgets:
@@ -112,14 +113,14 @@ def apply_command(args: argparse.Namespace) -> int:
     return 1 if args.check and report.changed else 0
 
 
-def bench_command(args: argparse.Namespace) -> int:
+def compare_command(args: argparse.Namespace) -> int:
     from codeloop.transforms.spec import load_specs
     requires("transforms", "ast_grep_py")
     methods = tuple(m for m in args.methods.split(",") if m)
-    unknown = sorted(set(methods) - set(BENCH_METHODS))
+    unknown = sorted(set(methods) - set(COMPARE_METHODS))
     if unknown or not methods:
         args.parser.error(f"--methods: unknown {', '.join(unknown) or '(none given)'}; expected some of "
-                          f"{', '.join(BENCH_METHODS)}")
+                          f"{', '.join(COMPARE_METHODS)}")
     specs = load_specs(args.specs)
     if args.only:
         wanted = set(args.only.split(","))
@@ -131,8 +132,8 @@ def bench_command(args: argparse.Namespace) -> int:
     if set(methods) - {"rules"}:
         from codeloop.llm import load_model
         model = load_model(args.model)
-    from codeloop.transforms.bench import format_table, run_bench
-    rows = run_bench(specs, methods, model, _budgets(args), Path(args.out or "runs/transform-bench"),
+    from codeloop.transforms.compare import format_table, run_compare
+    rows = run_compare(specs, methods, model, _budgets(args), Path(args.out or "runs/transform-compare"),
                      progress=not args.no_progress)
     print(format_table(rows, methods))
     print(json.dumps({row.name: {m: r.as_dict() for m, r in row.results.items()} for row in rows}))

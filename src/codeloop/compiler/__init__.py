@@ -4,5 +4,5 @@ execution in the sandbox.
 
 ``llvm`` (the tools and metrics), ``passes`` (pass lists), ``corpus`` (the programs),
 ``environment`` (measure and check), ``search`` (the baselines), ``llm_tuning`` (pass lists
-from a model), ``disassembly`` (assembly to IR), ``bench`` (the comparison table).
+from a model), ``disassembly`` (assembly to IR), ``comparison`` (the comparison table).
 """

@@ -5,7 +5,7 @@ Every search starts from ``-Oz`` (its first evaluation), spends its time budget,
 its candidates smallest first by execution (``Environment.validate``) and keeps the first that
 passes: a result is never a miscompile, and never worse than ``-Oz`` unless ``-Oz`` itself is
 rejected. "Fraction of autotuning potential" (LLM Compiler, arXiv 2407.02524, sec. 5.1) is
-``(method - Oz) / (autotuner - Oz)`` over the mean size reductions (``bench.py``).
+``(method - Oz) / (autotuner - Oz)`` over the mean size reductions (``comparison.py``).
 """
 
 from __future__ import annotations

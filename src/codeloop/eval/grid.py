@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from codeloop.eval.run import RunSpec, run_eval
+from codeloop.eval.run import run_eval
+from codeloop.eval.run_spec import RunSpec
 from codeloop.judge import Granularity
 from codeloop.llm import ChatModel, load_model
 from codeloop.loop import parse_strategy

@@ -1,4 +1,12 @@
-"""Tests, output checkers, verdicts and feedback text on top of the sandbox."""
+"""Tests, output checkers, verdicts and feedback text on top of the sandbox.
+
+    tests.py            the test kinds: stdio, call, expr, script
+    core.py             ``Judge``: a program on its tests, compiled once, a verdict per test
+    checkers.py         token, exact and program checkers (numbers exactly, reals within 1e-6)
+    harness.py          function-style tests as paired runs: the trusted side in the harness
+    harness_program.py  the harness's own program, run in the slot's harness server
+    feedback.py         RLEF's feedback text at the granularities binary, failed, all
+"""
 
 from codeloop.judge.checkers import ExactChecker, ProgramChecker, TokenChecker, tokens_equal, values_equal
 from codeloop.judge.core import Judge, Judgement, TestResult, Verdict, compile_error

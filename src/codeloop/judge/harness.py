@@ -2,7 +2,7 @@
 
 The trusted side never runs candidate code: the test, the prompt's helper definitions and the
 expected values live in a harness process (``harness_program.py``) that calls the program's
-functions through ``codeloop/sandbox/rpc.py``, arguments and results crossing as plain data. The
+functions through ``codeloop/sandbox/forkserver/rpc.py``, arguments and results crossing as plain data. The
 verdict is the harness's report alone; the program's exit status, stdout and stderr never make a
 pass. See the README's "What the judge guarantees".
 
@@ -32,7 +32,7 @@ from types import CodeType
 from codeloop.judge.checkers import values_equal
 from codeloop.judge.tests import Test, TestKind
 from codeloop.sandbox import Execution, Harness, Verdict, compile_quietly
-from codeloop.sandbox.codec import ProtocolError, decode_plain
+from codeloop.sandbox.forkserver.codec import ProtocolError, decode_plain
 from codeloop.sandbox.pycode import HOST_COMPILE_BYTES
 
 HARNESS_SOURCE = (Path(__file__).with_name("harness_program.py").read_text()

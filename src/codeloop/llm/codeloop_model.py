@@ -17,7 +17,7 @@ from codeloop.llm.base import Completion, Message, SamplingParams
 class CodeloopModel:
     def __init__(self, checkpoint: str | Path) -> None:
         from codeloop.models import for_decoding
-        from codeloop.models.train import load_model
+        from codeloop.models.training import load_model
         self.name = f"codeloop:{checkpoint}"
         model, self.tokenizer = load_model(checkpoint)
         self.model = for_decoding(model)

@@ -1,6 +1,16 @@
-"""Models: the Llama 3 architecture and multi-token prediction with self-speculative decoding.
+"""Models: the Llama 3 architecture, multi-token prediction with self-speculative decoding,
+discrete flow matching, and their training. Exports load on first use, so
+``codeloop.models.training_config`` imports without torch.
 
-Exports load on first use, so ``codeloop.models.config`` imports without torch."""
+    llama.py            Llama 3: RMSNorm, RoPE, GQA, SwiGLU, KV cache
+    mtp.py              n-token prediction heads on a shared trunk; self-speculative decoding
+    layout.py           a decoding copy with transposed weights (faster matrix-vector products on a CPU)
+    dfm.py, dfm_model.py  discrete flow matching: paths, schedulers, samplers, losses; the model
+    training.py         the training loop ``train lm`` and ``train dfm`` share; ``train lm``
+    dfm_train.py        ``train dfm``; loading and infilling with a trained model
+    training_config.py  both trainers' settings
+    to_hf.py            a ``codeloop:`` checkpoint as a transformers Llama
+"""
 
 from __future__ import annotations
 

@@ -9,20 +9,17 @@ the model's ``p_{1|t}`` logits, and the cross-entropy or the generalised-KL loss
 
 from __future__ import annotations
 
-import json
 import tempfile
-import time
 from dataclasses import asdict
 from pathlib import Path
 
 import torch
-from tqdm import tqdm
 
 from codeloop.models import dfm
-from codeloop.models.config import DFMConfig
 from codeloop.models.dfm_model import DFMTransformer
 from codeloop.models.llama import ModelArgs
-from codeloop.models.train import autocast, batch, learning_rate, load_data, resume, save_checkpoint
+from codeloop.models.training import autocast, batch, fit, load_data
+from codeloop.models.training_config import DFMConfig
 from codeloop.tokenizer import CodeTokenizer
 
 
@@ -60,48 +57,23 @@ def train_dfm(config: DFMConfig, progress: bool = True) -> dict:
     if config.loss not in ("cross_entropy", "generalized_kl") or config.source not in ("mask", "uniform"):
         raise ValueError(f"--loss: cross_entropy or generalized_kl, --source: mask or uniform; got {config.loss!r}, "
                          f"{config.source!r}")
-    out = Path(config.out)
-    out.mkdir(parents=True, exist_ok=True)
-    checkpoint = out / "checkpoint.pt"
-    tokenizer, train_stream, val_stream, _, _ = load_data(config)
+    tokenizer, train_stream, val_stream, train_count, val_count = load_data(config)
     args = ModelArgs(dim=config.dim, n_layers=config.n_layers, n_heads=config.n_heads, n_kv_heads=config.n_kv_heads,
                      vocab_size=tokenizer.vocab_size + 1, max_seq_len=max(512, config.seq_len), causal=False)
     path = make_path(config, args.vocab_size)
     torch.manual_seed(config.seed)
     model = DFMTransformer(args).to(config.device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, betas=(0.9, 0.95),
-                                  weight_decay=config.weight_decay)
-    generator = torch.Generator().manual_seed(config.seed)
-    step = resume(checkpoint, config, model, optimizer, generator)
-    metrics = out / "metrics.jsonl"
-    bar = tqdm(total=config.steps, initial=step, desc="train dfm", unit="step", disable=not progress)
-    model.train()
-    last: dict = {}
-    while step < config.steps:
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate(step, config)
-        started = time.perf_counter()
-        tokens = batch(train_stream, config.batch_size, config.seq_len, generator).to(config.device)
+
+    def train_step(tokens: torch.Tensor, generator: torch.Generator) -> float:
         with autocast(config):
             loss = step_loss(model, path, tokens, config.loss, generator)
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-        step += 1
-        bar.set_postfix(loss=f"{loss.item():.3f}",
-                        tok_s=f"{config.batch_size * config.seq_len / (time.perf_counter() - started):.0f}")
-        bar.update()
-        if step % config.eval_every == 0 or step == config.steps:
-            last = {"step": step, "train_loss": loss.item(), "val_loss": evaluate(model, path, val_stream, config)}
-            with open(metrics, "a") as handle:
-                handle.write(json.dumps(last) + "\n")
-        if step % config.checkpoint_every == 0 or step == config.steps:
-            save_checkpoint(checkpoint, model=model.state_dict(), optimizer=optimizer.state_dict(), step=step,
-                            generator=generator.get_state(), model_args=asdict(args),
-                            train_config=asdict(config), tokenizer=Path(config.tokenizer).read_text())
-    bar.close()
-    return {"step": step, "train_tokens": len(train_stream), "val_tokens": len(val_stream), **last}
+        return loss.item()
+
+    result = fit(config, model, "train dfm", (train_stream, val_stream), train_step,
+                 lambda: evaluate(model, path, val_stream, config), progress=progress, model_args=asdict(args),
+                 tokenizer=Path(config.tokenizer).read_text())
+    return {**result, "train_files": train_count, "val_files": val_count}
 
 
 def load_dfm(checkpoint: str | Path) -> tuple[DFMTransformer, dfm.MixturePath, CodeTokenizer]:

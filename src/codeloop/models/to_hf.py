@@ -34,7 +34,7 @@ def to_transformers(checkpoint: str | Path) -> tuple[torch.nn.Module, object]:
     """(``LlamaForCausalLM``, ``PreTrainedTokenizerFast``) with the checkpoint's next-token weights."""
     from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
-    from codeloop.models.train import load_model
+    from codeloop.models.training import load_model
     model, tokenizer = load_model(checkpoint)
     args = model.args
     if not args.causal:

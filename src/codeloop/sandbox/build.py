@@ -18,8 +18,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from codeloop.sandbox.execution import Limits
 from codeloop.sandbox.languages import Language, source_stem, tool_path
+from codeloop.sandbox.runs import Limits
 
 if TYPE_CHECKING:
     from concurrent.futures import Future

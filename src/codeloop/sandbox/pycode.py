@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Callable
 from types import CodeType
 
-from codeloop.sandbox.execution import Execution, Verdict
+from codeloop.sandbox.runs import Execution, Verdict
 
 # warnings.catch_warnings swaps process-wide state, so host threads compile one at a time
 _COMPILE_LOCK = threading.Lock()

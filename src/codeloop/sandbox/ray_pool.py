@@ -19,9 +19,9 @@ import threading
 from typing import Any
 
 from codeloop.sandbox.build import Build
-from codeloop.sandbox.execution import Execution, Verdict
 from codeloop.sandbox.languages import Language
-from codeloop.sandbox.server import JOBS_PER_SLOT, Run, Sandbox
+from codeloop.sandbox.runs import Execution, Verdict
+from codeloop.sandbox.sandbox import JOBS_PER_SLOT, Run, Sandbox
 
 RETRIES = 3  # sends of one run to replaced actors before it is a sandbox error
 

