@@ -3,6 +3,7 @@
 import asyncio
 import contextlib
 import os
+import sys
 
 import pytest
 
@@ -119,7 +120,7 @@ def test_load_no_verdict_flips():
 
 def test_site_packages_only_on_request(sandbox):
     assert sandbox.run("import tqdm").verdict == Verdict.RE  # stdlib only by default
-    with Sandbox(workers=1, site_packages=True) as box:
+    with Sandbox(workers=1, python_env=sys.prefix) as box:
         execution = box.run("import tqdm\nprint('ok')")
         assert execution.stdout == "ok\n", execution.stderr
 
@@ -151,9 +152,14 @@ def test_large_and_small_payloads_both_arrive(sandbox):
 
 
 def test_programs_import_their_own_modules_named_like_the_fork_servers(sandbox):
-    files = {"linux.py": "NAME = 'mine'\n", "isolation.py": "NAME = 'mine too'\n"}
-    execution = sandbox.run("import linux, isolation\nprint(linux.NAME, isolation.NAME)", files=files)
-    assert execution.stdout == "mine mine too\n"
+    from pathlib import Path
+
+    import codeloop.sandbox.forkserver as forkserver
+    names = sorted(path.stem for path in Path(forkserver.__file__).parent.glob("*.py") if path.stem != "__init__")
+    files = {f"{name}.py": f"NAME = 'mine: {name}'\n" for name in names}
+    execution = sandbox.run(f"import {', '.join(names)}\nprint({', '.join(f'{n}.NAME' for n in names)})",
+                            files=files)
+    assert execution.stdout == " ".join(f"mine: {name}" for name in names) + "\n"
 
 
 def test_a_program_holds_its_own_descriptors_only_and_runs_where_its_file_is(sandbox):

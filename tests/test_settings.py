@@ -64,7 +64,13 @@ def test_every_training_command_takes_a_config_file(tmp_path):
         done = subprocess.run([sys.executable, "-m", "codeloop", *command, "--config", str(tmp_path / "c.toml")],
                               capture_output=True, text=True)
         assert done.returncode == 2 and "steps = 0: expected an integer >= 1" in done.stderr, done.stderr
-    (tmp_path / "r.toml").write_text('benchmark = "mbpp"\nepisodes_per_step = "8"\n')
-    done = subprocess.run([sys.executable, "-m", "codeloop", "rl", "train", "--config", str(tmp_path / "r.toml")],
-                          capture_output=True, text=True)
-    assert done.returncode == 2 and "episodes_per_step = '8': expected an integer" in done.stderr, done.stderr
+    for command, toml, message in (
+            (["rl", "train"], 'model = "x"\nepisodes_per_step = "8"', "episodes_per_step = '8': expected an integer"),
+            (["rl", "train"], 'model = "x"\nfeedback = "nope"', "feedback = 'nope': expected one of binary"),
+            (["rl", "train"], 'model = ""', "--model is required"),
+            (["eval"], 'benchmark = "nope"', "benchmark = 'nope': expected one of apps"),
+            (["grid"], 'benchmark = "mbpp"\nstrategy = "plain"', "unknown setting(s) strategy")):
+        (tmp_path / "r.toml").write_text(toml + "\n")
+        done = subprocess.run([sys.executable, "-m", "codeloop", *command, "--config", str(tmp_path / "r.toml")],
+                              capture_output=True, text=True)
+        assert done.returncode == 2 and message in done.stderr, (command, toml, done.stderr)

@@ -74,9 +74,11 @@ def _flag_type(field: dataclasses.Field) -> Callable[[str], Any]:
     return {"int": int, "float": float}.get(kind, str)
 
 
-def read_config(path: str | Path, fields: list[dataclasses.Field]) -> dict:
-    """A TOML file's settings, each checked as its flag would be (type, range, choices); an unknown
-    key or a bad value is a ``ValueError`` naming the file and the key."""
+def read_config(path: str | Path, fields: list[dataclasses.Field],
+                parser: argparse.ArgumentParser | None = None) -> dict:
+    """A TOML file's settings, each checked as its flag would be (type, range, choices: the
+    ``parser``'s own flag where it has one); an unknown key or a bad value is a ``ValueError``
+    naming the file and the key."""
     import tomllib
     path = Path(path)
     if not path.is_file():
@@ -90,21 +92,22 @@ def read_config(path: str | Path, fields: list[dataclasses.Field]) -> dict:
     if unknown:
         raise ValueError(f"{path}: unknown setting(s) {', '.join(unknown)}; "
                          f"expected some of {', '.join(sorted(by_name))}")
-    return {name: _checked(by_name[name], value, path) for name, value in settings.items()}
+    flags = {action.dest: action for action in (parser._actions if parser else [])}
+    return {name: _checked(by_name[name], value, path, flags.get(name)) for name, value in settings.items()}
 
 
-def _checked(field: dataclasses.Field, value: Any, path: Path) -> Any:
+def _checked(field: dataclasses.Field, value: Any, path: Path, action: argparse.Action | None) -> Any:
     kind = str(field.type).replace(" | None", "")
-    flag = field.metadata.get("flag", {})
+    flag = {"type": action.type, "choices": action.choices} if action else field.metadata.get("flag", {})
     expected = {"bool": "true or false", "int": "an integer", "float": "a number"}.get(kind, "a string")
     plain = {"bool": (bool,), "int": (int,), "float": (int, float)}.get(kind, (str,))
     try:
         if not isinstance(value, plain) or (kind != "bool" and isinstance(value, bool)):
             raise ValueError(f"expected {expected}")
         if kind != "bool":
-            value = flag.get("type", _flag_type(field))(str(value))
-        if "choices" in flag and value not in flag["choices"]:
-            raise ValueError(f"expected one of {', '.join(flag['choices'])}")
+            value = (flag.get("type") or _flag_type(field))(str(value))
+        if flag.get("choices") is not None and value not in flag["choices"]:
+            raise ValueError(f"expected one of {', '.join(map(str, flag['choices']))}")
     except (ValueError, argparse.ArgumentTypeError) as error:
         raise ValueError(f"{path}: {field.name} = {value!r}: {error}") from None
     return value
@@ -117,12 +120,13 @@ def from_args(args: argparse.Namespace, config: type[T], *, skip: tuple[str, ...
     fields = [field for field in dataclasses.fields(config) if field.name not in skip]
     names = [field.name for field in fields]
     try:
-        settings = {**fallback, **(read_config(args.config, fields) if getattr(args, "config", None) else {})}
+        given = read_config(args.config, fields, args.parser) if getattr(args, "config", None) else {}
+        settings = {**fallback, **given}
     except ValueError as error:  # a setting the file may not hold: a usage error, as a bad flag is
         args.parser.error(str(error))
     settings.update({name: getattr(args, name) for name in names if getattr(args, name, None) is not None})
     for field in fields:
-        if field.name not in settings and field.default is dataclasses.MISSING \
+        if settings.get(field.name) in (None, "") and field.default is dataclasses.MISSING \
                 and field.default_factory is dataclasses.MISSING:
             args.parser.error(f"{flag_name(field.name)} is required (on the command line or in --config)")
     try:

@@ -28,8 +28,31 @@ STRATEGY_HELP = ("plain | REASONING | REASONING+INSTRUCTION | +INSTRUCTION | ret
                  f"is one of {', '.join(INSTRUCTIONS)} (default: plain)")
 
 
-def add_jobs(parser: argparse.ArgumentParser, what: str = "programs run at once") -> None:
-    parser.add_argument("--jobs", type=positive_int, default=None, metavar="N", help=f"{what} (default: cores)")
+def add_packages(parser: argparse.ArgumentParser) -> None:
+    """``--python-env`` and ``--preload``: third-party packages for Python programs in the sandbox."""
+    parser.add_argument("--python-env", metavar="VENV", help="a virtualenv of this Python version whose packages "
+                        "programs may import (default: the standard library only)")
+    parser.add_argument("--preload", metavar="MODULES", type=module_names, default=[],
+                        help="comma-separated modules imported once in the fork server, so runs find them loaded "
+                             "(numpy: ~100 ms a run less); importable from --python-env")
+
+
+def module_names(text: str) -> list[str]:
+    """An argparse type: comma-separated module names (``numpy,scipy.linalg``)."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    bad = [name for name in names if not all(part.isidentifier() for part in name.split("."))]
+    if bad or not names:
+        raise argparse.ArgumentTypeError(f"expected comma-separated module names, got {text!r}")
+    return names
+
+
+def packages(args: argparse.Namespace) -> dict:
+    """The sandbox's package settings from ``add_packages``'s flags."""
+    return {"python_env": args.python_env, "preload": args.preload}
+
+
+def add_jobs(parser: argparse.ArgumentParser, what: str = "programs run at once", default: str = "cores") -> None:
+    parser.add_argument("--jobs", type=positive_int, default=None, metavar="N", help=f"{what} (default: {default})")
 
 
 def add_ray(parser: argparse.ArgumentParser) -> None:

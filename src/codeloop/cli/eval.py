@@ -12,9 +12,11 @@ from codeloop.cli.common import (
     STRATEGY_HELP,
     add_jobs,
     add_out,
+    add_packages,
     add_progress,
     add_ray,
     command,
+    packages,
     requires,
 )
 from codeloop.eval.run_spec import RunSpec
@@ -38,6 +40,7 @@ def register(commands: argparse._SubParsersAction) -> None:
                      help="hf: models only: generate up to N concurrent replies in one batch, with N episodes "
                           "in flight unless --jobs says otherwise (default: one reply at a time)")
     add_ray(run)
+    add_packages(run)
     add_out(run, "RUN_DIR", "run directory (default: runs/BENCHMARK-MODEL-tTURNS)")
     run.set_defaults(handler=eval_command)
 
@@ -96,7 +99,7 @@ def eval_command(args: argparse.Namespace) -> int:
         from codeloop.llm import load_model
         model = load_model(spec.model, max_batch=args.batch)
     summary = run_eval(spec, out, model=model, jobs=args.jobs or args.batch, progress=not args.no_progress,
-                       ray=args.ray)
+                       ray=args.ray, **packages(args))
     print(f"run stored in {out}/run.sqlite; `codeloop report {out}` writes its page")
     _print_summary(summary)
     return 0

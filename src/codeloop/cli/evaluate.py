@@ -6,7 +6,17 @@ import argparse
 import json
 from typing import TYPE_CHECKING
 
-from codeloop.cli.common import BENCHMARKS, add_jobs, add_out, add_progress, add_ray, command, requires
+from codeloop.cli.common import (
+    BENCHMARKS,
+    add_jobs,
+    add_out,
+    add_packages,
+    add_progress,
+    add_ray,
+    command,
+    packages,
+    requires,
+)
 
 if TYPE_CHECKING:
     from codeloop.sandbox import Sandbox
@@ -41,6 +51,7 @@ def register(commands: argparse._SubParsersAction) -> None:
                         help="comma-separated k for pass@k (default: 1,10,100)")
     add_jobs(parser)
     add_ray(parser)
+    add_packages(parser)
     add_out(parser, "RESULTS.jsonl", "per-sample results, appended (default: SAMPLES.jsonl_results.jsonl)")
     add_progress(parser)
     parser.set_defaults(handler=evaluate_command)
@@ -54,7 +65,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
     if args.ray is not None:
         requires("ray", "ray")
     from codeloop.sandbox.ray_pool import open_sandbox
-    with open_sandbox(args.jobs, args.ray) as sandbox:  # starts while the rest loads
+    with open_sandbox(args.jobs, args.ray, **packages(args)) as sandbox:  # starts while the rest loads
         return judge_samples(args, sandbox)
 
 

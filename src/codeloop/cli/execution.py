@@ -7,7 +7,7 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
-from codeloop.cli.common import command, read_jsonl, read_text
+from codeloop.cli.common import add_packages, command, packages, read_jsonl, read_text
 from codeloop.settings import positive_float, positive_int
 
 if TYPE_CHECKING:
@@ -58,6 +58,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     run.add_argument("--stdin", metavar="FILE", help="file to feed on standard input")
     _add_language_flag(run)
     _add_limit_flags(run)
+    add_packages(run)
     run.set_defaults(handler=run_command)
 
     judge = command(commands, "judge", "judge a program against stdin/stdout tests")
@@ -65,6 +66,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     judge.add_argument("tests", metavar="TESTS.jsonl", help='lines of {"input": ..., "output": ...}')
     _add_language_flag(judge)
     _add_limit_flags(judge)
+    add_packages(judge)
     judge.set_defaults(handler=judge_command)
 
     doctor = command(commands, "doctor", "show which isolation layers are active")
@@ -77,7 +79,7 @@ def run_command(args: argparse.Namespace) -> int:
     source = read_text(args.program)
     stdin = read_text(args.stdin) if args.stdin else ""
     limits = _limits(args)
-    with Sandbox(workers=1) as sandbox:
+    with Sandbox(workers=1, **packages(args)) as sandbox:
         execution = sandbox.execute(Run(source, stdin=stdin, limits=limits, language=_language(args)))
     if args.json:
         print(json.dumps(execution.to_dict()))
@@ -111,7 +113,7 @@ def judge_command(args: argparse.Namespace) -> int:
     from codeloop.sandbox import Sandbox
     source = read_text(args.program)
     tests = load_stdio_tests(args.tests)
-    with Sandbox() as sandbox:
+    with Sandbox(**packages(args)) as sandbox:
         judgement = Judge(sandbox).judge(source, tests, _limits(args), language=_language(args))
     if args.json:
         print(json.dumps(judgement.to_dict()))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from codeloop.cli import build_parser
 
-DOCS = Path(__file__).resolve().parents[3] / "docs" / "cli.md"
+DOCS = Path("docs") / "cli.md"  # from the repository's root
 HEADER = """# CLI reference
 
 Every `codeloop` command and its arguments, generated from the parser by
@@ -65,9 +65,12 @@ def reference() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m codeloop.cli.reference", description=__doc__.split("\n")[0])
-    parser.add_argument("--write", action="store_true", help=f"write {DOCS} (default: print it)")
+    parser.add_argument("--write", action="store_true", help=f"write {DOCS}, from the repository's root "
+                                                                 "(default: print it)")
     args = parser.parse_args(argv)
     if args.write:
+        if not DOCS.parent.is_dir():
+            parser.error(f"no {DOCS.parent}/ here: run it from the repository's root")
         DOCS.write_text(reference())
     else:
         sys.stdout.write(reference())

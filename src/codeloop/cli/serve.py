@@ -6,7 +6,7 @@ import argparse
 import ipaddress
 import os
 
-from codeloop.cli.common import add_jobs, command, read_text, requires
+from codeloop.cli.common import add_jobs, add_packages, command, read_text, requires
 from codeloop.settings import positive_float, positive_int
 
 LOOPBACK_NAMES = ("localhost",)
@@ -20,6 +20,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     serve.add_argument("--token-file", metavar="FILE", help="a file holding the bearer token clients must send "
                        "(default: $CODELOOP_SERVE_TOKEN; neither: no authentication, loopback only)")
     add_jobs(serve, "sandbox slots: programs run at once")
+    add_packages(serve)
     serve.add_argument("--queue", type=positive_int, default=256, metavar="N",
                        help="requests running or waiting at once; more get 429 (default: 256)")
     serve.add_argument("--max-request-mb", type=positive_float, default=16.0, metavar="MB",
@@ -56,7 +57,8 @@ def serve_command(args: argparse.Namespace) -> int:
     try:
         config = ServeConfig(workers=args.jobs, token=token, queue=args.queue, body_timeout_s=args.body_timeout_s,
                              max_request_bytes=int(args.max_request_mb * (1 << 20)),
-                             max_response_bytes=int(args.max_response_mb * (1 << 20)))
+                             max_response_bytes=int(args.max_response_mb * (1 << 20)), python_env=args.python_env,
+                             preload=tuple(args.preload))
     except ValueError as error:
         args.parser.error(f"--max-response-mb: {error}")
     uvicorn.run(create_app(config), host=args.host, port=args.port, log_level="warning",

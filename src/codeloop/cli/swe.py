@@ -31,7 +31,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--grader", choices=GRADERS, default="auto",
                           help="swebench (the swe extra's own parsers and grading), codeloop (its reimplementation) "
                                "or auto: swebench when installed (default)")
-    add_jobs(evaluate, "instances evaluated at once (default: 1)")
+    add_jobs(evaluate, "instances evaluated at once", default="1")
     add_progress(evaluate)
     evaluate.set_defaults(handler=evaluate_command)
 

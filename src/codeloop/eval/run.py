@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
@@ -19,9 +20,11 @@ from codeloop.tasks import Task
 
 
 def run_eval(spec: RunSpec, run_dir: str | Path, model: ChatModel | None = None, jobs: int | None = None,
-             progress: bool = True, ray: str | None = None) -> dict[str, float]:
+             progress: bool = True, ray: str | None = None, python_env: str | None = None,
+             preload: Sequence[str] = ()) -> dict[str, float]:
     """Run (or resume) ``spec`` into ``run_dir``; returns the summary of every stored episode.
-    ``ray``: judge on a Ray cluster (an address, or "local")."""
+    ``ray``: judge on a Ray cluster (an address, or "local"); ``python_env``, ``preload``: the
+    packages programs may import (``Sandbox``'s)."""
     config = spec.loop_config()
     tasks = spec.tasks()
     with RunStore(run_dir) as store:
@@ -32,7 +35,7 @@ def run_eval(spec: RunSpec, run_dir: str | Path, model: ChatModel | None = None,
         if pending:
             model = model or load_model(spec.model)
             jobs = jobs or max(2, os.cpu_count() or 1)
-            with open_sandbox(None, ray) as sandbox, ThreadPoolExecutor(jobs) as pool:
+            with open_sandbox(None, ray, python_env, preload) as sandbox, ThreadPoolExecutor(jobs) as pool:
                 judge = Judge(sandbox)
 
                 def episode(task: Task, sample: int) -> None:

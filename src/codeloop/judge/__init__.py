@@ -1,7 +1,8 @@
 """Tests, output checkers, verdicts and feedback text on top of the sandbox.
 
     tests.py            the test kinds: stdio, call, expr, script
-    core.py             ``Judge``: a program on its tests, compiled once, a verdict per test
+    core.py             ``Judge``: a program on its tests, compiled once, a verdict per test; many
+                        programs at once (``judge_many``, ``ajudge``); partial credit (``fraction``)
     checkers.py         token, exact and program checkers (numbers exactly, reals within 1e-6)
     harness.py          function-style tests as paired runs: the trusted side in the harness
     harness_program.py  the harness's own program, run in the slot's harness server
@@ -9,7 +10,7 @@
 """
 
 from codeloop.judge.checkers import ExactChecker, ProgramChecker, TokenChecker, tokens_equal, values_equal
-from codeloop.judge.core import Judge, Judgement, TestResult, Verdict, compile_error
+from codeloop.judge.core import Judge, Judgement, JudgeRequest, TestResult, Verdict, compile_error
 from codeloop.judge.feedback import Granularity, feedback, normalize_traceback
 from codeloop.judge.tests import (
     Test,
@@ -21,7 +22,7 @@ from codeloop.judge.tests import (
     stdio_test,
 )
 
-__all__ = ["ExactChecker", "Granularity", "Judge", "Judgement", "ProgramChecker", "Test", "TestKind",
+__all__ = ["ExactChecker", "Granularity", "Judge", "JudgeRequest", "Judgement", "ProgramChecker", "Test", "TestKind",
            "TestResult", "TokenChecker", "Verdict", "assertion_to_test", "call_test", "compile_error",
            "expr_test", "feedback", "normalize_traceback", "script_test", "stdio_test", "tokens_equal",
            "values_equal"]

@@ -43,10 +43,20 @@ class Judgement:
     verdict: Verdict
     results: list[TestResult] = field(default_factory=list)
     compile_error: str = ""
+    tests: int = 0  # the tests asked for: ``results`` ends at the first failure with stop_on_first_failure
 
     @property
     def passed(self) -> bool:
         return self.verdict == Verdict.OK
+
+    @property
+    def fraction(self) -> float:
+        """Partial credit: the share of the tests asked for that passed. A compile error is 0, and
+        with ``stop_on_first_failure`` the tests after the first failure count as failed. Only
+        ``OK`` counts: the same verdicts as ``passed``, test by test."""
+        if not self.tests:
+            return float(self.passed)
+        return sum(result.verdict == Verdict.OK for result in self.results) / self.tests
 
     def to_dict(self) -> dict:
         return {"verdict": str(self.verdict), "compile_error": self.compile_error,
@@ -74,6 +84,18 @@ def _run_for(program: str, test: Test, limits: Limits, lang: str, owner: str) ->
         raise ValueError(f"{test.kind} tests call Python functions; a {lang} program takes stdin/stdout tests only")
     harness = harness_for(test)
     return Run(program, limits=limits, harness=dataclasses.replace(harness, owner=owner) if owner else harness)
+
+
+@dataclass(frozen=True)
+class JudgeRequest:
+    """One program to judge, as ``Judge.judge``'s arguments, for ``Judge.judge_many``."""
+
+    program: str
+    tests: Sequence[Test]
+    limits: Limits = Limits()
+    stop_on_first_failure: bool = False
+    language: str = "python"
+    owner: str = ""
 
 
 Value = TypeVar("Value")
@@ -161,10 +183,39 @@ class Judge:
     whose program and results take over a sixteenth of that is judged every time)."""
 
     def __init__(self, sandbox: Sandbox, checker: Checker | ProgramChecker | None = None,
-                 cache_bytes: int = 64 << 20, cache_entries: int = 4096) -> None:
+                 cache_bytes: int = 64 << 20, cache_entries: int = 4096, concurrency: int | None = None) -> None:
         self.sandbox = sandbox
         self.checker = checker or TokenChecker()
         self.cache: LruCache[Judgement] = LruCache(cache_bytes, cache_entries)
+        # Programs judged at once by judge_many and ajudge: enough to keep every slot's two job
+        # places filled while the host prepares the next run (the sandbox's own thread count)
+        self.concurrency = concurrency or sandbox.threads
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
+
+    def judge_many(self, requests: Sequence[JudgeRequest], progress: bool = False) -> list[Judgement]:
+        """Every request judged, ``concurrency`` programs at once; the judgements in request order."""
+        from tqdm import tqdm
+        futures = [self._executor().submit(self._judge_request, request) for request in requests]
+        return [future.result() for future in tqdm(futures, desc="judge", unit="program", disable=not progress)]
+
+    async def ajudge(self, program: str, tests: Sequence[Test], limits: Limits = Limits(),
+                     stop_on_first_failure: bool = False, language: str = "python", owner: str = "") -> Judgement:
+        """``judge`` for an event loop: awaited, it runs on the judge's own bounded pool, so any
+        number of concurrent calls keep at most ``concurrency`` programs in the sandbox."""
+        import asyncio
+        request = JudgeRequest(program, tuple(tests), limits, stop_on_first_failure, language, owner)
+        return await asyncio.get_running_loop().run_in_executor(self._executor(), self._judge_request, request)
+
+    def _judge_request(self, request: JudgeRequest) -> Judgement:
+        return self.judge(request.program, request.tests, request.limits, request.stop_on_first_failure,
+                          request.language, request.owner)
+
+    def _executor(self) -> ThreadPoolExecutor:
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="judge")
+            return self._pool
 
     def judge(self, program: str, tests: Sequence[Test], limits: Limits = Limits(),
               stop_on_first_failure: bool = False, language: str = "python", owner: str = "") -> Judgement:
@@ -181,6 +232,7 @@ class Judge:
             judgement = self._judge(program, list(tests), limits, stop_on_first_failure, owner)
         else:
             judgement = self._judge_compiled(program, list(tests), limits, stop_on_first_failure, lang, owner)
+        judgement.tests = len(tests)
         if judgement.verdict != Verdict.SE:
             self.cache.put(key, judgement, judgement_bytes(key, judgement))
         return judgement

@@ -5,7 +5,8 @@
 - ``ppo``: PPO's pieces, the formulas beside them (torch);
 - ``trainer``: the PPO trainer for transformers models (``codeloop rl train``; settings in
   ``trainer_config``); ``forward``: the split forward pass of ``--train-layers``;
-- ``trl``, ``verl``: adapters for the trainers people already run.
+- ``trl``, ``verl``: adapters for the trainers people already run; ``verl_reward``: an async
+  ``compute_score`` for verl's reward loop, in-process or through ``codeloop serve``.
 
 Nothing is imported here, so that ``codeloop rl``'s settings load without torch.
 """

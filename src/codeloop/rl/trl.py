@@ -3,8 +3,9 @@
 - ``prompt_dataset(tasks)``: the training set, one row per task: ``prompt`` (the first message,
   as ``codeloop eval`` sends it) and ``task_id``.
 - ``reward_function(judge, tasks)``: single turn. TRL calls it as ``f(prompts=, completions=,
-  completion_ids=, task_id=, ...)``; each completion's code is judged on the task's hidden tests:
-  +1 when it passes, -1 when not, -1.2 for a reply without code (RLEF's -0.2 added).
+  completion_ids=, task_id=, ...)``; the step's completions are judged at once on their tasks'
+  hidden tests: +1 when one passes, -1 when not, -1.2 for a reply without code (RLEF's -0.2
+  added); with ``partial=True``, -1 + 2 x the share of hidden tests passed.
 - ``rollout_func(judge, tasks, config)``: multi-turn. TRL calls it as ``f(prompts, trainer)``,
   each prompt already repeated once per generation; for each it runs one episode exactly as
   ``codeloop eval`` does (seeded by step and position), the trainer's own model replying, and
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from codeloop.judge import Judge, Verdict
+from codeloop.judge import Judge, JudgeRequest
 from codeloop.llm.hf import TransformersModel
 from codeloop.loop import LoopConfig, assemble_program, extract_code, first_prompt, run_episode
 from codeloop.rl.env import FAIL_REWARD, INVALID_PENALTY, PASS_REWARD, chat_render, tokenize_episode, turn_rewards
@@ -39,20 +40,29 @@ def _text(completion: object) -> str:
     return completion[-1]["content"] if isinstance(completion, list) else str(completion)
 
 
-def reward_function(judge: Judge, tasks: Sequence[Task], language: str = "python") -> Callable[..., list[float]]:
-    """Single-turn RLEF reward for ``GRPOTrainer(reward_funcs=...)``."""
+def reward_function(judge: Judge, tasks: Sequence[Task], language: str = "python", partial: bool = False,
+                    stop_on_first_failure: bool = False) -> Callable[..., list[float]]:
+    """Single-turn RLEF reward for ``GRPOTrainer(reward_funcs=...)``: a step's completions are
+    judged all at once (``Judge.judge_many``). ``partial``: partial credit, the reward going from
+    -1 (no hidden test passed) to +1 (all passed) with the share passed (``Judgement.fraction``);
+    ``stop_on_first_failure`` stops a program's tests at its first failure (the rest count as failed)."""
     by_id = {task.id: task for task in tasks}
 
     def rlef_reward(prompts: list, completions: list, task_id: list[str], **_: object) -> list[float]:
+        codes = [extract_code(_text(completion), by_id[identifier].entry_point, language)
+                 for completion, identifier in zip(completions, task_id, strict=True)]
+        requests = [JudgeRequest(assemble_program(by_id[identifier], code), by_id[identifier].hidden_tests,
+                                 stop_on_first_failure=stop_on_first_failure, language=language)
+                    for code, identifier in zip(codes, task_id, strict=True) if code is not None]
+        judgements = iter(judge.judge_many(requests))
         rewards = []
-        for completion, identifier in zip(completions, task_id, strict=True):
-            task = by_id[identifier]
-            code = extract_code(_text(completion), task.entry_point, language)
+        for code in codes:
             if code is None:
                 rewards.append(INVALID_PENALTY + FAIL_REWARD)
                 continue
-            judgement = judge.judge(assemble_program(task, code), task.hidden_tests, language=language)
-            rewards.append(PASS_REWARD if judgement.verdict == Verdict.OK else FAIL_REWARD)
+            judgement = next(judgements)
+            share = judgement.fraction if partial else float(judgement.passed)
+            rewards.append(FAIL_REWARD + (PASS_REWARD - FAIL_REWARD) * share)
         return rewards
 
     return rlef_reward

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import sys
-import sysconfig
 
 from codeloop.sandbox.cgroups import CgroupSlots
 from codeloop.sandbox.languages import LANGUAGES, toolchain_dirs
@@ -21,16 +20,31 @@ def _is_under(path: str, parent: str) -> bool:
     return path == parent or path.startswith(parent.rstrip("/") + "/")
 
 
-def paths_to_hide_and_keep(site_packages: bool) -> tuple[list[str], list[str]]:
+def site_dirs(python_env: str | None) -> list[str]:
+    """The site-packages folders of ``python_env`` (a virtualenv, or any Python prefix such as
+    ``sys.prefix``) that programs may import from: its ``lib/pythonX.Y/site-packages`` for this
+    interpreter's X.Y, since the fork server runs this interpreter and its compiled modules must
+    match. None: no packages, the standard library only."""
+    if python_env is None:
+        return []
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    candidates = [os.path.join(python_env, lib, version, "site-packages") for lib in ("lib", "lib64")]
+    found = sorted({os.path.realpath(path) for path in candidates if os.path.isdir(path)})
+    if not found:
+        raise ValueError(f"{python_env}: no lib/{version}/site-packages (the sandbox runs Python "
+                         f"{sys.version_info.major}.{sys.version_info.minor}: its environment must be of that version)")
+    return found
+
+
+def paths_to_hide_and_keep(site: list[str]) -> tuple[list[str], list[str]]:
     """(paths hidden under empty tmpfs, paths under them bound back): the home and working
-    directories go; the interpreter, its library, the compilers (and site-packages if asked) stay."""
+    directories go; the interpreter, its library, the compilers and the ``site`` folders stay."""
     hide = list(HIDDEN)
     for extra in (os.getcwd(), os.path.expanduser("~")):
         if extra != "/" and not any(_is_under(extra, h) for h in hide):
             hide.append(extra)
     wanted = {sys.base_prefix, sys.base_exec_prefix, *toolchain_dirs()}
-    if site_packages:
-        wanted |= {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    wanted |= set(site)
     keep = sorted(p for p in wanted if any(_is_under(p, h) for h in hide))
     keep = [p for p in keep if not any(_is_under(p, k) and p != k for k in keep)]
     return hide, keep

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import posixpath
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 from codeloop.sandbox.build import Build
@@ -29,8 +30,8 @@ RETRIES = 3  # sends of one run to replaced actors before it is a sandbox error
 class _Actor:
     """The code of a node's actor: a ``Sandbox`` over that node's cores."""
 
-    def __init__(self, workers: int) -> None:
-        self.sandbox = Sandbox(workers=workers)
+    def __init__(self, workers: int, python_env: str | None, preload: tuple[str, ...]) -> None:
+        self.sandbox = Sandbox(workers=workers, python_env=python_env, preload=preload)
 
     def workers(self) -> int:
         return self.sandbox.workers
@@ -52,8 +53,8 @@ class _Actor:
 
 
 class _Node:
-    def __init__(self, node_id: str, cpus: int, remote: Any) -> None:
-        self.node_id, self.cpus, self.remote = node_id, cpus, remote
+    def __init__(self, node_id: str, cpus: int, remote: Any, packages: tuple) -> None:
+        self.node_id, self.cpus, self.remote, self.packages = node_id, cpus, remote, packages
         self.actor = self.start()
         self.workers = 0
         self.in_flight = 0
@@ -62,14 +63,15 @@ class _Node:
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
         strategy = NodeAffinitySchedulingStrategy(self.node_id, soft=False)
         return self.remote.options(scheduling_strategy=strategy, num_cpus=0,
-                                   max_concurrency=(JOBS_PER_SLOT + 1) * self.cpus).remote(self.cpus)
+                                   max_concurrency=(JOBS_PER_SLOT + 1) * self.cpus).remote(self.cpus, *self.packages)
 
 
 class RaySandbox:
     """``Sandbox``'s interface (``execute``, ``run``, ``build``, ``workers``, ``threads``,
-    ``source_path``, ``close``) over a sandbox actor on every alive node of a Ray cluster."""
+    ``source_path``, ``close``) over a sandbox actor on every alive node of a Ray cluster;
+    ``python_env`` and ``preload`` as ``Sandbox``'s (the environment's path must exist on every node)."""
 
-    def __init__(self, address: str | None = None) -> None:
+    def __init__(self, address: str | None = None, python_env: str | None = None, preload: Sequence[str] = ()) -> None:
         import ray
 
         self._ray = ray
@@ -77,7 +79,7 @@ class RaySandbox:
         if self._started:
             ray.init(address=address, include_dashboard=False, log_to_driver=False)
         remote = ray.remote(_Actor)
-        self._nodes = [_Node(node["NodeID"], int(node["Resources"].get("CPU", 1)), remote)
+        self._nodes = [_Node(node["NodeID"], int(node["Resources"].get("CPU", 1)), remote, (python_env, tuple(preload)))
                        for node in ray.nodes() if node["Alive"]]
         if not self._nodes:
             raise RuntimeError("the Ray cluster has no alive node")
@@ -172,9 +174,10 @@ class RaySandbox:
         self.close()
 
 
-def open_sandbox(workers: int | None = None, ray: str | None = None) -> Sandbox | RaySandbox:
+def open_sandbox(workers: int | None = None, ray: str | None = None, python_env: str | None = None,
+                 preload: Sequence[str] = ()) -> Sandbox | RaySandbox:
     """A local ``Sandbox``, or with ``ray`` (an address, or "local" for a Ray instance started
-    for the run) a ``RaySandbox``."""
+    for the run) a ``RaySandbox``; ``python_env`` and ``preload`` as ``Sandbox``'s."""
     if ray is None:
-        return Sandbox(workers=workers)
-    return RaySandbox(None if ray == "local" else ray)
+        return Sandbox(workers=workers, python_env=python_env, preload=preload)
+    return RaySandbox(None if ray == "local" else ray, python_env, preload)

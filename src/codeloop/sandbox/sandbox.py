@@ -13,7 +13,6 @@ import select
 import socket
 import subprocess
 import sys
-import sysconfig
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -40,6 +39,7 @@ from codeloop.sandbox.plan import (
     SLOT_UID_BASE,
     describe_layers,
     paths_to_hide_and_keep,
+    site_dirs,
 )
 from codeloop.sandbox.pycode import compile_here, compiled_harness, not_text, syntax_error
 from codeloop.sandbox.runs import Execution, Limits, Run, Verdict, execution_from_reply
@@ -56,7 +56,10 @@ INLINE_PAYLOAD = 60_000  # bytes; a job message is read with a 64 KiB buffer
 # the slot starts it the moment it has reported (one at a time per slot left its core idle ~5%
 # of the time while the host turned a report into the next job)
 JOBS_PER_SLOT = 2
-ZYGOTE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp/work"}
+# One thread per numerical library: a preloaded numpy's BLAS pool would otherwise start threads
+# in the fork server, which forks (only the forking thread survives a fork), and in every run.
+ZYGOTE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/tmp/work",
+              "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 class Sandbox:
@@ -68,14 +71,24 @@ class Sandbox:
     Thread-safe; ``arun`` is the asyncio entry point; ``run_many`` keeps every slot busy.
     The fork server starts in the background (its ~50 ms overlap the caller's own set-up): the
     first run, ``layers`` or ``source_path`` waits for it, and raises if it failed to start.
+
+    ``python_env``: a virtualenv (or ``sys.prefix``) whose packages Python programs may import;
+    ``preload``: modules imported once in the fork server before it forks (``numpy``, ``sympy``),
+    so a run that imports one finds it loaded. Each run is a fresh fork of a process that never
+    ran a program, so what one run changes in a preloaded module, the next never sees.
     """
 
     def __init__(self, workers: int | None = None, *, isolate: bool = True,
-                 site_packages: bool = False, debug: bool = False, compile_limits: Limits = COMPILE_LIMITS) -> None:
+                 python_env: str | None = None, preload: Sequence[str] = (), debug: bool = False,
+                 compile_limits: Limits = COMPILE_LIMITS) -> None:
         self.workers = workers or os.cpu_count() or 1
         self.compile_limits = compile_limits
         self.isolate = isolate
-        self.site_packages = site_packages
+        self.site = site_dirs(python_env)
+        self.preload = tuple(preload)
+        bad = [name for name in self.preload if not all(part.isidentifier() for part in name.split("."))]
+        if bad:
+            raise ValueError(f"preload: {', '.join(bad)}: not a module name")
         self.debug = debug
         self._layers: dict[str, str] = {}
         self._slots: queue.Queue[int] = queue.Queue()  # a slot appears once per job it can take
@@ -101,10 +114,10 @@ class Sandbox:
     def _start(self) -> None:
         host_end, zygote_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         slot_pairs = [socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET) for _ in range(self.workers)]
-        hide, keep = paths_to_hide_and_keep(self.site_packages)
-        site = sorted({sysconfig.get_paths()[key] for key in ("purelib", "platlib")}) if self.site_packages else []
+        hide, keep = paths_to_hide_and_keep(self.site)
         config = Config(ctrl_fd=zygote_end.fileno(), slot_fds=[theirs.fileno() for _, theirs in slot_pairs],
-                        isolate=self.isolate, hide=hide, keep=keep, cgroups=self._cgroups.slots, site_packages=site)
+                        isolate=self.isolate, hide=hide, keep=keep, cgroups=self._cgroups.slots,
+                        site_packages=self.site, preload=list(self.preload))
         self._process = subprocess.Popen(
             [*ZYGOTE, config.encode()],
             pass_fds=(zygote_end.fileno(), *config.slot_fds), env=ZYGOTE_ENV, cwd="/",
@@ -144,6 +157,8 @@ class Sandbox:
         if not first:
             raise RuntimeError("sandbox: the fork server exited during start-up")
         ready = json.loads(first)
+        if "error" in ready:
+            raise RuntimeError(f"sandbox: {ready['error']}")
         host_end.settimeout(None)
         self._ctrl = host_end
         self._layers = describe_layers(ready["layers"], ready["pidns"], self._slot_uids, self.memory_by_cgroup,

@@ -75,6 +75,8 @@ class ServeConfig:
     body_timeout_s: float = 30.0     # an admitted request's body must arrive whole within it (else 408)
     queue: int = 256                 # requests running or waiting at once; more get 429
     default_memory_mb: int = 1024    # a run's memory where the request gives none
+    python_env: str | None = None    # packages programs may import, and modules preloaded (Sandbox's)
+    preload: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.max_response_bytes < MIN_RESPONSE_BYTES:
@@ -246,7 +248,7 @@ def create_app(config: ServeConfig = ServeConfig(), sandbox: Sandbox | None = No
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if sandbox is None:
-            box = Sandbox(workers=config.workers)
+            box = Sandbox(workers=config.workers, python_env=config.python_env, preload=config.preload)
             state.update(sandbox=box, pool=ThreadPoolExecutor(box.threads, thread_name_prefix="serve"))
         try:
             yield

@@ -108,13 +108,15 @@ def _joined(output: object) -> str:
     return "\n".join(map(str, output)) if isinstance(output, list) else str(output)
 
 
-def _apps_tests(record: dict, where: str) -> tuple[list[Test], str]:
-    """TACO/APPS ``input_output`` (a JSON string) as tests, and the fn_name if call-based."""
-    raw = record.get("input_output") or "{}"
+def input_output_tests(raw: object, where: str) -> tuple[list[Test], str]:
+    """TACO/APPS ``input_output`` (a JSON string or its object; verl's code ``ground_truth`` is the
+    same) as tests, and the fn_name if call-based."""
     try:
         spec = json.loads(raw) if isinstance(raw, str) else raw
     except json.JSONDecodeError as error:
         raise DatasetError(f"{where}: field 'input_output' is not valid JSON ({error.msg})") from None
+    if not isinstance(spec, dict):
+        raise DatasetError(f"{where}: field 'input_output' is not a JSON object")
     inputs, outputs = spec.get("inputs", []), spec.get("outputs", [])
     if not isinstance(inputs, list) or not isinstance(outputs, list) or len(inputs) != len(outputs):
         raise DatasetError(f"{where}: field 'input_output' needs 'inputs' and 'outputs' lists of equal length")
@@ -138,7 +140,7 @@ def _load_apps_like(path: str | Path | None, split: str, hub_name: str, source: 
                     limit_field: str | None) -> list[Task]:
     tasks = []
     for where, record in _records(path, hub_name, split):
-        tests, fn_name = _apps_tests(record, where)
+        tests, fn_name = input_output_tests(record.get("input_output") or "{}", where)
         if not tests:
             continue
         seconds = None

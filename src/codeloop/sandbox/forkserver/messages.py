@@ -80,6 +80,7 @@ class Config(Record):
     keep: list[str]               # paths under them bound back (the interpreter, site-packages if asked)
     cgroups: list[dict[str, str]]  # per slot: control file paths by role
     site_packages: list[str]      # added to sys.path when asked
+    preload: list[str]            # modules imported before the slots fork
     # found by the fork server itself, not sent
     isolated: bool = False
     pidns: bool = False

@@ -222,6 +222,12 @@ def main() -> None:
     sys.path.extend(config.site_packages)  # empty unless the host asked for its packages
     for name in PRELOAD:
         __import__(name)
+    for name in config.preload:  # the host's --preload: a run that imports one finds it loaded
+        try:
+            __import__(name)
+        except BaseException as error:
+            ctrl.send(json.dumps({"error": f"--preload {name}: {type(error).__name__}: {error}"}).encode())
+            os._exit(1)
     warm_up()
     rpc.warm_up()
     if probe:
