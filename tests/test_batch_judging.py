@@ -16,6 +16,7 @@ from codeloop.rl.trl import reward_function
 from codeloop.rl.verl_reward import code_reward
 from codeloop.sandbox import Limits
 from codeloop.tasks import Task, TaskKind, load
+from codeloop.tasks.schema import DatasetError
 from reward_hack_programs import HACKS, INLINE, inline_tests
 
 LIMITS = Limits(cpu_s=2, wall_s=4, memory_mb=512)
@@ -41,6 +42,7 @@ def test_partial_credit(sandbox):
     assert judge.judge(HALF, ADD, LIMITS, stop_on_first_failure=True).fraction == 0.25  # stopped at test 2
     assert judge.judge("print(", ADD, LIMITS).fraction == 0.0
     assert judge.judge("print(1)", [], LIMITS).fraction == 1.0  # no tests: passes, as judge says
+    assert judge.judge(HALF, (test for test in ADD), LIMITS).fraction == 0.5  # a generator of tests
 
 
 class CountingJudge(Judge):
@@ -88,6 +90,17 @@ def test_trl_reward_is_batched_and_takes_partial_credit(sandbox):
                                                                      task_id=ids)
     assert binary == [1.0, -1.0, -1.2]
     assert partial == [1.0, 0.5, -1.2]
+    untested = Task(id="toy/none", prompt="p", kind=TaskKind.FUNCTION, entry_point="f")
+    with pytest.raises(ValueError, match="tasks without hidden tests: toy/none"):
+        reward_function(Judge(sandbox), [task, untested])
+
+
+def sandbox_for_errors():
+    """A sandbox that is never started: the errors above come before any run."""
+    from codeloop.sandbox import Sandbox
+    box = Sandbox(workers=1)
+    box.close()
+    return box
 
 
 def test_verl_compute_score_in_process():
@@ -111,22 +124,28 @@ def test_verl_compute_score_in_process():
         assert asyncio.run(score("taco", "```python\ndef add(a, b):\n    return a + b\n```", calls)) == 1.0
     with pytest.raises(ValueError, match="exactly one of"):
         code_reward()
+    with pytest.raises(ValueError, match="no tests"):  # judged on nothing, anything would pass
+        asyncio.run(code_reward(judge=Judge(sandbox_for_errors()))("apps", "```python\nprint(1)\n```", "{}"))
+    with pytest.raises(DatasetError, match="'fn_name' must be a function's name"):
+        asyncio.run(code_reward(judge=Judge(sandbox_for_errors()))(
+            "taco", "```python\nprint(1)\n```", {"fn_name": ["x"], "inputs": [[1]], "outputs": [1]}))
 
 
 def test_verl_compute_score_through_codeloop_serve():
+    """With a token, and a queue of one: the requests the service turns away (429) are sent again."""
     pytest.importorskip("fastapi")
     from test_serve import start_server, stop_server
-    process, base = start_server(env={"CODELOOP_SERVE_TOKEN": "s3cret"})
+    process, base = start_server("--queue", "1", env={"CODELOOP_SERVE_TOKEN": "s3cret"})
     try:
         ground_truth = {"inputs": ["1 2\n", "5 7\n", "-3 3\n", "100 1\n"], "outputs": ["3\n", "12\n", "0\n", "101\n"]}
         score = code_reward(url=base, token="s3cret", partial=True)
 
         async def main() -> list[float]:
-            return await asyncio.gather(score("apps", f"```python\n{RIGHT}```", ground_truth),
-                                        score("apps", f"```python\n{HALF}```", ground_truth))
+            return await asyncio.gather(*(score("apps", f"```python\n{program}```", ground_truth)
+                                          for program in [RIGHT, HALF] * 3))
 
-        assert asyncio.run(main()) == [1.0, 0.0]
-        with pytest.raises(Exception, match="401"):
+        assert asyncio.run(main()) == [1.0, 0.0] * 3
+        with pytest.raises(RuntimeError, match="/v1/judge: HTTP 401"):
             asyncio.run(code_reward(url=base, token="wrong")("apps", f"```python\n{RIGHT}```", ground_truth))
     finally:
         assert stop_server(process)

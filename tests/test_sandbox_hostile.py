@@ -99,7 +99,8 @@ def test_host_files_and_secrets_unreadable(sandbox):
     assert "hunter2" not in execution.stdout
     lines = execution.stdout.splitlines()
     assert lines[:3] == ["blocked"] * 3
-    assert lines[-1] == "env False ['HOME', 'LANG', 'PATH']"
+    assert lines[-1] == ("env False ['HOME', 'LANG', 'MKL_NUM_THREADS', 'OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', "
+                         "'PATH']")
 
 
 def test_a_run_sees_only_its_own_processes_and_nothing_a_previous_run_left():

@@ -1,6 +1,14 @@
-"""The ``codeloop`` command: one subcommand per job.
+"""The ``codeloop`` command: one subcommand per job, registered by one module each (``COMMANDS``).
 
-The contract (README, "The command line"; ``tests/test_cli_contract.py``):
+    common.py     the flags every command shares (--out, --jobs, --no-progress, --model, packages)
+    execution.py  run, judge, doctor          evaluate.py  evaluate
+    eval.py       eval, report, grid          model.py     model install|path
+    lm.py         tokenizer, train, generate, infill
+    rl.py         rl train                    transform.py transform synthesize|apply|compare
+    compiler.py   compiler ...                swe.py       swe evaluate|solve|fixtures
+    serve.py      serve                       reference.py docs/cli.md, generated from the parser
+
+The contract (docs/getting-started.md; ``tests/test_cli_contract.py``):
 
 - exit status 0 on success, 1 on a runtime failure, 2 on a usage error (argparse's message);
 - a runtime failure prints one line, ``codeloop COMMAND: error: ...``; ``--debug`` (or

@@ -223,6 +223,7 @@ class Judge:
         ``tests``; a compiled language is compiled once, a compile error giving CE. ``owner``:
         whose test code the tests are; the code of different owners never shares a harness
         server (``Harness.owner``: a service gives each request an owner of its own)."""
+        tests = tuple(tests)  # a generator would be spent on the cache key
         lang = sandbox_language(language).name
         key = self._key(program, tests, limits, stop_on_first_failure, lang)
         cached = self.cache.get(key)

@@ -47,6 +47,9 @@ def reward_function(judge: Judge, tasks: Sequence[Task], language: str = "python
     -1 (no hidden test passed) to +1 (all passed) with the share passed (``Judgement.fraction``);
     ``stop_on_first_failure`` stops a program's tests at its first failure (the rest count as failed)."""
     by_id = {task.id: task for task in tasks}
+    untested = [task.id for task in tasks if not task.hidden_tests]
+    if untested:  # judged on nothing, any program would pass
+        raise ValueError(f"tasks without hidden tests: {', '.join(untested[:5])}")
 
     def rlef_reward(prompts: list, completions: list, task_id: list[str], **_: object) -> list[float]:
         codes = [extract_code(_text(completion), by_id[identifier].entry_point, language)

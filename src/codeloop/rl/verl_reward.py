@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
+import urllib.error
 import urllib.request
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -52,6 +54,8 @@ def code_reward(judge: Judge | None = None, url: str | None = None, token: str |
             tests, entry_point = list(task.hidden_tests), task.entry_point
         else:
             tests, entry_point = input_output_tests(ground_truth, f"ground_truth of a {data_source} sample")
+        if not tests:  # judged on nothing, any program would pass
+            raise ValueError(f"ground_truth of a {data_source} sample: no tests")
         code = extract_code(solution_str, entry_point, language)
         if code is None:
             return INVALID_PENALTY + FAIL_REWARD
@@ -62,20 +66,37 @@ def code_reward(judge: Judge | None = None, url: str | None = None, token: str |
         else:
             answer = await asyncio.to_thread(_post_judge, url, token, program, tests, limits, stop_on_first_failure,
                                              language, timeout_s)
-            passed = sum(result["verdict"] == Verdict.OK for result in answer["tests"])
-            share = passed / len(tests) if partial else float(answer["passed"])
+            results = answer.get("tests")
+            if not isinstance(results, list) or len(results) > len(tests):
+                raise RuntimeError(f"{url}: {len(results) if isinstance(results, list) else 'no'} results "
+                                   f"for {len(tests)} tests")
+            passed = sum(isinstance(r, dict) and r.get("verdict") == Verdict.OK for r in results)
+            share = passed / len(tests) if partial else float(passed == len(tests))
         return FAIL_REWARD + (PASS_REWARD - FAIL_REWARD) * share
 
     return compute_score
 
 
+RETRIED = (429, 502, 503, 504)  # a busy or restarting service: try again (Retry-After, else 1 s)
+
+
 def _post_judge(url: str, token: str | None, program: str, tests: list[Test], limits: Limits,
                 stop_on_first_failure: bool, language: str, timeout_s: float) -> dict:
-    """``POST /v1/judge`` of ``codeloop serve``; its JSON answer."""
+    """``POST /v1/judge`` of ``codeloop serve``, tried again while the service is busy, until
+    ``timeout_s``; its JSON answer. Any other refusal is a one-line error with the service's reason."""
     body = {"program": program, "language": language, "tests": [test.to_dict() for test in tests],
             "limits": {"cpu_s": limits.cpu_s, "wall_s": limits.wall_s, "memory_mb": limits.memory_mb},
             "stop_on_first_failure": stop_on_first_failure}
     headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
-    request = urllib.request.Request(url.rstrip("/") + "/v1/judge", json.dumps(body).encode(), headers)
-    with urllib.request.urlopen(request, timeout=timeout_s) as response:
-        return json.loads(response.read())
+    deadline = time.monotonic() + timeout_s
+    while True:
+        request = urllib.request.Request(url.rstrip("/") + "/v1/judge", json.dumps(body).encode(), headers)
+        try:
+            with urllib.request.urlopen(request, timeout=max(1.0, deadline - time.monotonic())) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            wait = float(error.headers.get("Retry-After") or 1) if error.code in RETRIED else None
+            if wait is None or time.monotonic() + wait > deadline:
+                reason = error.read().decode("utf-8", "replace")[:300]
+                raise RuntimeError(f"{url}/v1/judge: HTTP {error.code}: {' '.join(reason.split())}") from None
+            time.sleep(wait)

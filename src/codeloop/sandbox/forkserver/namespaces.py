@@ -39,8 +39,9 @@ def enter_namespaces(ctrl: _socket.socket, layers: dict[str, str]) -> bool:
     return True
 
 
-def build_filesystem(hide: list[str], keep: list[str], layers: dict[str, str]) -> None:
-    """Make every mount read-only, hide ``hide`` under empty tmpfs, keep ``keep`` visible.
+def build_filesystem(hide: list[str], keep: list[str], mask: list[str], layers: dict[str, str]) -> None:
+    """Make every mount read-only, hide ``hide`` under empty tmpfs, keep ``keep`` visible, then
+    hide ``mask`` (folders inside kept ones: benchmark answers in a kept site-packages).
 
     As the host's root this runs before the user namespace exists: the mapped uid could not walk
     into ``/root`` (mode 0700), and the mounts made here become locked in the user namespace,
@@ -60,6 +61,10 @@ def build_filesystem(hide: list[str], keep: list[str], layers: dict[str, str]) -
         os.makedirs(path, exist_ok=True)  # inside a hiding tmpfs
         linux.mount(f"/proc/self/fd/{fd}", path, None, linux.MS_BIND | linux.MS_REC)
         os.close(fd)
+    for path in mask:
+        if os.path.isdir(path):
+            linux.mount("tmpfs", path, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, "size=1m,mode=0755")
+            hidden.append(path)
     linux.make_tree_read_only("/")
     layers["filesystem"] = "on: read-only root; hidden " + ", ".join(hidden)
 

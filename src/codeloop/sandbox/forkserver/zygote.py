@@ -210,12 +210,12 @@ def main() -> None:
     isolated = False
     if config.isolate and os.geteuid() == 0:
         linux.unshare(linux.CLONE_NEWNS)
-        build_filesystem(config.hide, config.keep, layers)
+        build_filesystem(config.hide, config.keep, config.mask, layers)
         isolated = enter_namespaces(ctrl, layers)
     elif config.isolate:
         isolated = enter_namespaces(ctrl, layers)
         if isolated:
-            build_filesystem(config.hide, config.keep, layers)
+            build_filesystem(config.hide, config.keep, config.mask, layers)
     config.isolated = isolated
     config.slot_uids = isolated and started_as_root  # the host then maps uids and gives each slot one
     probe = start_probe() if isolated else None
