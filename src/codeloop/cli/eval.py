@@ -31,6 +31,7 @@ def _add_run_flags(parser: argparse.ArgumentParser, skip: tuple[str, ...] = ()) 
         "strategy": lambda parser, flag, help_text: parser.add_argument(flag, help=STRATEGY_HELP)})
     add_jobs(parser, "episodes in flight")
     add_progress(parser)
+    parser.set_defaults(spec_skip=skip)  # the RunSpec settings this command does not take
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -63,8 +64,7 @@ def spec_from_args(args: argparse.Namespace) -> RunSpec:
     from codeloop.judge import Granularity
     from codeloop.llm import check_spec
     from codeloop.loop import parse_strategy
-    skip = ("feedback", "strategy") if args.handler is grid_command else ()
-    spec = from_args(args, RunSpec, skip=skip)
+    spec = from_args(args, RunSpec, skip=args.spec_skip)
     try:
         if (spec.since or spec.until) and spec.benchmark != "livecodebench":
             raise ValueError("--since/--until filter livecodebench's contest dates only")

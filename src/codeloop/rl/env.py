@@ -24,6 +24,13 @@ from codeloop.loop import Episode
 INVALID_PENALTY = -0.2
 PASS_REWARD, FAIL_REWARD = 1.0, -1.0
 
+
+def outcome_reward(share: float) -> float:
+    """A final program's reward from the share of hidden tests it passed: ``FAIL_REWARD`` at 0,
+    ``PASS_REWARD`` at 1; with pass/fail judging (``share`` 0 or 1) exactly RLEF's two values, with
+    partial credit linear between them."""
+    return FAIL_REWARD + (PASS_REWARD - FAIL_REWARD) * share
+
 Render = Callable[[Sequence[Message], bool], list[int]]
 
 

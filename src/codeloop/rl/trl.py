@@ -27,7 +27,14 @@ from collections.abc import Callable, Sequence
 from codeloop.judge import Judge, JudgeRequest
 from codeloop.llm.hf import TransformersModel
 from codeloop.loop import LoopConfig, assemble_program, extract_code, first_prompt, run_episode
-from codeloop.rl.env import FAIL_REWARD, INVALID_PENALTY, PASS_REWARD, chat_render, tokenize_episode, turn_rewards
+from codeloop.rl.env import (
+    FAIL_REWARD,
+    INVALID_PENALTY,
+    chat_render,
+    outcome_reward,
+    tokenize_episode,
+    turn_rewards,
+)
 from codeloop.tasks import Task
 
 
@@ -65,7 +72,7 @@ def reward_function(judge: Judge, tasks: Sequence[Task], language: str = "python
                 continue
             judgement = next(judgements)
             share = judgement.fraction if partial else float(judgement.passed)
-            rewards.append(FAIL_REWARD + (PASS_REWARD - FAIL_REWARD) * share)
+            rewards.append(outcome_reward(share))
         return rewards
 
     return rlef_reward

@@ -31,7 +31,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from codeloop.judge import Judge, Test, Verdict
 from codeloop.loop import assemble_program, extract_code
-from codeloop.rl.env import FAIL_REWARD, INVALID_PENALTY, PASS_REWARD
+from codeloop.rl.env import FAIL_REWARD, INVALID_PENALTY, outcome_reward
 from codeloop.sandbox import Limits
 from codeloop.tasks import Task
 from codeloop.tasks.contests import input_output_tests
@@ -72,7 +72,7 @@ def code_reward(judge: Judge | None = None, url: str | None = None, token: str |
                                    f"for {len(tests)} tests")
             passed = sum(isinstance(r, dict) and r.get("verdict") == Verdict.OK for r in results)
             share = passed / len(tests) if partial else float(passed == len(tests))
-        return FAIL_REWARD + (PASS_REWARD - FAIL_REWARD) * share
+        return outcome_reward(share)
 
     return compute_score
 
