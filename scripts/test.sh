@@ -4,4 +4,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 .venv/bin/ruff check src tests benchmarks examples
-.venv/bin/pytest -q
+.venv/bin/pytest -q --durations=25

@@ -106,3 +106,15 @@ def test_rl_training_judges_on_ray(cluster, tmp_path):
     assert "1 steps; metrics in" in done.stdout
     port = cluster.rsplit(":", 1)[1]
     assert "Connecting to existing Ray cluster at address" in done.stderr and f":{port}" in done.stderr
+
+
+def test_the_two_node_scaleout_benchmark_runs():
+    """``benchmarks/ray_scaleout.py --quick``: two ``ray start`` nodes, a node killed mid-run
+    with no answer lost, duplicated or wrong (its own cluster: the fixture's is stopped first)."""
+    subprocess.run([str(BIN / "ray"), "stop", "--force"], capture_output=True, timeout=120)
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "ray_scaleout.py"
+    done = subprocess.run([sys.executable, str(script), "--quick"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.splitlines()[-1])
+    assert result["killed_node"] == {"lost": 0, "duplicated": 0, "wrong": 0}
+    assert result["nodes_after_kill"] == 1 and result["two_nodes_runs_s"] > 0

@@ -163,3 +163,38 @@ def test_verl_agent_loop_with_a_fake_server_manager(sandbox, tmp_path):
     assert "return x + 1" in text and "return 2 * x" in text and "failed" not in text
     feedback = tokenizer.decode([t for t, m in zip(output.response_ids, mask, strict=True) if not m])
     assert "Expected output '4' but got '3'" in feedback
+
+
+@pytest.mark.slow
+def test_grpo_trainer_takes_the_code_environment(sandbox, tmp_path):
+    """``GRPOTrainer(environment_factory=code_environment(...))``: TRL validates the environment,
+    renders ``run_code`` and ``submit`` as tools from their docstrings, resets one environment per
+    rollout and takes ``get_reward`` as a reward. The embedded model's tokenizer (a chat template
+    TRL parses tool calls from) on a random 1-layer model: it calls no tool, so every rollout ends
+    without a submission (-1.2) and every session opened is closed."""
+    os.environ["TRL_EXPERIMENTAL_SILENCE"] = "1"
+    from datasets import Dataset
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+    from trl import GRPOConfig, GRPOTrainer
+
+    from codeloop.llm.embedded import model_path
+    from codeloop.rl.tools import code_environment
+    from codeloop.sandbox.session import SessionPool
+    if not model_path("default").is_file():
+        pytest.skip("the embedded model is not installed: codeloop model install")
+    path = model_path("default")
+    tokenizer = AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name)
+    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+                         num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=4096)
+    model = LlamaForCausalLM(config)
+    args = GRPOConfig(output_dir=str(tmp_path / "out"), per_device_train_batch_size=2, num_generations=2,
+                      max_steps=1, report_to=[], use_cpu=True, save_strategy="no", max_completion_length=8)
+    with SessionPool(2) as pool:
+        trainer = GRPOTrainer(model=model, processing_class=tokenizer, args=args,
+                              environment_factory=code_environment([TASK], Judge(sandbox), pool),
+                              train_dataset=Dataset.from_list(prompt_dataset([TASK])))
+        assert {tool.__name__ for tool in trainer.tools} == {"run_code", "submit"}
+        trainer.train()
+        rewards = [entry["rewards/CodeEnvironment/mean"] for entry in trainer.state.log_history
+                   if "rewards/CodeEnvironment/mean" in entry]
+        assert rewards == pytest.approx([-1.2])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import importlib.util
+import json
 import os
 import signal
 import socket
@@ -414,3 +415,14 @@ def test_a_path_the_file_system_refuses_is_a_400(sandbox):
     for field, value, named in (("files", {"a" * 300: ""}, "files: "), ("fetch_files", ["b" * 300], "fetch: ")):
         answer = client.post("/run_code", json={"code": "print(1)", "language": "python", field: value})
         assert answer.status_code == 400 and answer.json()["detail"].startswith(named), answer.text
+
+
+def test_the_serve_load_benchmark_runs():
+    """``benchmarks/serve_load.py --quick``: /run_code, /v1/judge and /v1/evaluate under load,
+    figures per slot, and a slot killed mid-run with no answer lost, duplicated or wrong."""
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "serve_load.py"
+    done = subprocess.run([sys.executable, str(script), "--quick"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.splitlines()[-1])
+    assert result["worker_killed"] == {"killed": 1, "lost": 0, "duplicated": 0, "wrong": 0}
+    assert result["run_code_per_slot"] > 0 and result["judge_per_slot"] > 0 and result["evaluate_per_slot"] > 0

@@ -23,6 +23,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     add_packages(serve)
     serve.add_argument("--queue", type=positive_int, default=256, metavar="N",
                        help="requests running or waiting at once; more get 429 (default: 256)")
+    serve.add_argument("--sessions", type=int, default=8, metavar="N",
+                       help="live Python sessions open at once (/v1/sessions: globals kept between calls, for "
+                            "code-as-a-tool agents), each holding a sandbox slot of its own; 0: none (default: 8)")
     serve.add_argument("--max-request-mb", type=positive_float, default=16.0, metavar="MB",
                        help="largest request body accepted (default: 16)")
     serve.add_argument("--max-response-mb", type=positive_float, default=64.0, metavar="MB",
@@ -50,6 +53,8 @@ def serve_command(args: argparse.Namespace) -> int:
     if token is None and not is_loopback(args.host):
         args.parser.error(f"--host {args.host}: without a token (--token-file or CODELOOP_SERVE_TOKEN) "
                           "the service listens on loopback only")
+    if args.sessions < 0:
+        args.parser.error(f"--sessions: expected 0 or more, got {args.sessions}")
     requires("serve", "fastapi", "uvicorn", "prometheus_client")
     import uvicorn
 
@@ -58,7 +63,7 @@ def serve_command(args: argparse.Namespace) -> int:
         config = ServeConfig(workers=args.jobs, token=token, queue=args.queue, body_timeout_s=args.body_timeout_s,
                              max_request_bytes=int(args.max_request_mb * (1 << 20)),
                              max_response_bytes=int(args.max_response_mb * (1 << 20)), python_env=args.python_env,
-                             preload=tuple(args.preload))
+                             preload=tuple(args.preload), sessions=args.sessions)
     except ValueError as error:
         args.parser.error(f"--max-response-mb: {error}")
     uvicorn.run(create_app(config), host=args.host, port=args.port, log_level="warning",

@@ -150,7 +150,7 @@ class RaySandbox:
     def _replace(self, node: _Node, dead: Any) -> None:
         """Start ``node``'s actor again (once, however many runs saw it die), or drop the node."""
         with self._room:
-            if node.actor is not dead:
+            if node.actor is not dead or node not in self._nodes:  # replaced or dropped already
                 return
             alive = {n["NodeID"] for n in self._ray.nodes() if n["Alive"]}
             if node.node_id in alive:

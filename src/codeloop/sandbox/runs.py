@@ -123,11 +123,11 @@ def execution_from_reply(header: Report, stdout: bytes, stderr: bytes, limits: L
     out_of_memory = header.memory_error or header.oom_killed
     if header.killed_for == "output":
         verdict = Verdict.OLE
-    elif header.killed_for == "wall" or cpu > limits.cpu_s or killed_by == signal.SIGXCPU:
+    elif header.killed_for in ("wall", "cpu") or cpu > limits.cpu_s or killed_by == signal.SIGXCPU:
         verdict = Verdict.TLE
     elif out_of_memory and (paired or exit_code != 0):  # paired: any memory failure fails the run
         verdict = Verdict.MLE
-    elif paired:  # the program is killed once the harness is done: its status proves nothing
+    elif paired or header.killed_for == "closed":  # killed when its harness or its host was done with it
         verdict = Verdict.OK
     else:
         verdict = Verdict.OK if exit_code == 0 else Verdict.RE

@@ -83,8 +83,9 @@ class Sandbox:
 
     def __init__(self, workers: int | None = None, *, isolate: bool = True,
                  python_env: str | None = None, preload: Sequence[str] = (), debug: bool = False,
-                 compile_limits: Limits = COMPILE_LIMITS) -> None:
+                 compile_limits: Limits = COMPILE_LIMITS, jobs_per_slot: int = JOBS_PER_SLOT) -> None:
         self.workers = workers or os.cpu_count() or 1
+        self.jobs_per_slot = jobs_per_slot
         self.compile_limits = compile_limits
         self.isolate = isolate
         self.site = site_dirs(python_env)
@@ -95,7 +96,7 @@ class Sandbox:
         self.debug = debug
         self._layers: dict[str, str] = {}
         self._slots: queue.Queue[int] = queue.Queue()  # a slot appears once per job it can take
-        for _ in range(JOBS_PER_SLOT):
+        for _ in range(jobs_per_slot):
             for slot in range(self.workers):
                 self._slots.put(slot)
         self._slot_locks = [threading.Lock() for _ in range(self.workers)]  # one sender at a time
@@ -341,11 +342,11 @@ class Sandbox:
         """Threads that keep every slot busy: one per job it holds (while a thread turns a report
         into the next job, the slot runs its queued one). One more per slot only added GIL and
         scheduler hand-overs: ~4% more wall time on HumanEval, measured on 2 cores."""
-        return JOBS_PER_SLOT * self.workers
+        return self.jobs_per_slot * self.workers
 
-    def _send(self, slot: int, request: Run, fields: dict, build: Build | None) -> int:
-        """Send ``slot`` one job; the read end of its reply pipe (OSError: the fork server is
-        unreachable)."""
+    def _send(self, slot: int, request: Run, fields: dict, build: Build | None, session: Sequence[int] = ()) -> int:
+        """Send ``slot`` one job (``session``: the program's ends of a session's pipes, sent last);
+        the read end of its reply pipe (OSError: the fork server is unreachable)."""
         artefacts = build.artefacts if build is not None else ()
         payload = marshal.dumps(fields)
         inline = len(payload) <= INLINE_PAYLOAD  # in the message itself, else in a memfd
@@ -356,7 +357,7 @@ class Sandbox:
                   uid=SLOT_UID_BASE + slot if self._slot_uids else None,
                   harness_uid=HARNESS_UID_BASE + slot if self._slot_uids else None,
                   address_limit=not self.memory_by_cgroup and language(request.language).address_space_ok,
-                  artefacts=bool(artefacts))
+                  artefacts=bool(artefacts), session=bool(session))
         reply_r, reply_w = os.pipe()
         fds = [reply_w]
         try:
@@ -368,7 +369,7 @@ class Sandbox:
                 fds.append(self.sealed.dup(("harness", data), lambda: data))
             if artefacts:
                 fds.append(self.sealed.dup(("build", build.key), lambda: b"".join(d for _, d, _ in artefacts)))
-            socket.send_fds(self._slot_sockets[slot], [message], fds)
+            socket.send_fds(self._slot_sockets[slot], [message], [*fds, *session])
         except BaseException:
             os.close(reply_r)
             raise
@@ -405,15 +406,7 @@ class Sandbox:
         exec a command (a compiler, a compiled program) instead of running Python itself, with
         ``build``'s artefacts in its working directory (or, a lone binary, exec'd from memory)."""
         self._ready()
-        artefacts = build.artefacts if build is not None else ()
-        fields = {"source": request.source, "stdin": request.stdin, "argv": list(request.argv),
-                  "files": dict(request.files), "filename": request.filename,
-                  **(exec_fields or self._compiled(request))}
-        if request.fetch:
-            fields["fetch"] = list(request.fetch)
-        if artefacts:
-            fields["artefacts"] = [[name, len(data), mode] for name, data, mode in artefacts]
-            fields["exec_artefact"] = build.lone_executable and fields["exec"][0] == "./" + artefacts[0][0]
+        fields = self._fields(request, exec_fields, build)
         slot = self._slots.get()  # prepared before: a slot freed goes straight to a waiting run
         process, limits = self._process, request.limits
         try:
@@ -440,6 +433,62 @@ class Sandbox:
                     self._queued_walls[slot].remove(limits.wall_s + 1)
         finally:
             self._slots.put(slot)
+        return self._decode(reply, request, process)
+
+    def start_session(self, request: Run, ends: Sequence[int], wait_s: float | None = None) -> Future[Execution]:
+        """Start ``request`` (Python) as a session's program on a slot it holds alone. ``ends``:
+        the read end of the host's calls pipe and the write end of its replies pipe (the
+        program's fds 4 and 5), and the read end of the session's lifeline, which only the slot
+        holds. It runs until it exits, its limits end it (``cpu_s`` counts all its processes), or
+        the host writes to the lifeline or closes it: then the slot stops it. Needs
+        ``jobs_per_slot=1`` (a job queued behind a session would wait for its end); waits up to
+        ``wait_s`` for a free slot (TimeoutError). The future: the session's ``Execution``, once
+        over. Raises ``OSError`` if the fork server is unreachable."""
+        if self.jobs_per_slot != 1:
+            raise ValueError("sessions need a Sandbox of their own, made with jobs_per_slot=1")
+        self._ready()
+        fields = self._fields(request)
+        try:
+            slot = self._slots.get(timeout=wait_s)
+        except queue.Empty:
+            raise TimeoutError(f"no free slot for a session in {wait_s} s (all {self.workers} hold one)") from None
+        process = self._process
+        try:
+            with self._slot_locks[slot]:
+                reply_r = self._send(slot, request, fields, None, session=ends)
+        except (OSError, AttributeError, IndexError) as error:
+            self._slots.put(slot)
+            self._restart(process)
+            raise OSError(f"fork server unreachable: {error}") from None
+        from concurrent.futures import Future
+        ended: Future[Execution] = Future()
+
+        def await_end() -> None:
+            try:
+                reply = _read_until_eof(reply_r, request.limits.wall_s + 10)
+            finally:
+                self._slots.put(slot)
+            ended.set_result(self._decode(reply, request, process)[0])
+
+        threading.Thread(target=await_end, daemon=True, name="sandbox-session").start()
+        return ended
+
+    def _fields(self, request: Run, exec_fields: dict | None = None, build: Build | None = None) -> dict:
+        """What the slot needs of ``request`` besides its limits."""
+        artefacts = build.artefacts if build is not None else ()
+        fields = {"source": request.source, "stdin": request.stdin, "argv": list(request.argv),
+                  "files": dict(request.files), "filename": request.filename,
+                  **(exec_fields or self._compiled(request))}
+        if request.fetch:
+            fields["fetch"] = list(request.fetch)
+        if artefacts:
+            fields["artefacts"] = [[name, len(data), mode] for name, data, mode in artefacts]
+            fields["exec_artefact"] = build.lone_executable and fields["exec"][0] == "./" + artefacts[0][0]
+        return fields
+
+    def _decode(self, reply: bytes | None, request: Run,
+                process: subprocess.Popen | None) -> tuple[Execution, list[tuple[str, bytes]]]:
+        """A slot's reply as (the execution, the files that came back)."""
         if reply is None:
             return Execution(Verdict.SE, error="no reply from the run's supervisor in time"), []
         try:

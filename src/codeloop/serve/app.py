@@ -50,10 +50,11 @@ from codeloop.serve.fusion import (
     refuse_surrogates,
     run_code,
 )
+from codeloop.serve.sessions import SESSIONS, default_sessions, session_router
 from codeloop.tasks import DatasetError, load
 from codeloop.tasks.mbpp import SPLITS as MBPP_SPLITS
 
-WORK = ("/run_code", "/v1/judge", "/v1/evaluate")  # the endpoints admission counts
+WORK = ("/run_code", "/v1/judge", "/v1/evaluate", SESSIONS)  # the endpoints admission counts (and below SESSIONS)
 PROTECTED = (*WORK, "/metrics")  # the endpoints a token guards
 # What a judged test's result (or an evaluated sample's record, or a response's head) takes
 # beside its texts: keys, verdicts, timings and every ``_cut`` flag. Measured: 0.5 KB for a
@@ -77,6 +78,7 @@ class ServeConfig:
     default_memory_mb: int = 1024    # a run's memory where the request gives none
     python_env: str | None = None    # packages programs may import, and modules preloaded (Sandbox's)
     preload: tuple[str, ...] = ()
+    sessions: int = 8                # sessions open at once (/v1/sessions), each holding a slot of its own; 0: none
 
     def __post_init__(self) -> None:
         if self.max_response_bytes < MIN_RESPONSE_BYTES:
@@ -164,7 +166,7 @@ class Gate:
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        path, start, status = scope["path"], time.perf_counter(), [500]
+        path, start, status = _endpoint(scope["path"]), time.perf_counter(), [500]
         endpoint = path if path in (*WORK, "/healthz", "/metrics", "/v1/ping") else "other"
 
         async def watched(message: dict) -> None:
@@ -179,7 +181,7 @@ class Gate:
             self.metrics.latency.labels(endpoint).observe(time.perf_counter() - start)
 
     async def _gated(self, scope: dict, receive: Callable, send: Callable) -> None:
-        headers, path, limit = dict(scope["headers"]), scope["path"], self.config.max_request_bytes
+        headers, path, limit = dict(scope["headers"]), _endpoint(scope["path"]), self.config.max_request_bytes
         if (self.expected is not None and path in PROTECTED
                 and not hmac.compare_digest(headers.get(b"authorization", b""), self.expected)):
             return await _refuse(send, 401, "missing or wrong bearer token", (b"www-authenticate", b"Bearer"))
@@ -211,6 +213,11 @@ class Gate:
         finally:
             self.state["admitted"] -= 1
             self.metrics.queue.set(self.state["admitted"])
+
+
+def _endpoint(path: str) -> str:
+    """The endpoint a path is for: a session's own paths count as ``SESSIONS``."""
+    return SESSIONS if path.startswith(SESSIONS + "/") else path
 
 
 async def _read_body(receive: Callable, limit: int) -> bytes | None:
@@ -254,12 +261,18 @@ def create_app(config: ServeConfig = ServeConfig(), sandbox: Sandbox | None = No
             yield
         finally:
             state["pool"].shutdown(wait=True)  # admitted requests have finished (uvicorn waited)
+            if sessions is not None:
+                sessions.close()
             if sandbox is None:
                 state["sandbox"].close()
 
     app = FastAPI(title="codeloop serve", version="1", lifespan=lifespan,
                   description="Execution over codeloop's sandbox and judge; SandboxFusion-compatible /run_code.")
     app.add_middleware(Gate, config=config, state=state, metrics=metrics)
+    sessions = None
+    if config.sessions:
+        sessions = default_sessions(config.sessions, config.default_memory_mb, config.python_env, config.preload)
+        app.include_router(session_router(sessions, ERRORS))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: object, error: RequestValidationError) -> Response:

@@ -99,7 +99,7 @@ class Config(Record):
 
 
 class Job(Record):
-    """One run: its limits, whether its payload is inline and whether it is paired, its uids."""
+    """One run: its limits, whether its payload is inline, whether it is paired or a session, its uids."""
 
     slot: int
     cpu_s: float
@@ -113,7 +113,9 @@ class Job(Record):
     uid: int | None               # the program's uid (None: the fork server's own)
     harness_uid: int | None       # the slot's harness server's uid
     address_limit: bool = True    # RLIMIT_AS at the memory limit (off where the slot's cgroup limits memory)
-    artefacts: bool = False       # a memfd with a compiled program's artefacts comes last
+    artefacts: bool = False       # a memfd with a compiled program's artefacts comes next
+    session: bool = False         # three pipe ends from the host come last: the program's fds 4 (in) and 5
+    #                               (out), and the session's lifeline (the slot's alone: a byte or EOF ends it)
     # set by the slot from its configuration, not sent
     isolated: bool = False
     pidns: bool = False
@@ -139,7 +141,7 @@ class Report(Record):
     status: int | None = None     # wait status of the program
     wall_s: float = 0.0
     cpu_s: float = 0.0            # the program's, plus the harness's in a paired run
-    killed_for: str = ""          # "wall", "output" or ""
+    killed_for: str = ""          # "wall", "cpu" (a session's processes), "output", "closed" (a session ended) or ""
     memory_error: bool = False    # the program died of MemoryError
     oom_killed: bool = False      # the cgroup's OOM killer struck during the run
     max_rss_kb: int = 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import os
+import resource
 import select
 import signal
 import stat
@@ -32,6 +33,7 @@ from program import (
 
 REPORT_CAP = 1 << 20  # bytes of a harness's report
 RESWEEP_S = 0.02  # once the program has exited, how often what it left is killed again
+SESSION_CPU_CHECK_S = 0.25  # how often a session's CPU, all its processes together, is added up
 ARTEFACTS_CAP = 256 << 20  # bytes a compile may leave for its runs, or a run's fetched files
 
 
@@ -67,6 +69,37 @@ def tree_cpu_seconds(root: int) -> float:
         except (OSError, IndexError, ValueError):
             continue
     return total / os.sysconf("SC_CLK_TCK")
+
+
+class SessionCPU:
+    """The CPU seconds of a session's processes so far, living and gone: each live process's own
+    and its reaped children's (/proc), plus what this process (the pid namespace's init, or the
+    subreaper without one) has reaped of them since the session began."""
+
+    def __init__(self, job: Job, program: int, spares: set[int]) -> None:
+        self.job, self.program, self.spares = job, program, spares
+        self.reaped_before = self.reaped()
+
+    @staticmethod
+    def reaped() -> float:
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
+
+    def seconds(self) -> float:
+        ticks, pids, stack = 0, set(leftovers(self.job, self.spares)), [self.program]
+        while stack:  # the program's tree (without a pid namespace, not among the leftovers)
+            pid = stack.pop()
+            pids.add(pid)
+            with contextlib.suppress(OSError, ValueError), open(f"/proc/{pid}/task/{pid}/children") as handle:
+                stack.extend(int(child) for child in handle.read().split())
+        for pid in pids:
+            try:
+                with open(f"/proc/{pid}/stat") as handle:
+                    fields = handle.read().rsplit(")", 1)[1].split()
+                ticks += sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
+            except (OSError, IndexError, ValueError):
+                continue
+        return ticks / os.sysconf("SC_CLK_TCK") + self.reaped() - self.reaped_before
 
 
 def cgroup_read_int(fds: dict[str, int], key: str) -> int | None:
@@ -161,6 +194,8 @@ def prepare(job: Job, payload: dict, cgroup: dict[str, int], opened: list[int], 
     for name in pipes:
         fds[name + "_r"], fds[name + "_w"] = os.pipe()
     opened += fds.values()
+    if job.session:  # the host's pipes (in ``opened`` already); the lifeline stays here, out of the program's reach
+        fds["calls_r"], fds["replies_w"], fds["lifeline"] = payload.pop("session_fds")
     if stdin:
         write_all(fds["stdin"], stdin)
         os.lseek(fds["stdin"], 0, os.SEEK_SET)
@@ -201,8 +236,9 @@ def start(job: Job, payload: dict, fds: dict[str, int], harness_fd: int | None, 
     wanted = {0: "stdin", 1: "out_w", 2: "err_w", MARK_FD: "mark_w"}
     if "artefacts" in fds:
         wanted[ARTEFACTS_FD] = "artefacts"
-    if job.paired:
+    if job.paired or job.session:
         wanted.update({CALLS_FD: "calls_r", REPLIES_FD: "replies_w"})
+    if job.paired:
         server = slot.get("harness")
         # a server runs one owner's test code under one memory limit: another owner's run (a
         # service's other request) gets a fresh one, whatever the last owner's code did to it
@@ -244,6 +280,10 @@ def wait(job: Job, fds: dict[str, int], program: int, forker: Forker, spares: se
     for fd in caps:
         poller.register(fd, select.POLLIN)
     poller.register(forker.fileno(), select.POLLIN)  # it answers when the program has ended
+    lifeline = fds.get("lifeline")  # a session's: readable (a byte, or EOF) once the host has ended it
+    if lifeline is not None:
+        poller.register(lifeline, select.POLLIN)
+    session_cpu = SessionCPU(job, program, spares) if job.session else None
     # "swept_clean": the last sweep after the program's end found nothing. Then nothing is left to
     # reap: every process of the run descends from the program, and a dead one stays listed (a
     # zombie of this process) until reaped here
@@ -252,7 +292,8 @@ def wait(job: Job, fds: dict[str, int], program: int, forker: Forker, spares: se
 
     def kill(reason: str) -> None:
         if not state["killed_for"]:
-            state["killed_for"], state["killed_cpu"] = reason, tree_cpu_seconds(program)
+            spent = session_cpu.seconds() if session_cpu is not None else tree_cpu_seconds(program)
+            state["killed_for"], state["killed_cpu"] = reason, spent
             kill_leftovers(job, program, spares)
 
     open_streams = len(streams)
@@ -265,10 +306,18 @@ def wait(job: Job, fds: dict[str, int], program: int, forker: Forker, spares: se
         wake_at = deadline + 0.8 if state["killed_for"] else deadline
         if state["exited"] is not None:
             wake_at = min(wake_at, now + RESWEEP_S)
+        if session_cpu is not None and not state["killed_for"]:  # RLIMIT_CPU is each process's, not the session's
+            if session_cpu.seconds() > job.cpu_s:
+                kill("cpu")
+            wake_at = min(wake_at, now + SESSION_CPU_CHECK_S)
         events = poller.poll(max(1, int((wake_at - now) * 1000)))
         if not events and state["exited"] is not None:  # one forked while the last sweep ran holds a stream
             state["swept_clean"] = not kill_leftovers(job, program, spares)
         for fd, _ in events:
+            if fd == lifeline:  # the session is over: a program still busy is stopped now
+                poller.unregister(fd)
+                kill("closed")
+                continue
             if fd == forker.fileno():
                 poller.unregister(fd)
                 state["exited"] = program_end(forker, program)
@@ -309,7 +358,7 @@ def program_end(forker: Forker, program: int) -> tuple[int, float, int]:
     try:
         return forker.result()
     except OSError:
-        return signal.SIGKILL, tree_cpu_seconds(program), 0
+        return int(signal.SIGKILL), tree_cpu_seconds(program), 0  # a wait status: marshal takes no enum
 
 
 def collect(patterns: list[str], workdir: str) -> list[tuple[str, bytes]]:
@@ -377,6 +426,7 @@ def supervise(job: Job, reply_fd: int, payload: dict, cgroup: dict[str, int], ha
     """Run one job and write its report to ``reply_fd`` (which ``run_job`` closes); every
     descriptor opened here is closed, and the working directory emptied."""
     opened: list[int] = [harness_fd] if harness_fd is not None else []
+    opened += payload.get("session_fds", [])
     try:
         if not slot["forker"].alive():  # before the run's descriptors exist
             slot["forker"].kill()

@@ -130,18 +130,20 @@ def serve_slot(sock: _socket.socket, config: Config, cgroup: dict[str, int], ind
                   "spawner": spawner}
     while True:
         try:
-            message, fds = linux.recv_fds(sock, 1 << 16, 3)
+            message, fds = linux.recv_fds(sock, 1 << 16, 5)
         except ConnectionError:
             return
         if not message:
             return
         run_job(message, fds, config, cgroup, slot)
+        if not spawner.alive():  # killed by a program of its uid (no uid per slot): no helper can start
+            return  # again, so the slot ends; the host finds it gone and starts a new fork server
 
 
 def run_job(message: bytes, fds: list[int], config: Config, cgroup: dict[str, int], slot: dict) -> None:
     """One job: the Job, then the payload (its fields, the program's marshalled code among them if
     the host compiled it), inline or (when large) in a memfd; a paired run's harness material comes in
-    a memfd of its own, which this process never reads."""
+    a memfd of its own, which this process never reads; a session's three pipe ends last."""
     try:
         header, inline = unframed(message)
         job = Job.decode(header)
@@ -155,6 +157,8 @@ def run_job(message: bytes, fds: list[int], config: Config, cgroup: dict[str, in
         payload = marshal.loads(inline)
         if job.artefacts:
             payload["artefacts_fd"] = rest.pop(0)
+        if job.session:
+            payload["session_fds"] = rest[:3]
         supervise(job, fds[0], payload, cgroup, harness_fd, slot)
     except BaseException as error:
         with contextlib.suppress(OSError):
