@@ -139,6 +139,28 @@ def test_a_sessions_cpu_counts_every_process_it_starts():
         assert execution.verdict == "TLE" and 2 <= execution.cpu_s < 4
 
 
+def test_exited_orphans_do_not_use_up_a_sessions_processes(pool):
+    """``os.system("cmd &")`` leaves orphans that exit: the slot reaps them as they go, so a
+    session can start processes for its whole life, not only its ``processes`` limit's worth."""
+    with pool.open() as session:
+        many = "import os, time\nfor _ in range(60):\n    os.system('true &')\n    time.sleep(0.02)\n0"
+        assert session.run(many).stdout == "0\n"
+        assert session.run("import subprocess\nsubprocess.run(['true']).returncode").stdout == "0\n"
+
+
+def test_close_does_not_wait_for_the_running_call(pool):
+    session = pool.open()
+    outputs = []
+    caller = threading.Thread(target=lambda: outputs.append(session.run("while True: pass")))
+    caller.start()
+    time.sleep(0.5)
+    started = time.monotonic()
+    session.close()
+    caller.join()
+    assert time.monotonic() - started < 2  # the call's limit is 3 s
+    assert "closed while the call ran" in outputs[0].error
+
+
 def test_replies_that_are_not_replies_end_only_their_session(pool):
     with pool.open() as session:  # JSON nested too deep for the parser
         nested = b"[" * 100_000 + b"]" * 100_000
@@ -251,8 +273,8 @@ def test_verl_tool_keeps_an_episodes_session_across_calls():
     try:
         asyncio.run(episode())
         tool.idle_s = 0
-        tool._make_room("next")
-        assert tool._episodes == {} and no_leftovers()
+        tool._episode("next")
+        assert list(tool._episodes) == ["next"] and no_leftovers()
     finally:
         tool.sessions.close()
 

@@ -103,6 +103,10 @@ class EpisodeSession:
         self.used = time.monotonic()
         self._lock = threading.Lock()  # a model's parallel calls: one session, one call at a time
 
+    @property
+    def busy(self) -> bool:
+        return self._lock.locked()
+
     def run(self, code: str) -> str:
         with self._lock:
             self.used = time.monotonic()
@@ -301,15 +305,10 @@ class CodeInterpreterTool:
         if not isinstance(code, str):
             return _response("error: run_code takes a string argument 'code'"), 0.0, {}
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._threads, self._make_room, key)
-        with self._lock:
-            episode = self._episodes.get(key)
-            if episode is None:
-                episode = self._episodes[key] = EpisodeSession(self.sessions)
-                episode.lost = self._evicted.pop(key, False)  # ended for another episode: it is told
+        episode = await loop.run_in_executor(self._threads, self._episode, key)
         try:
             text = await loop.run_in_executor(self._threads, episode.run, code)
-        except ValueError as error:  # code that is not UTF-8 text
+        except (ValueError, TimeoutError, OSError, SessionEnded) as error:  # the model reads why, verl goes on
             text = f"error: {error}"
         return _response(text), 0.0, {}
 
@@ -324,22 +323,32 @@ class CodeInterpreterTool:
         if episode is not None:
             await asyncio.get_running_loop().run_in_executor(self._threads, episode.close)
 
-    def _make_room(self, key: str) -> None:
-        """End sessions idle past ``idle_s`` and, for a new episode when ``workers`` hold one, the
-        least recently used."""
+    def _episode(self, key: str) -> EpisodeSession:
+        """The episode's session keeper, made now if new; sessions idle past ``idle_s`` are ended,
+        and, when ``workers`` sessions are open, the least recently used idle one (a session
+        running a call is never ended for another)."""
         now = time.monotonic()
         with self._lock:
-            ending = [key for key, episode in self._episodes.items() if now - episode.used > self.idle_s]
-            live = len(self._episodes) - len(ending)
-            if key not in self._episodes and live >= self.workers:
-                ending += sorted(set(self._episodes) - set(ending), key=lambda k: self._episodes[k].used)[:1]
+            ending = [name for name, episode in self._episodes.items()
+                      if name != key and now - episode.used > self.idle_s and not episode.busy]
+            holding = [name for name, episode in self._episodes.items()
+                       if name not in ending and episode.session is not None]
+            if key not in self._episodes and len(holding) >= self.workers:
+                idle = [name for name in holding if not self._episodes[name].busy]
+                ending += sorted(idle, key=lambda name: self._episodes[name].used)[:1]
             ended = [self._episodes.pop(name) for name in ending]
             for name in ending:
                 self._evicted[name] = True
             while len(self._evicted) > 4096:  # episodes long over: forgotten
                 self._evicted.pop(next(iter(self._evicted)))
-        for episode in ended:
-            episode.close()
+            episode = self._episodes.get(key)
+            if episode is None:
+                episode = self._episodes[key] = EpisodeSession(self.sessions)
+                episode.lost = self._evicted.pop(key, False)  # ended for another episode: it is told
+            episode.used = now
+        for old in ended:
+            old.close()
+        return episode
 
 
 def _response(text: str) -> object:

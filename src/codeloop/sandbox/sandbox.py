@@ -491,6 +491,8 @@ class Sandbox:
         """A slot's reply as (the execution, the files that came back)."""
         if reply is None:
             return Execution(Verdict.SE, error="no reply from the run's supervisor in time"), []
+        if not reply:  # its slot ended before it reported (the zygote starts the slot again)
+            return Execution(Verdict.SE, error="the run's slot ended before it reported"), []
         try:
             line, rest = unframed(reply)
             header = Report.decode(line)

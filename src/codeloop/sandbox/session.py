@@ -72,8 +72,9 @@ class Session:
     def __init__(self, sandbox: Sandbox, limits: Limits = SESSION_LIMITS, *, call_timeout_s: float = 10.0,
                  output_bytes: int = 1 << 16, wait_s: float | None = None) -> None:
         self.limits, self.call_timeout_s, self.output_bytes = limits, call_timeout_s, output_bytes
-        self._lock = threading.Lock()
-        self._open = False
+        self._lock = threading.Lock()  # one call at a time
+        self._fd_lock = threading.Lock()  # the descriptors: close() ends a session while a call runs
+        self._open = self._signalled = False
         calls_r, self._calls = os.pipe()
         self._replies, replies_w = os.pipe()
         lifeline_r, self._lifeline = os.pipe()  # a byte on it ends the session, whoever else holds the pipes
@@ -138,8 +139,11 @@ class Session:
             return self._end_badly("the session's process sent a malformed reply")
 
     def _end_badly(self, why: str) -> CellOutput:
+        closed = self._signalled  # by close() from another thread, before this call saw its end
         execution = self._finish()
-        if not why:
+        if not why and closed:
+            why = "the session was closed while the call ran"
+        elif not why:
             why = f"the session's process ended ({VERDICT_WORDS.get(execution.verdict, _exit_words(execution))})"
         tail = execution.stderr.strip()[-2000:]
         return CellOutput(stderr=tail, error=f"{why}; the session has ended and its variables are gone")
@@ -148,14 +152,21 @@ class Session:
         self._hang_up()
         return self._ended.result(self.limits.wall_s + 15)
 
+    def _signal_end(self) -> None:
+        """Tell the slot the session is over: it stops the process now if it is still running."""
+        with self._fd_lock:
+            if self._open and not self._signalled:
+                self._signalled = True
+                with contextlib.suppress(OSError):  # gone already: the session has ended anyway
+                    os.write(self._lifeline, b"x")
+
     def _hang_up(self) -> None:
-        """Tell the slot the session is over (it stops the process now if it is still running)."""
-        if self._open:
-            self._open = False
-            with contextlib.suppress(OSError):  # gone already: the session has ended anyway
-                os.write(self._lifeline, b"x")
-            for fd in (self._lifeline, self._calls, self._replies):
-                os.close(fd)
+        self._signal_end()
+        with self._fd_lock:
+            if self._open:
+                self._open = False
+                for fd in (self._lifeline, self._calls, self._replies):
+                    os.close(fd)
 
     def __del__(self) -> None:  # a session dropped unclosed: ended now, not at its lifetime limit
         if getattr(self, "_open", False):
@@ -164,6 +175,7 @@ class Session:
     def close(self) -> Execution:
         """End the session now; its process's ``Execution`` (stdout and stderr: what it wrote
         outside the cells' capture, if anything)."""
+        self._signal_end()  # first: a call running now ends with its session, without waiting for its time limit
         with self._lock:
             return self._finish()
 

@@ -6,6 +6,7 @@ process tree, the descriptor table and the message flow):
     zygote.py          the fork server: isolated once, one slot server per worker
     namespaces.py      the one-time isolation: namespaces, file system, cgroup files, layer probes
     supervise.py       a slot's supervision of one run: files, fork, wall clock, caps, clean-up, report
+    processes.py       a run's processes from its slot init: what is left, killing, reaping, CPU time
     helper.py          a slot's helper processes and the spawner they are forked from
     forker.py          the process each run's program is forked from
     program.py         a run's process: uid, rlimits, seccomp, then exec() or execve

@@ -25,7 +25,7 @@ PROGRAM_FDS = 7  # descriptors 0 to 6: the program's; the forker closes the othe
 # The fork server's modules, out of sys.modules before any program runs (a program's own modules
 # of these names must import)
 OWN_MODULES = ("linux", "namespaces", "rpc", "codec", "harness_server", "forker", "helper", "messages", "program",
-               "supervise", "zygote")
+               "processes", "supervise", "zygote")
 SOLUTION = "solution.py"
 PROGRAM_NICE = 5  # added to a program's niceness: its supervisor and harness come first
 

@@ -21,9 +21,9 @@ namespace (setsid and double-forked children included) and reaps them before the
 nothing outlives a run. A run costs one fork, from the forker (``forker.py`` says why not from
 the slot init).
 Beside this file: ``program.py`` (a run's process), ``supervise.py`` (a slot's supervision of a
-run), ``forker.py`` and ``helper.py`` (the slot's helper processes), ``harness_server.py``,
-``rpc.py`` and ``codec.py`` (paired runs), ``namespaces.py`` (the
-one-time isolation), ``linux.py`` (system calls) and ``messages.py`` (what host and server say).
+run) and ``processes.py`` (what it left, and CPU), ``forker.py`` and ``helper.py`` (the slot's
+helper processes), ``harness_server.py``, ``rpc.py`` and ``codec.py`` (paired runs),
+``namespaces.py`` (the one-time isolation), ``linux.py`` (system calls) and ``messages.py`` (what host and server say).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ import gc
 import json
 import marshal
 import os
+import select
 import signal
 import sys
 
@@ -63,6 +64,7 @@ del sys.path[0]
 # Modules test programs import most; each costs fork time in every run (hashlib alone adds 3.7 MB).
 # Not random: it reseeds itself from os.urandom in every forked child (os.register_at_fork), 48 page
 # faults and 0.15 ms a run (measured), while 1 HumanEval solution in 164 and no MBPP one imports it.
+SLOT_CHECK_MS = 100  # how often the zygote looks for a slot that has ended, to start it again
 PRELOAD = ("collections", "itertools", "functools", "math", "heapq", "bisect", "re", "string",
            "typing", "traceback", "linecache", "json", "copy", "operator", "array", "io")
 
@@ -137,7 +139,7 @@ def serve_slot(sock: _socket.socket, config: Config, cgroup: dict[str, int], ind
             return
         run_job(message, fds, config, cgroup, slot)
         if not spawner.alive():  # killed by a program of its uid (no uid per slot): no helper can start
-            return  # again, so the slot ends; the host finds it gone and starts a new fork server
+            return  # again, so the slot ends, and the zygote starts it anew (start_slots)
 
 
 def run_job(message: bytes, fds: list[int], config: Config, cgroup: dict[str, int], slot: dict) -> None:
@@ -184,22 +186,37 @@ def start_cgroup_move(cgroups: list[dict[str, int]]) -> int:
 
 
 def start_slots(ctrl: _socket.socket, config: Config, cgroups: list[dict[str, int]]) -> None:
-    """Fork one server per worker slot, then wait until the host hangs up."""
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # slot servers are auto-reaped
+    """Fork one server per worker slot, and fork it again when it ends while the host is there (a
+    program of the helpers' uid killed its spawner: ``serve_slot``); return when the host hangs
+    up. The slot's socket stays open here, so the jobs queued for it wait for the new one."""
     sockets = [_socket.socket(fileno=fd) for fd in config.slot_fds]
-    for slot, sock in enumerate(sockets):
-        if os.fork() == 0:
+
+    def start(slot: int) -> int:
+        pid = os.fork()
+        if pid == 0:
             ctrl.close()
             for other in sockets:
-                if other is not sock:
+                if other is not sockets[slot]:
                     other.close()
-            serve_slot(sock, config, cgroups[slot] if slot < len(cgroups) else {}, slot)
+            serve_slot(sockets[slot], config, cgroups[slot] if slot < len(cgroups) else {}, slot)
             os._exit(0)
-    for sock in sockets:
-        sock.close()
-    with contextlib.suppress(ConnectionError):
-        while ctrl.recv(64):
-            pass
+        return pid
+
+    slots = {start(slot): slot for slot in range(len(sockets))}
+    poller = select.poll()
+    poller.register(ctrl.fileno(), select.POLLIN)
+    while True:
+        if poller.poll(SLOT_CHECK_MS):
+            try:
+                if not ctrl.recv(64):
+                    return
+            except ConnectionError:
+                return
+        with contextlib.suppress(ChildProcessError):
+            while (pid := os.waitpid(-1, os.WNOHANG)[0]) != 0:
+                if pid in slots:
+                    slot = slots.pop(pid)
+                    slots[start(slot)] = slot
 
 
 def main() -> None:
