@@ -47,7 +47,7 @@ SAMPLERS = ("euler", "corrector")
 
 MODES = {
     "smoke": {"dim": 64, "n_layers": 2, "n_heads": 4, "n_kv_heads": 2, "seq_len": 64, "batch_size": 16,
-              "steps": 300, "max_mb": 1.0, "vocab": 1024, "samples": 8, "functions": 12, "humaneval": 8},
+              "steps": 300, "max_mb": 1.0, "vocab": 1024, "samples": 4, "functions": 6, "humaneval": 4},
     "quick": {"dim": 128, "n_layers": 3, "n_heads": 4, "n_kv_heads": 2, "seq_len": 128, "batch_size": 16,
               "steps": 600, "max_mb": 2.0, "vocab": 2048, "samples": 16, "functions": 24, "humaneval": 16},
     "full": {"dim": 256, "n_layers": 4, "n_heads": 8, "n_kv_heads": 4, "seq_len": 128, "batch_size": 16,

@@ -21,6 +21,10 @@ if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
     for tool in bwrap:bubblewrap skopeo:skopeo umoci:umoci mmdebstrap:mmdebstrap; do
         command -v "${tool%%:*}" >/dev/null || missing+=("${tool##*:}")
     done
+    # codeloop.speech: synthetic speech (espeak-ng's command line: GPL, kept at arm's length) and a
+    # text corpus (WordNet's glosses and example sentences)
+    command -v espeak-ng >/dev/null || missing+=(espeak-ng)
+    [ -f /usr/share/wordnet/data.noun ] || missing+=(wordnet-base)
     if [ ${#missing[@]} -gt 0 ]; then
         apt-get update -qq
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
@@ -28,7 +32,7 @@ if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
 fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/pip install -q --disable-pip-version-check -e '.[dev,llm,models,hf,rl,serve,ray,compiler,transforms,swe]'
+.venv/bin/pip install -q --disable-pip-version-check -e '.[dev,llm,models,hf,rl,serve,ray,compiler,transforms,swe,speech]'
 # verl's SandboxFusion scoring module, for the test that runs it against `codeloop serve`: the
 # wheel alone (its dependencies are a training stack), apart from the venv's packages
 [ -d .venv/extras/verl ] || .venv/bin/pip install -q --disable-pip-version-check --no-deps \
