@@ -15,11 +15,12 @@ turn t is read at the last token of its prompt (``value_positions``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from codeloop.llm import Message
 from codeloop.loop import Episode
+from codeloop.tasks import Task
 
 INVALID_PENALTY = -0.2
 PASS_REWARD, FAIL_REWARD = 1.0, -1.0
@@ -32,6 +33,16 @@ def outcome_reward(share: float) -> float:
     return FAIL_REWARD + (PASS_REWARD - FAIL_REWARD) * share
 
 Render = Callable[[Sequence[Message], bool], list[int]]
+
+
+def tasks_by_id(tasks: Iterable[Task]) -> dict[str, Task]:
+    """Tasks to reward on, by id; ValueError for one without hidden tests (judged on nothing, any
+    program would pass)."""
+    by_id = {task.id: task for task in tasks}
+    untested = [task.id for task in by_id.values() if not task.hidden_tests]
+    if untested:
+        raise ValueError(f"tasks without hidden tests: {', '.join(untested[:5])}")
+    return by_id
 
 
 def chat_render(tokenizer: object) -> Render:

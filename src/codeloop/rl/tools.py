@@ -35,7 +35,7 @@ from typing import Any, Protocol
 from codeloop.judge import Judge
 from codeloop.loop import LoopConfig, assemble_program, extract_code
 from codeloop.loop.episode import task_limits
-from codeloop.rl.env import FAIL_REWARD, INVALID_PENALTY, outcome_reward
+from codeloop.rl.env import FAIL_REWARD, INVALID_PENALTY, outcome_reward, tasks_by_id
 from codeloop.sandbox import Limits, Run, Sandbox
 from codeloop.sandbox.session import CellOutput, SessionEnded
 from codeloop.tasks import Task
@@ -156,18 +156,11 @@ def judge_submission(judge: Judge, task: Task, text: str, language: str = "pytho
                       f"passed {passed} of {len(task.hidden_tests)} hidden tests")
 
 
-def _tasks_by_id(tasks: Sequence[Task]) -> dict[str, Task]:
-    untested = [task.id for task in tasks if not task.hidden_tests]
-    if untested:  # judged on nothing, any program would pass
-        raise ValueError(f"tasks without hidden tests: {', '.join(untested[:5])}")
-    return {task.id: task for task in tasks}
-
-
 class CodeEnvironment:
     """TRL's environment for one rollout at a time (see the module's docstring)."""
 
     def __init__(self, tasks: dict[str, Task], judge: Judge, sessions: Sessions, partial: bool = False) -> None:
-        self._tasks, self._judge, self._sessions = _tasks_by_id(list(tasks.values())), judge, sessions
+        self._tasks, self._judge, self._sessions = tasks_by_id(tasks.values()), judge, sessions
         self._partial = partial
         self._task: Task | None = None
         self._session: EpisodeSession | None = None
@@ -227,7 +220,7 @@ class CodeEnvironment:
 def code_environment(tasks: Sequence[Task], judge: Judge, sessions: Sessions,
                      partial: bool = False) -> Callable[[], CodeEnvironment]:
     """TRL's ``environment_factory``: ``GRPOTrainer(environment_factory=code_environment(...))``."""
-    by_id = _tasks_by_id(tasks)
+    by_id = tasks_by_id(tasks)  # checked as soon as the factory is made, not at its first rollout
     return lambda: CodeEnvironment(by_id, judge, sessions, partial)
 
 
@@ -244,9 +237,8 @@ def run_code_tool(sandbox: Sandbox, limits: Limits = Limits(cpu_s=10, memory_mb=
             Its standard output, then its standard error and verdict if it failed.
         """
         execution = sandbox.execute(Run(code, limits=limits))
-        parts = [execution.stdout, execution.stderr and "[stderr]\n" + execution.stderr,
-                 "" if execution.ok else f"[verdict: {execution.verdict}]"]
-        return "\n".join(part.rstrip("\n") for part in parts if part) or "(no output)"
+        verdict = "" if execution.ok else f"[verdict: {execution.verdict}]"
+        return CellOutput(execution.stdout, execution.stderr, verdict).text()  # as a session's output reads
 
     return run_code
 

@@ -32,6 +32,7 @@ from codeloop.rl.env import (
     INVALID_PENALTY,
     chat_render,
     outcome_reward,
+    tasks_by_id,
     tokenize_episode,
     turn_rewards,
 )
@@ -53,10 +54,7 @@ def reward_function(judge: Judge, tasks: Sequence[Task], language: str = "python
     judged all at once (``Judge.judge_many``). ``partial``: partial credit, the reward going from
     -1 (no hidden test passed) to +1 (all passed) with the share passed (``Judgement.fraction``);
     ``stop_on_first_failure`` stops a program's tests at its first failure (the rest count as failed)."""
-    by_id = {task.id: task for task in tasks}
-    untested = [task.id for task in tasks if not task.hidden_tests]
-    if untested:  # judged on nothing, any program would pass
-        raise ValueError(f"tasks without hidden tests: {', '.join(untested[:5])}")
+    by_id = tasks_by_id(tasks)
 
     def rlef_reward(prompts: list, completions: list, task_id: list[str], **_: object) -> list[float]:
         codes = [extract_code(_text(completion), by_id[identifier].entry_point, language)
