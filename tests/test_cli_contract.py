@@ -117,7 +117,7 @@ def test_start_up_imports_nothing_heavy():
                                        check=True).stdout.replace("'", '"'))
     assert set(loaded) <= {"codeloop", "codeloop.cli", "codeloop.cli.common", "codeloop.cli.eval",
                            "codeloop.cli.compiler", "codeloop.cli.evaluate", "codeloop.cli.execution",
-                           "codeloop.cli.model",
+                           "codeloop.cli.model", "codeloop.cli.speech",
                            "codeloop.cli.lm", "codeloop.cli.rl", "codeloop.cli.serve", "codeloop.cli.swe",
                            "codeloop.cli.transform", "codeloop.models",
                            "codeloop.models.training_config", "codeloop.llm", "codeloop.llm.base", "codeloop.rl",

@@ -101,17 +101,36 @@ def test_synthesis_aligns_words_and_phones_in_time(spoken):
 
 
 def test_the_tokenizer_encodes_saves_and_loads(spoken, tmp_path):
-    from codeloop.speech.tokenizer import PITCH_BINS, SpeechTokenizer, pitch_units
-    tokenizer = SpeechTokenizer.fit([u.audio for u in spoken[:2]], units=8)
+    from codeloop.speech.tokenizer import PITCH_BINS, SpeechTokenizer, measure_speaker, pitch_units
+    speaker = measure_speaker(spoken[0].audio)
+    tokenizer = SpeechTokenizer.fit([u.audio for u in spoken[:2]], units=8, speakers=[speaker] * 2, styles=2)
     units = tokenizer.phonetic(spoken[2].audio)
     assert len(units) == 1 + len(spoken[2].audio) // 882 and set(units) <= set(range(8))
     tokenizer.save(tmp_path / "units.npz")
-    assert SpeechTokenizer.load(tmp_path / "units.npz").phonetic(spoken[2].audio) == units
+    loaded = SpeechTokenizer.load(tmp_path / "units.npz")
+    assert loaded.phonetic(spoken[2].audio) == units and loaded.encode(spoken[2].audio, speaker) == tokenizer.encode(
+        spoken[2].audio, speaker)
     pitch = pitch_units(spoken[2].audio)
     assert 0 in pitch and max(pitch) <= PITCH_BINS and any(unit > 0 for unit in pitch)
-    text = tokenizer.to_string(spoken[2].audio, expressive=True)
-    back = string_to_units(text)
-    assert back["hubert"] == dedup(units) and len(back["pitch"]) == len(back["hubert"])
+    streams = tokenizer.encode(spoken[2].audio, speaker)
+    assert len(streams["style"]) == int(-(-spoken[2].seconds // 1)) and set(streams["style"]) <= {0, 1}
+    back = string_to_units(tokenizer.to_string(spoken[2].audio, speaker))
+    assert back["hubert"] == dedup(units) and len(back["pitch"]) == len(back["style"]) == len(back["hubert"])
+
+
+def test_styles_move_pitch_and_loudness_against_the_speaker():
+    import numpy as np
+
+    from codeloop.speech.synth import TRAIN_VOICES, styled, synthesize
+    from codeloop.speech.tokenizer import measure_speaker, pitch_z
+    voice = TRAIN_VOICES[0]
+    words = ["the", "old", "man", "walked", "to", "the", "house"]
+    speaker = measure_speaker(synthesize(words, styled(voice, "neutral")).audio)
+    levels = {style: float(np.nanmean(pitch_z(synthesize(words, styled(voice, style)).audio, speaker)))
+              for style in ("calm", "neutral", "excited")}
+    assert levels["calm"] < levels["neutral"] < levels["excited"]
+    with pytest.raises(ValueError, match="style: expected one of"):
+        styled(voice, "angry")
 
 
 def test_the_speech_units_benchmark_runs():
@@ -126,6 +145,8 @@ def test_the_speech_units_benchmark_runs():
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.splitlines()[-1])
     assert 0.2 < result["rows"][0]["pnmi_held_out_voices"] < 1 and result["pitch_voiced"] > 0.3
+    assert 0 < result["style_nmi_style_units"] <= 1 and 0 < result["style_nmi_pitch_units"] <= 1
+    assert [row["tokenizer"][:6] for row in result["rows"]] == ["MFCC k", "HuBERT", "HuBERT"]
 
 
 def test_interleaving_switches_modality_only_at_word_boundaries():
@@ -140,7 +161,7 @@ def test_interleaving_switches_modality_only_at_word_boundaries():
         spans.append((at / 24.99, (at + 3) / 24.99))
         at += 4
     sentence = AlignedSentence(("alpha", "beta", "gamma", "delta", "omega"), tuple(spans), tuple(units))
-    assert sentence.word_units()[2] == [20, 20, 21]  # the pause frame is no word's
+    assert sentence.speech(2, 3) == "[Hu20][Hu21]"  # the pause frame is no word's
     assert text_only(sentence) == "[Text]alpha beta gamma delta omega"
     assert speech_only(sentence) == "[Speech]" + "".join(f"[Hu{10 * k}][Hu{10 * k + 1}]" for k in range(5))
     assert parallel(sentence, speech_first=False) == text_only(sentence) + speech_only(sentence)

@@ -6,7 +6,8 @@
     lm.py         tokenizer, train, generate, infill
     rl.py         rl train                    transform.py transform synthesize|apply|compare
     compiler.py   compiler ...                swe.py       swe evaluate|solve|fixtures
-    serve.py      serve                       reference.py docs/cli.md, generated from the parser
+    serve.py      serve                       speech.py    speech generate
+    reference.py  docs/cli.md, generated from the parser
 
 The contract (docs/getting-started.md; ``tests/test_cli_contract.py``):
 
@@ -33,7 +34,7 @@ import traceback
 COMMANDS = {"run": "execution", "judge": "execution", "doctor": "execution", "evaluate": "evaluate",
             "eval": "eval", "report": "eval", "grid": "eval", "model": "model", "tokenizer": "lm",
             "train": "lm", "generate": "lm", "infill": "lm", "rl": "rl", "transform": "transform",
-            "compiler": "compiler", "swe": "swe", "serve": "serve"}
+            "compiler": "compiler", "swe": "swe", "serve": "serve", "speech": "speech"}
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:

@@ -45,3 +45,13 @@ def sentences(texts: list[str], vocabulary: int = 1500, shortest: int = 4, longe
             seen.add(key)
             kept.append(words)
     return kept
+
+
+def known_words(folder: Path = WORDNET) -> set[str]:
+    """Every word WordNet lists (its index) or uses (its glosses): what a non-word must not be."""
+    known = {word for text in wordnet_texts(folder) for word in _WORD.findall(text.lower())}
+    for part in PARTS:
+        for line in (folder / f"index.{part}").read_text(encoding="latin-1").splitlines():
+            if not line.startswith(" "):
+                known.add(line.split(" ", 1)[0])
+    return known

@@ -20,7 +20,7 @@ import io
 import re
 import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -36,6 +36,7 @@ class Voice:
     variant: str    # an espeak-ng variant: m1..m7, f1..f5, ...
     rate: int       # words a minute
     pitch: int      # 0-99
+    amplitude: int = 100  # 0-200
 
     @property
     def name(self) -> str:
@@ -48,6 +49,19 @@ VOICES = tuple(Voice(ACCENTS[i % len(ACCENTS)], VARIANTS[(3 * i) % len(VARIANTS)
                      25 + (29 * i) % 50) for i in range(24))
 HELD_OUT = 4  # the last voices: never in training
 TRAIN_VOICES, HELD_OUT_VOICES = VOICES[:-HELD_OUT], VOICES[-HELD_OUT:]
+
+# Speaking styles (SpiRit-LM Expressive's style tokens, in miniature): a voice's rate, pitch and
+# loudness moved together, as (rate factor, pitch change, amplitude).
+STYLES = {"calm": (0.8, -15, 60), "neutral": (1.0, 0, 100), "excited": (1.3, 20, 170)}
+
+
+def styled(voice: Voice, style: str) -> Voice:
+    """``voice`` speaking in one of ``STYLES``."""
+    if style not in STYLES:
+        raise ValueError(f"style: expected one of {sorted(STYLES)}, got {style!r}")
+    rate, pitch, amplitude = STYLES[style]
+    return replace(voice, rate=round(voice.rate * rate), pitch=min(99, max(0, voice.pitch + pitch)),
+                   amplitude=amplitude)
 
 
 @dataclass
@@ -72,20 +86,28 @@ def espeak() -> str:
 
 
 def _run(voice: Voice, text: str, *flags: str) -> bytes:
-    done = subprocess.run([espeak(), "-v", voice.name, "-s", str(voice.rate), "-p", str(voice.pitch), *flags, text],
+    done = subprocess.run([espeak(), "-v", voice.name, "-s", str(voice.rate), "-p", str(voice.pitch),
+                           "-a", str(voice.amplitude), *flags, text],
                           capture_output=True, check=True, timeout=60)
     return done.stdout
 
 
-def phonemes(words: tuple[str, ...], voice: Voice) -> list[list[str]]:
-    """Each word's phoneme mnemonics as said alone (stress marks kept on their vowel), one espeak
-    call: commas keep espeak from joining words (it says "on the" as one)."""
-    out = _run(voice, ", ".join(words), "-q", "-x", "--sep=_").decode()
-    found = [[p for p in token.split("_") if p] for token in out.split()]
-    if len(found) != len(words):  # a word espeak reads as several ("ii": a numeral): one call a word
-        found = [[p for token in _run(voice, word, "-q", "-x", "--sep=_").decode().split()
-                  for p in token.split("_") if p] for word in words]
-    return found
+_LEXICON: dict[tuple[str, str], tuple[str, ...]] = {}  # (accent, word): phones
+
+
+def phonemes(words: tuple[str, ...], voice: Voice) -> list[tuple[str, ...]]:
+    """Each word's phoneme mnemonics as said alone (stress marks kept on their vowel), from one
+    espeak call for the words not yet known in this accent (phones depend on the accent only):
+    commas keep espeak from joining words (it says "on the" as one)."""
+    new = tuple(dict.fromkeys(word for word in words if (voice.accent, word) not in _LEXICON))
+    if new:
+        out = _run(voice, ", ".join(new), "-q", "-x", "--sep=_").decode()
+        found = [[p for p in token.split("_") if p] for token in out.split()]
+        if len(found) != len(new):  # a word espeak reads as several ("ii": a numeral): one call a word
+            found = [[p for token in _run(voice, word, "-q", "-x", "--sep=_").decode().split()
+                      for p in token.split("_") if p] for word in new]
+        _LEXICON.update({(voice.accent, word): tuple(phones) for word, phones in zip(new, found, strict=True)})
+    return [_LEXICON[voice.accent, word] for word in words]
 
 
 def _audio(voice: Voice, text: str) -> np.ndarray:
@@ -129,12 +151,12 @@ def synthesize(words: list[str], voice: Voice, align_phones: bool = False) -> Ut
     pause = np.zeros(int(PAUSE_S * SAMPLE_RATE), dtype=np.float32)
     pieces, spans, phone_spans, at = [pause], [], [], PAUSE_S
     for word, phones in zip(words, phonemes(tuple(words), voice), strict=True):
-        audio = spoken_word(voice, tuple(phones))
+        audio = spoken_word(voice, phones)
         end = at + len(audio) / SAMPLE_RATE
         if align_phones:
-            starts = [at] + [at + e for _, e in phone_ends(voice, tuple(phones))[:-1]]
+            starts = [at] + [at + e for _, e in phone_ends(voice, phones)[:-1]]
             phone_spans += [(phone, start, at + e) for (phone, e), start in
-                            zip(phone_ends(voice, tuple(phones)), starts, strict=True)]
+                            zip(phone_ends(voice, phones), starts, strict=True)]
         spans.append((word, at, end))
         pieces += [audio, pause]
         at = end + PAUSE_S
