@@ -96,7 +96,7 @@ def main() -> None:
         encoder = train_encoder(audios, targets, count, steps=args.hubert_steps, seed=args.seed)
         for layer in (2, 4):
             hubert = HubertTokenizer.fit(encoder, audios, count, layer, seed=args.seed)
-            report(f"HuBERT round 1 (layer {layer}, {args.hubert_steps} steps), {count} units", hubert)
+            report(f"HuBERT, one round (layer {layer}, {args.hubert_steps} steps), {count} units", hubert)
     # Expressive: how much the style (calm, neutral, excited) is told by the style units (one a
     # second) and by the voiced pitch units (12.5 a second), of held-out voices: I(style; unit) / H(style)
     labels, styles, pitch_labels, pitches = [], [], [], []
